@@ -1,0 +1,5 @@
+import sys
+
+from flashchat.cli import main
+
+sys.exit(main())

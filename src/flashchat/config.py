@@ -1,0 +1,219 @@
+"""Settings: defaults, the TOML config file, environment variables, and validation.
+
+Every problem with the config file becomes a one-line `ConfigError` naming the file, the line or key, and
+what is allowed, so front ends can print it and exit 2 instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flashchat import paths
+
+DEFAULT_MODEL = "gemini-3.5-flash"
+THINKING_LEVELS = ("minimal", "low", "medium", "high")
+API_KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
+
+NO_KEY_MESSAGE = (
+    "No Gemini API key found: run `export GEMINI_API_KEY=...` (get a key at https://aistudio.google.com/apikey) "
+    "or `flashchat config set api_key ...`."
+)
+
+
+class ConfigError(Exception):
+    """A problem the user fixes in the config file or on the command line; the text is one line."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One config key: its type, what values are allowed, and a short description for `config show`."""
+
+    kind: type
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    optional: bool = False
+    secret: bool = False
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
+        if self.kind in (int, float):
+            noun = "a whole number" if self.kind is int else "a number"
+            return f"{noun} >= {self.minimum:g}" if self.minimum is not None else noun
+        return "a string"
+
+
+OPTIONS: dict[str, Option] = {
+    "model": Option(str, "model name sent to the API"),
+    "thinking_level": Option(str, "how hard the model thinks before answering", choices=THINKING_LEVELS),
+    "show_thoughts": Option(bool, "stream the model's thought summaries"),
+    "system_prompt": Option(str, "system instruction sent with every request"),
+    "max_output_tokens": Option(int, "cap on reply tokens (unset: model default)", minimum=1, optional=True),
+    "temperature": Option(float, "sampling temperature (unset: not sent)", minimum=0, optional=True),
+    "top_p": Option(float, "nucleus sampling (unset: not sent)", minimum=0, optional=True),
+    "base_url": Option(str, "API base URL (empty: Google's; env GOOGLE_GEMINI_BASE_URL wins)"),
+    "api_key": Option(str, "Gemini API key (env GEMINI_API_KEY / GOOGLE_API_KEY wins)", secret=True),
+    "connect_timeout": Option(float, "seconds to open a connection", minimum=0.1),
+    "first_token_timeout": Option(float, "seconds to wait for the first token (high thinking is slow)", minimum=1),
+    "idle_timeout": Option(float, "seconds allowed between two chunks of a reply", minimum=1),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = DEFAULT_MODEL
+    thinking_level: str = "medium"
+    show_thoughts: bool = False
+    system_prompt: str = ""
+    max_output_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    connect_timeout: float = 10.0
+    first_token_timeout: float = 300.0
+    idle_timeout: float = 120.0
+    # Where each non-default value came from ("config", "GEMINI_API_KEY", "--model"...), for `config show`.
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_overrides(self, origin: str, **values: Any) -> Settings:
+        """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
+        given = {key: value for key, value in values.items() if value is not None}
+        for key, value in given.items():
+            given[key] = check_value(key, value, where=origin)
+        return dataclasses.replace(self, **given, origins={**self.origins, **dict.fromkeys(given, origin)})
+
+
+def mask_secret(value: str) -> str:
+    if not value:
+        return ""
+    return "****" + value[-4:] if len(value) > 12 else "****"
+
+
+def check_value(key: str, value: Any, *, where: str) -> Any:
+    """Return `value` converted for `key`, or raise ConfigError saying what is allowed."""
+    option = OPTIONS.get(key)
+    if option is None:
+        raise ConfigError(f"{where}: {unknown_key_text(key)}")
+    kind = option.kind
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if ok and option.choices and value not in option.choices:
+        ok = False
+    if ok and option.minimum is not None and value < option.minimum:
+        ok = False
+    if not ok:
+        shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
+        raise ConfigError(f"{where}: {key} = {shown!r} is not allowed; use {option.allowed()}")
+    return value
+
+
+def unknown_key_text(key: str) -> str:
+    close = difflib.get_close_matches(key, OPTIONS, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown key '{key}'{hint}; known keys: {', '.join(OPTIONS)}"
+
+
+def parse_command_line_value(key: str, text: str) -> Any:
+    """Turn the VALUE of `config set KEY VALUE` into the key's type."""
+    option = OPTIONS.get(key)
+    if option is None:
+        raise ConfigError(unknown_key_text(key))
+    if option.kind is bool:
+        lowered = text.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+    elif option.kind in (int, float):
+        try:
+            return option.kind(text)
+        except ValueError:
+            pass
+    else:
+        return text
+    raise ConfigError(f"{key} = {text!r} is not allowed; use {option.allowed()}")
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def read_config_table(path: Path) -> tuple[dict[str, Any], str]:
+    """The raw TOML table and text of the config file ({} when it does not exist)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, ""
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the file is not valid UTF-8 text") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        # Python 3.11 has no lineno attribute; the position is at the end of the message.
+        message = str(error)
+        position = re.search(r"\(at line (\d+), column (\d+)\)$", message)
+        if position:
+            message = message[: position.start()].rstrip()
+            raise ConfigError(f"{path}: line {position[1]}, column {position[2]}: invalid TOML: {message}") from None
+        raise ConfigError(f"{path}: invalid TOML: {message}") from None
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the config file, then environment variables (which win, as users expect)."""
+    path = path or paths.config_file()
+    environ = os.environ if environ is None else environ
+    table, text = read_config_table(path)
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for key, raw in table.items():
+        line = _line_of_key(text, key)
+        where = f"{path}: line {line}" if line else str(path)
+        values[key] = check_value(key, raw, where=where)
+        origins[key] = "config"
+    for name in API_KEY_ENV_VARS:
+        if environ.get(name, "").strip():
+            values["api_key"], origins["api_key"] = environ[name].strip(), name
+            break
+    if environ.get(BASE_URL_ENV_VAR, "").strip():
+        values["base_url"], origins["base_url"] = environ[BASE_URL_ENV_VAR].strip(), BASE_URL_ENV_VAR
+    return Settings(**values, origins=origins)
+
+
+def key_file_is_exposed(path: Path) -> bool:
+    """True when the config file holds a key yet others may read it (we write 0600; an editor may not)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def update_config_file(path: Path, key: str, value: Any | None) -> None:
+    """Set (or, with None, remove) one key in the config file, keeping the other keys. Written 0600."""
+    import tomli_w
+
+    table, _ = read_config_table(path)
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = check_value(key, value, where=key)
+    paths.write_private_file(path, tomli_w.dumps(table).encode("utf-8"))

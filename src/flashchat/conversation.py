@@ -1,0 +1,163 @@
+"""The conversation model: what was said, exactly as the provider sent it.
+
+A model `Message` keeps the provider-native content (for Gemini, the `Content` dumped with
+`model_dump(mode="json", exclude_none=True)`) so thought signatures, function calls and parts this app does
+not understand go back to the API byte for byte, also after a restart. `text` and `thoughts` are derived
+copies for display and search, never the source of truth for a request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CONTEXT_WINDOW_TOKENS = 1_048_576
+
+Role = Literal["user", "model"]
+
+
+@dataclass
+class Usage:
+    """Token counts of one request, as the server's running total (replace on every chunk, never add)."""
+
+    prompt: int = 0
+    output: int = 0
+    thoughts: int = 0
+    cached: int = 0
+    tool_use: int = 0
+    total: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (self.prompt, self.output, self.thoughts, self.cached, self.tool_use, self.total)
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "prompt": self.prompt,
+            "output": self.output,
+            "thoughts": self.thoughts,
+            "cached": self.cached,
+            "tool_use": self.tool_use,
+            "total": self.total,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
+        if data is None:
+            return None
+        return cls(**{name: int(data.get(name) or 0) for name in cls().to_dict()})
+
+
+@dataclass
+class Message:
+    role: Role
+    text: str
+    thoughts: str = ""
+    # Provider-native content exactly as received; None for user messages and for replies that have none.
+    native: dict[str, Any] | None = None
+    provider: str = ""
+    model: str = ""
+    model_version: str = ""
+    thinking_level: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    incomplete: bool = False
+    stopped: bool = False
+    error: str = ""
+    created_at: float = field(default_factory=time.time)
+    first_token_seconds: float | None = None
+    duration_seconds: float | None = None
+
+
+@dataclass
+class Conversation:
+    messages: list[Message] = field(default_factory=list)
+    id: str | None = None
+    title: str = ""
+    system_prompt: str = ""
+
+    def add(self, message: Message) -> Message:
+        self.messages.append(message)
+        if not self.title and message.role == "user":
+            self.title = make_title(message.text)
+        return message
+
+    def total_usage(self) -> Usage:
+        total = Usage()
+        for message in self.messages:
+            if message.usage is not None:
+                total = total + message.usage
+        return total
+
+    def context_tokens(self) -> int:
+        """Tokens the next request starts from: the last reply's prompt plus what it added."""
+        for message in reversed(self.messages):
+            if message.usage is not None:
+                return message.usage.prompt + message.usage.output + message.usage.tool_use
+        return 0
+
+
+def make_title(text: str, limit: int = 60) -> str:
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class ReplyDraft:
+    """A model reply while it streams; the provider fills it, the session turns it into a Message.
+
+    Kept outside the provider so that when a stream dies the session still has everything that arrived.
+    """
+
+    model: str
+    thinking_level: str
+    provider: str = ""
+    text_pieces: list[str] = field(default_factory=list)
+    thought_pieces: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    finish_message: str = ""
+    model_version: str = ""
+    block_reason: str = ""
+    received_content: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+    first_token_at: float | None = None
+    # Set by the provider: returns the native content built from the parts received so far.
+    native_content: Callable[[], dict[str, Any] | None] = lambda: None
+
+    def mark_content(self) -> None:
+        if not self.received_content:
+            self.received_content = True
+            self.first_token_at = time.monotonic()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_pieces)
+
+    @property
+    def thoughts(self) -> str:
+        return "".join(self.thought_pieces)
+
+    def to_message(self, *, incomplete: bool = False, stopped: bool = False, error: str = "") -> Message:
+        now = time.monotonic()
+        return Message(
+            role="model",
+            text=self.text,
+            thoughts=self.thoughts,
+            native=self.native_content(),
+            provider=self.provider,
+            model=self.model,
+            model_version=self.model_version,
+            thinking_level=self.thinking_level,
+            usage=self.usage,
+            finish_reason=self.finish_reason,
+            incomplete=incomplete,
+            stopped=stopped,
+            error=error,
+            first_token_seconds=(self.first_token_at - self.started_at) if self.first_token_at else None,
+            duration_seconds=now - self.started_at,
+        )

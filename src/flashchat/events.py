@@ -1,0 +1,48 @@
+"""The small union of events every front end consumes from `ChatSession.send`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flashchat.conversation import Message, Usage
+from flashchat.errors import ChatError
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThoughtDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageUpdate:
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """Announced before the engine waits to try again, so a front end can show a countdown."""
+
+    attempt: int  # the attempt about to be made, counting the first one as 1
+    max_attempts: int
+    delay_seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    message: Message
+    notice: str = ""  # why the reply may look odd (length cap, safety stop), empty for a normal stop
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: ChatError
+    message: Message | None = None  # the partial reply that was kept, if any arrived
+
+
+Event = TextDelta | ThoughtDelta | UsageUpdate | Retrying | Finished | Failed

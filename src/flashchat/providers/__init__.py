@@ -1,0 +1,31 @@
+"""Providers turn a conversation into a request and a streamed response into events.
+
+Each provider module imports its SDK lazily, so choosing one costs nothing until the first send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from flashchat.config import Settings
+from flashchat.conversation import Conversation, ReplyDraft
+from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
+
+StreamEvent = TextDelta | ThoughtDelta | UsageUpdate
+
+
+class Provider(Protocol):
+    name: str
+
+    def stream(self, conversation: Conversation, settings: Settings, draft: ReplyDraft) -> AsyncIterator[StreamEvent]:
+        """Stream one reply into `draft`, yielding deltas; raise `ChatError` for every failure."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def provider_for(settings: Settings) -> Provider:
+    from flashchat.providers.gemini import GeminiProvider
+
+    return GeminiProvider()

@@ -1,0 +1,306 @@
+"""Gemini through google-genai: `client.aio.models.generate_content_stream`, history kept by us.
+
+Facts this module relies on (see DESIGN.md): usage is a running total per chunk; a reply often ends with
+an empty text part that carries the thought signature; only unsigned text deltas of the same kind may be
+merged; a stream may end with no finishReason or die with a raw transport error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+import pydantic
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from flashchat.config import Settings
+from flashchat.conversation import Conversation, ReplyDraft, Usage
+from flashchat.errors import ChatError, ErrorKind
+from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
+
+if TYPE_CHECKING:
+    from flashchat.providers import StreamEvent
+
+NAME = "gemini"
+
+
+class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
+    """Applies our connect timeout; the SDK sends every request with timeout=None.
+
+    Read timeouts stay off here because the session owns them (first token vs. gap between chunks), and
+    passing a transport also pins the SDK to httpx2 even when aiohttp happens to be installed.
+    """
+
+    def __init__(self, connect_timeout: float) -> None:
+        super().__init__()
+        self._timeouts = {"connect": connect_timeout, "read": None, "write": 60.0, "pool": connect_timeout}
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.extensions["timeout"] = self._timeouts
+        return await super().handle_async_request(request)
+
+
+def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
+    """The request `contents`: model replies exactly as received, user text as a text part."""
+    contents: list[dict[str, Any]] = []
+    for message in conversation.messages:
+        if message.role == "user":
+            contents.append({"role": "user", "parts": [{"text": message.text}]})
+        elif message.provider == NAME and message.native and message.native.get("parts"):
+            contents.append(message.native)
+        elif message.text:
+            # A reply from another provider, or one that arrived without native parts: its text is all we have.
+            contents.append({"role": "model", "parts": [{"text": message.text}]})
+        # A reply with nothing in it (safety stop, blocked) is left out: the API rejects empty contents.
+    return contents
+
+
+def generation_config(settings: Settings) -> types.GenerateContentConfig:
+    optional = {
+        "max_output_tokens": settings.max_output_tokens,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+        "system_instruction": settings.system_prompt or None,
+    }
+    return types.GenerateContentConfig(
+        thinking_config=types.ThinkingConfig(
+            thinking_level=settings.thinking_level.upper(),
+            include_thoughts=True if settings.show_thoughts else None,
+        ),
+        # It sums usage across hops and can duplicate text after a reconnect; we keep exact history instead.
+        automatic_continuation=False,
+        **{key: value for key, value in optional.items() if value is not None},
+    )
+
+
+class _PartCollector:
+    """Rebuilds the model `Content` from streamed parts without losing a signature.
+
+    Unsigned text deltas of the same kind are concatenated; every signed part, function call and other part
+    is kept verbatim and in order, including the final `{"text": "", "thoughtSignature": ...}`.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[types.Part] = []
+
+    def add(self, part: types.Part) -> None:
+        previous = self.parts[-1] if self.parts else None
+        if (
+            previous is not None
+            and _is_plain_text(part)
+            and _is_plain_text(previous)
+            and bool(part.thought) == bool(previous.thought)
+        ):
+            previous.text = (previous.text or "") + (part.text or "")
+        else:
+            self.parts.append(part.model_copy(deep=True))
+
+    def native(self) -> dict[str, Any] | None:
+        if not self.parts:
+            return None
+        return types.Content(role="model", parts=self.parts).model_dump(mode="json", exclude_none=True)
+
+
+def _is_plain_text(part: types.Part) -> bool:
+    fields = part.model_dump(exclude_none=True, exclude={"text", "thought"})
+    return part.text is not None and not fields
+
+
+def _usage(metadata: types.GenerateContentResponseUsageMetadata) -> Usage:
+    return Usage(
+        prompt=metadata.prompt_token_count or 0,
+        output=metadata.candidates_token_count or 0,
+        thoughts=metadata.thoughts_token_count or 0,
+        cached=metadata.cached_content_token_count or 0,
+        tool_use=metadata.tool_use_prompt_token_count or 0,
+        total=metadata.total_token_count or 0,
+    )
+
+
+def _enum_name(value: Any) -> str:
+    return getattr(value, "value", None) or str(value)
+
+
+class GeminiProvider:
+    name = NAME
+
+    def __init__(self) -> None:
+        # One client per event loop and connection settings: httpx pools belong to the loop that made them.
+        self._clients: dict[tuple[int, str, str, float], genai.Client] = {}
+
+    def _client(self, settings: Settings) -> genai.Client:
+        if not settings.api_key:
+            from flashchat.config import NO_KEY_MESSAGE
+
+            raise ChatError(ErrorKind.NO_KEY, NO_KEY_MESSAGE)
+        key = (id(asyncio.get_running_loop()), settings.api_key, settings.base_url, settings.connect_timeout)
+        client = self._clients.get(key)
+        if client is None:
+            http_options = types.HttpOptions(
+                base_url=settings.base_url or None,
+                async_client_args={"transport": _ConnectTimeoutTransport(settings.connect_timeout)},
+            )
+            client = genai.Client(api_key=settings.api_key, vertexai=False, http_options=http_options)
+            self._clients[key] = client
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aio.aclose()
+
+    async def stream(
+        self, conversation: Conversation, settings: Settings, draft: ReplyDraft
+    ) -> AsyncIterator[StreamEvent]:
+        draft.provider = NAME
+        collector = _PartCollector()
+        draft.native_content = collector.native
+        contents = gemini_contents(conversation)
+        try:
+            client = self._client(settings)
+            response = await client.aio.models.generate_content_stream(
+                model=settings.model, contents=contents, config=generation_config(settings)
+            )
+            async with contextlib.aclosing(response) as chunks:
+                async for chunk in chunks:
+                    for event in _absorb(chunk, draft, collector):
+                        yield event
+        except genai_errors.APIError as error:
+            raise classify_api_error(error, settings) from error
+        except httpx2.TimeoutException as error:
+            raise ChatError(
+                ErrorKind.NETWORK,
+                f"Could not connect to {_host(settings)} within {settings.connect_timeout:g} s.",
+                detail=repr(error),
+            ) from error
+        except (httpx2.TransportError, httpx2.StreamError, OSError) as error:
+            raise ChatError(
+                ErrorKind.NETWORK, _transport_message(error, settings, draft), detail=repr(error)
+            ) from error
+        except (genai_errors.UnknownApiResponseError, pydantic.ValidationError) as error:
+            raise ChatError(
+                ErrorKind.BAD_RESPONSE, f"The server sent a response flashchat could not read: {error}"
+            ) from error
+
+
+def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:
+    events: list[StreamEvent] = []
+    if chunk.model_version:
+        draft.model_version = chunk.model_version
+    if chunk.prompt_feedback is not None and chunk.prompt_feedback.block_reason is not None:
+        draft.block_reason = _enum_name(chunk.prompt_feedback.block_reason)
+    candidate = chunk.candidates[0] if chunk.candidates else None
+    if candidate is not None:
+        if candidate.finish_reason is not None:
+            draft.finish_reason = _enum_name(candidate.finish_reason)
+            draft.finish_message = candidate.finish_message or ""
+        parts = (candidate.content.parts if candidate.content else None) or []
+        for part in parts:
+            collector.add(part)
+            draft.mark_content()
+            if not part.text:
+                continue
+            if part.thought:
+                draft.thought_pieces.append(part.text)
+                events.append(ThoughtDelta(part.text))
+            else:
+                draft.text_pieces.append(part.text)
+                events.append(TextDelta(part.text))
+    if chunk.usage_metadata is not None:
+        draft.usage = _usage(chunk.usage_metadata)
+        events.append(UsageUpdate(draft.usage))
+    return events
+
+
+def _host(settings: Settings) -> str:
+    return settings.base_url or "generativelanguage.googleapis.com"
+
+
+def _transport_message(error: BaseException, settings: Settings, draft: ReplyDraft) -> str:
+    if draft.received_content:
+        return "The connection dropped in the middle of the reply."
+    if isinstance(error, httpx2.ConnectError):
+        return f"Could not connect to {_host(settings)}: check your network (or base_url)."
+    return f"The connection to {_host(settings)} failed before the reply started."
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def retry_delay_from(body: Any) -> float | None:
+    """The server's `RetryInfo.retryDelay` ("37s", "0.5s") in seconds, if the error body has one."""
+    error = body.get("error") if isinstance(body, dict) else None
+    for detail in (error or {}).get("details") or []:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match[1])
+    return None
+
+
+def _error_reasons(body: Any) -> set[str]:
+    error = body.get("error") if isinstance(body, dict) else None
+    return {
+        str(detail.get("reason"))
+        for detail in (error or {}).get("details") or []
+        if isinstance(detail, dict) and detail.get("reason")
+    }
+
+
+def classify_api_error(error: genai_errors.APIError, settings: Settings) -> ChatError:
+    code, server_text = error.code, (error.message or "").strip()
+    reasons = _error_reasons(error.details)
+    detail = f"{code} {error.status}: {server_text}"
+    if "API_KEY_INVALID" in reasons or code == 401:
+        return ChatError(
+            ErrorKind.BAD_KEY,
+            "The API key was rejected: check GEMINI_API_KEY (or `flashchat config set api_key ...`); "
+            "keys come from https://aistudio.google.com/apikey.",
+            status=code,
+            detail=detail,
+        )
+    if code == 403:
+        return ChatError(
+            ErrorKind.PERMISSION,
+            f"Permission denied ({server_text or 'no details'}): the key may not have access to "
+            f"{settings.model} or the Gemini API is not enabled for its project.",
+            status=code,
+            detail=detail,
+        )
+    if code == 404:
+        return ChatError(
+            ErrorKind.NOT_FOUND,
+            f"Model {settings.model!r} was not found: set another with --model or `flashchat config set model NAME`.",
+            status=code,
+            detail=detail,
+        )
+    if code == 429:
+        return ChatError(
+            ErrorKind.RATE_LIMIT,
+            "Rate limited or out of quota (429)" + (f": {server_text}" if server_text else "."),
+            status=code,
+            retry_after=retry_delay_from(error.details),
+            detail=detail,
+        )
+    if code >= 500:
+        return ChatError(
+            ErrorKind.SERVER,
+            f"The Gemini API had a server error ({code} {error.status or ''}".rstrip()
+            + ")"
+            + (f": {server_text}" if server_text else "."),
+            status=code,
+            detail=detail,
+        )
+    return ChatError(
+        ErrorKind.BAD_REQUEST,
+        f"The API rejected the request ({code} {error.status or ''}".rstrip() + f"): {server_text or 'no details'}",
+        status=code,
+        detail=detail,
+    )

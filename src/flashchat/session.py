@@ -1,0 +1,181 @@
+"""The engine: one conversation, one provider, and the policy for retries, timeouts and stopping.
+
+`ChatSession.send(text)` is an async generator of `flashchat.events` that every front end consumes. The
+session owns the retry policy because the SDK retries nothing once a stream has started, and it keeps
+whatever arrived when a reply fails, times out or is stopped, so nothing the user saw is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from flashchat.config import Settings
+from flashchat.conversation import Conversation, Message, ReplyDraft
+from flashchat.errors import ChatError, ErrorKind
+from flashchat.events import Event, Failed, Finished, Retrying
+from flashchat.providers import Provider, provider_for
+
+# Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
+NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """429: back off 1 s, 2 s, 4 s (with jitter) or as long as the server's RetryInfo asks, up to a cap.
+    5xx and connection failures before the first token: two more tries. Other errors: never retried."""
+
+    rate_limit_retries: int = 3
+    server_retries: int = 2
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    jitter: float = 0.2
+
+    def max_attempts(self, error: ChatError) -> int:
+        retries = self.rate_limit_retries if error.kind is ErrorKind.RATE_LIMIT else self.server_retries
+        return 1 + retries
+
+    def delay(self, error: ChatError, retries_done: int) -> float | None:
+        """Seconds to wait before the next attempt, or None when the error should be reported now."""
+        if not error.retryable or retries_done + 1 >= self.max_attempts(error):
+            return None
+        if error.retry_after is not None:
+            if error.retry_after > self.max_delay:
+                return None
+            return error.retry_after + random.uniform(0, self.jitter * min(1.0, error.retry_after))
+        backoff = self.base_delay * 2**retries_done
+        return min(self.max_delay, backoff + random.uniform(0, self.jitter * backoff))
+
+
+def finish_notice(message: Message, max_output_tokens: int | None) -> str:
+    """A plain sentence for replies that ended for a reason other than a normal stop."""
+    reason = message.finish_reason or ""
+    if reason in NORMAL_FINISH:
+        return ""
+    if reason == "MAX_TOKENS":
+        cap = f" ({max_output_tokens:,} tokens)" if max_output_tokens else ""
+        if not message.text:
+            return (
+                f"The reply hit the output limit{cap} before any text (thinking used it up): "
+                "raise max_output_tokens or lower the thinking level."
+            )
+        return f"The reply was cut off at the output limit{cap}."
+    if reason in ("SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"):
+        return f"The model stopped for safety reasons ({reason})."
+    if reason == "RECITATION":
+        return "The model stopped because the reply would recite copyrighted material (RECITATION)."
+    return f"The model stopped early ({reason})."
+
+
+class ChatSession:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        provider: Provider | None = None,
+        conversation: Conversation | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.provider = provider or provider_for(settings)
+        self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep
+
+    async def send(self, text: str) -> AsyncIterator[Event]:
+        """Add the user's message and stream the reply. Close the generator (or cancel) to stop it."""
+        self.conversation.add(Message(role="user", text=text, model=self.settings.model))
+        async for event in self._reply():
+            yield event
+
+    async def regenerate(self) -> AsyncIterator[Event]:
+        """Drop the last reply (if any) and ask again for the last user message."""
+        messages = self.conversation.messages
+        while messages and messages[-1].role == "model":
+            messages.pop()
+        if not messages:
+            return
+        async for event in self._reply():
+            yield event
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+    async def _reply(self) -> AsyncIterator[Event]:
+        settings = self.settings
+        retries_done = 0
+        draft: ReplyDraft | None = None
+        try:
+            while True:
+                draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
+                try:
+                    async for event in self._attempt(draft, settings):
+                        yield event
+                except ChatError as error:
+                    if draft.received_content:
+                        message = self._keep(draft, incomplete=True, error=error.message)
+                        draft = None
+                        yield Failed(error, message)
+                        return
+                    delay = self.retry_policy.delay(error, retries_done)
+                    if delay is None:
+                        draft = None
+                        yield Failed(error)
+                        return
+                    retries_done += 1
+                    yield Retrying(retries_done + 1, self.retry_policy.max_attempts(error), delay, error.message)
+                    await self._sleep(delay)
+                    continue
+                finished, draft = draft, None
+                yield self._finish(finished, settings)
+                return
+        finally:
+            # Stopped by the user (generator closed or task cancelled): keep what had arrived.
+            if draft is not None and draft.received_content:
+                self._keep(draft, incomplete=True, stopped=True)
+
+    def _finish(self, draft: ReplyDraft, settings: Settings) -> Event:
+        if draft.block_reason and not draft.received_content:
+            return Failed(
+                ChatError(
+                    ErrorKind.BLOCKED,
+                    f"The prompt was blocked ({draft.block_reason}); rephrase it and send again.",
+                )
+            )
+        if draft.finish_reason is None:
+            message = self._keep(draft, incomplete=True, error="The reply ended before the model finished.")
+            error = ChatError(
+                ErrorKind.TRUNCATED,
+                "The reply ended before the model finished (no finish reason); what arrived is kept.",
+            )
+            return Failed(error, message)
+        message = self._keep(draft)
+        return Finished(message, finish_notice(message, settings.max_output_tokens))
+
+    def _keep(self, draft: ReplyDraft, **flags: bool | str) -> Message:
+        return self.conversation.add(draft.to_message(**flags))  # type: ignore[arg-type]
+
+    async def _attempt(self, draft: ReplyDraft, settings: Settings) -> AsyncIterator[Event]:
+        """One request; converts a silent server into a timeout error (first token, then gaps)."""
+        stream = self.provider.stream(self.conversation, settings, draft)
+        async with contextlib.aclosing(stream):
+            while True:
+                waiting_for_first = not draft.received_content
+                limit = settings.first_token_timeout if waiting_for_first else settings.idle_timeout
+                try:
+                    async with asyncio.timeout(limit):
+                        event = await anext(stream)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    what = "the first token" if waiting_for_first else "the next part of the reply"
+                    setting = "first_token_timeout" if waiting_for_first else "idle_timeout"
+                    raise ChatError(
+                        ErrorKind.TIMEOUT,
+                        f"No answer: waited {limit:g} s for {what} (raise {setting} if this is expected).",
+                    ) from None
+                yield event

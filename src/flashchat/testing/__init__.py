@@ -1,0 +1,1 @@
+"""Test support: a fake Gemini server that the real SDK can talk to over HTTP."""

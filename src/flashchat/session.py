@@ -89,8 +89,9 @@ class ChatSession:
     async def send(self, text: str) -> AsyncIterator[Event]:
         """Add the user's message and stream the reply. Close the generator (or cancel) to stop it."""
         self.conversation.add(Message(role="user", text=text, model=self.settings.model))
-        async for event in self._reply():
-            yield event
+        async with contextlib.aclosing(self._reply()) as events:
+            async for event in events:
+                yield event
 
     async def regenerate(self) -> AsyncIterator[Event]:
         """Drop the last reply (if any) and ask again for the last user message."""
@@ -99,8 +100,9 @@ class ChatSession:
             messages.pop()
         if not messages:
             return
-        async for event in self._reply():
-            yield event
+        async with contextlib.aclosing(self._reply()) as events:
+            async for event in events:
+                yield event
 
     async def aclose(self) -> None:
         await self.provider.aclose()
@@ -113,8 +115,9 @@ class ChatSession:
             while True:
                 draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
                 try:
-                    async for event in self._attempt(draft, settings):
-                        yield event
+                    async with contextlib.aclosing(self._attempt(draft, settings)) as events:
+                        async for event in events:
+                            yield event
                 except ChatError as error:
                     if draft.received_content:
                         message = self._keep(draft, incomplete=True, error=error.message)

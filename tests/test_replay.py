@@ -18,10 +18,8 @@ from flashchat.conversation import Usage
 from flashchat.events import Failed, Finished
 from flashchat.session import ChatSession
 from flashchat.testing.fake_gemini import FakeGemini, Reply
+from wire_recordings import MAX_COPIED_BYTES, RECORDINGS, SHARED_WIRE, SSE_RECORDINGS, WIRE
 
-WIRE = Path(__file__).parent / "wire"
-SHARED_WIRE = Path(__file__).resolve().parents[2] / "shared" / "wire"
-RECORDINGS = sorted(WIRE.glob("*.json"))
 # Keys that describe a text part; anything else makes a part "something else" that must survive verbatim.
 TEXT_KEYS = {"text", "thought", "thoughtSignature"}
 
@@ -75,20 +73,21 @@ def kept_other_parts(native: dict) -> list[list[str]]:
     return kinds
 
 
-def test_the_shared_recordings_are_all_here() -> None:
-    """tests/wire is a copy of the alt=sse recordings in ../shared/wire; it must not drift."""
+def test_the_copied_recordings_match_the_shared_ones() -> None:
+    """tests/wire copies ../shared/wire (all but the image/video uploads); it must not drift."""
     if not SHARED_WIRE.is_dir():
         pytest.skip("../shared/wire is not next to this checkout; the copy in tests/wire is used as is")
     shared = {
-        path.name
+        path.relative_to(SHARED_WIRE): path.read_bytes()
         for path in SHARED_WIRE.glob("*/*.json")
-        if json.loads(path.read_text())["request"].get("query", {}).get("alt") == "sse"
+        if path.stat().st_size <= MAX_COPIED_BYTES
     }
-    assert shared == {path.name for path in RECORDINGS}
-    assert len(RECORDINGS) == 17
+    copied = {path.relative_to(WIRE): path.read_bytes() for path in RECORDINGS}
+    assert copied == shared
+    assert len(SSE_RECORDINGS) == 17
 
 
-@pytest.mark.parametrize("path", RECORDINGS, ids=[p.stem for p in RECORDINGS])
+@pytest.mark.parametrize("path", SSE_RECORDINGS, ids=[p.stem for p in SSE_RECORDINGS])
 async def test_recording_replays_through_the_provider(path: Path, fake: FakeGemini, settings: Settings) -> None:
     recording = json.loads(path.read_text())
     expected = expected_from(recording)

@@ -150,7 +150,9 @@ def parse_command_line_value(key: str, text: str) -> Any:
 
 
 def _line_of_key(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
+    """The line where `key` is assigned or opens a table, for error messages."""
+    name = rf"[\"']?{re.escape(key)}[\"']?"
+    pattern = re.compile(rf"^[ \t]*(?:{name}[ \t]*=|\[\[?[ \t]*{name}[ \t]*[\].])", re.MULTILINE)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
@@ -170,6 +172,10 @@ def read_config_table(path: Path) -> tuple[dict[str, Any], str]:
     except tomllib.TOMLDecodeError as error:
         # Python 3.11 has no lineno attribute; the position is at the end of the message.
         message = str(error)
+        if message.endswith("(at end of document)"):
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+            message = message.removesuffix("(at end of document)").rstrip()
+            raise ConfigError(f"{path}: line {line}: invalid TOML: {message} (at the end of the file)") from None
         position = re.search(r"\(at line (\d+), column (\d+)\)$", message)
         if position:
             message = message[: position.start()].rstrip()

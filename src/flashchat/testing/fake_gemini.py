@@ -13,6 +13,10 @@ Standard library only, and it never imports ``google.genai``: benchmarks use it 
         fake.enqueue(Reply.text("Hello", thoughts="**Plan**\\n\\nSay hello."))
         client = genai.Client(api_key=fake.api_key, http_options=HttpOptions(base_url=fake.url))
 
+Generate calls take the next queued ``Reply``, else ``responder(request)``, else an echo of the last user
+message. Model names are not checked on generate calls (enqueue ``Reply.error(404)`` for that case); the
+fake remembers every signed functionCall it sent and rejects histories that drop or alter the signature.
+
 Run ``python -m flashchat.testing.fake_gemini [--port N] [--delay S]`` for an echo server to demo against.
 """
 
@@ -21,12 +25,14 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import json
 import re
 import secrets
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -71,6 +77,10 @@ _DEFAULT_MESSAGES = {
     504: "Deadline expired before operation could complete.",
 }
 _BAD_KEY_MESSAGE = "API key not valid. Please pass a valid API key."
+_UNREGISTERED_MESSAGE = (
+    "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or "
+    "other form of API consumer identity to call this API."
+)
 _MISSING_SIGNATURE_MESSAGE = (
     "Function call is missing a thought_signature in functionCall parts. This is required for tools to "
     "work correctly, and missing thought_signature may lead to degraded model performance. Additional "
@@ -206,7 +216,8 @@ class RecordedRequest:
 
     @property
     def contents(self) -> list[Json]:
-        return (self.body or {}).get("contents") or [] if isinstance(self.body, dict) else []
+        contents = self.body.get("contents") if isinstance(self.body, dict) else None
+        return contents if isinstance(contents, list) else []
 
     @property
     def model(self) -> str | None:
@@ -256,7 +267,7 @@ class Reply:
     progress: list[tuple[int, int]] | None = None
     usage: dict[str, int] | None = None
     model_version: str = DEFAULT_MODEL
-    error: Json | None = None
+    error_body: Json | None = None
     recording: Json | None = None
     delay_s: float = 0.0
     first_delay_s: float = 0.0
@@ -366,11 +377,11 @@ class Reply:
     @classmethod
     def safety(cls, *, text: str | None = None, ratings: list[Json] | None = None, **options: Any) -> Reply:
         """Optional text chunks, then a candidate with ``content: {}`` and finishReason SAFETY."""
-        reply = cls.text(text, signature=None, truncate=True) if text else cls(progress=[])
+        partial = cls.text(text or "", signature=None, truncate=True)
         final = _candidate_chunk(None, "SAFETY", safetyRatings=ratings or _SAFETY_RATINGS)
-        reply.chunks.append(final)
-        reply.progress = [*(reply.progress or []), reply.progress[-1] if reply.progress else (0, 0)]
-        return _apply(reply, options)
+        progress = partial.progress or []
+        progress = [*progress, progress[-1] if progress else (0, 0)]
+        return cls(chunks=[*partial.chunks, final], progress=progress, **options)
 
     @classmethod
     def max_tokens_no_parts(cls, **options: Any) -> Reply:
@@ -423,17 +434,15 @@ class Reply:
         if retry_delay:
             details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
         message = message if message is not None else _DEFAULT_MESSAGES.get(code)
-        return cls(status=code, error=_error_body(code, status, message, details), **timing)
+        return cls(status=code, error_body=_error_body(code, status, message, details), **timing)
 
     @classmethod
     def bad_key(cls) -> Reply:
         """What the real API answers to an unknown key: 400 (not 401) with reason API_KEY_INVALID."""
-        localized = {
-            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-            "locale": "en-US",
-            "message": _BAD_KEY_MESSAGE,
-        }
-        return cls.error(400, message=_BAD_KEY_MESSAGE, reason="API_KEY_INVALID").with_details(localized)
+        reply = cls.error(400, message=_BAD_KEY_MESSAGE, reason="API_KEY_INVALID")
+        localized = {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US"}
+        reply.error_body["error"]["details"].append(localized | {"message": _BAD_KEY_MESSAGE})
+        return reply
 
     @classmethod
     def rate_limited(cls, retry_delay: str | None = "2s", **timing: Any) -> Reply:
@@ -466,11 +475,6 @@ class Reply:
     @classmethod
     def server_error(cls, code: int = 500, **timing: Any) -> Reply:
         return cls.error(code, **timing)
-
-    def with_details(self, *details: Json) -> Reply:
-        assert self.error is not None, "only error replies have details"
-        self.error["error"].setdefault("details", []).extend(details)
-        return self
 
     # -- serving
 
@@ -522,14 +526,6 @@ class Reply:
         if tool_use:
             usage["toolUsePromptTokenCount"] = tool_use
         return usage
-
-
-def _apply(reply: Reply, options: dict[str, Any]) -> Reply:
-    for name, value in options.items():
-        if not hasattr(reply, name):
-            raise TypeError(f"unexpected Reply option {name!r}")
-        setattr(reply, name, value)
-    return reply
 
 
 def merge_chunks(chunks: list[Json]) -> Json:
@@ -590,8 +586,8 @@ def _json_response(status: int, body: Json, **kwargs: Any) -> _Outgoing:
     return _Outgoing(status, "application/json; charset=UTF-8", [data], **kwargs)
 
 
-def _invalid_argument(message: str) -> _Outgoing:
-    return _json_response(400, _error_body(400, None, message, None))
+def _rpc_error(code: int, message: str) -> _Outgoing:
+    return _json_response(code, _error_body(code, None, message, None))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -610,21 +606,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.connections.discard(self.connection)
-        try:
+        with contextlib.suppress(ConnectionError):
             super().finish()
-        except ConnectionError:
-            pass
 
     def handle(self) -> None:
-        try:
+        # A client that goes away mid-stream is a test scenario, not a bug in the fake.
+        with contextlib.suppress(ConnectionError):
             super().handle()
-        except ConnectionError:
-            pass  # the client went away mid-stream; that is a scenario, not a bug
 
     def _serve(self) -> None:
         fake = self.server.fake
         split = urlsplit(self.path)
-        raw = self._read_body()
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # the SDK never sends chunked
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -642,21 +635,10 @@ class _Handler(BaseHTTPRequestHandler):
             outgoing = fake._route(request)
         except Exception:
             fake.server_errors.append(traceback.format_exc())
-            outgoing = _json_response(500, _error_body(500, None, "fake_gemini: the handler failed", None))
+            outgoing = _rpc_error(500, "fake_gemini: the handler failed; see FakeGemini.server_errors")
         self._write(outgoing)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = bytearray()
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                data += self.rfile.read(size)
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return bytes(data)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _pause(self, seconds: float) -> bool:
         """Sleep, but wake up when the fake stops. False means: stop writing."""
@@ -684,6 +666,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.wfile.flush()
+        sent_at: list[float] = []
+        self.server.fake.stream_timings.append(sent_at)
         for index, segment in enumerate(out.segments):
             pause = out.first_delay_s if index == 0 else out.delay_s
             if (out.drop_after is not None and index >= out.drop_after) or not self._pause(pause):
@@ -693,7 +677,8 @@ class _Handler(BaseHTTPRequestHandler):
             if segment:  # an empty HTTP chunk would end the body early
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(segment), segment))
                 self.wfile.flush()
-        if out.drop_after is not None and out.drop_after < len(out.segments) + 1 and not out.segments:
+                sent_at.append(time.monotonic())
+        if out.drop_after is not None:
             self.close_connection = True
             return
         self.wfile.write(b"0\r\n\r\n")
@@ -741,6 +726,8 @@ class FakeGemini:
         self.models: list[Json] = [dict(model) for model in DEFAULT_MODELS]
         self.requests: list[RecordedRequest] = []
         self.server_errors: list[str] = []
+        # One list per streamed response: time.monotonic() after each event was flushed (for bench/).
+        self.stream_timings: list[list[float]] = []
         self._queue: deque[Reply] = deque()
         self._lock = threading.Condition()
         self._signatures: dict[str, set[bytes]] = {}  # functionCall key -> signatures the fake issued
@@ -755,7 +742,9 @@ class FakeGemini:
             self._stopping.clear()
             self._server = _Server((self.host, self.port), self)
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-gemini", daemon=True)
+            # A short poll interval keeps stop() fast: shutdown() waits for the loop to notice.
+            serve = lambda server=self._server: server.serve_forever(poll_interval=0.02)  # noqa: E731
+            self._thread = threading.Thread(target=serve, name="fake-gemini", daemon=True)
             self._thread.start()
         return self
 
@@ -767,10 +756,8 @@ class FakeGemini:
         server.shutdown()
         server.server_close()
         for connection in list(server.connections):
-            try:
-                connection.shutdown(socket.SHUT_RDWR)  # wakes handlers blocked on idle keep-alive reads
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # wakes handlers blocked on idle keep-alive reads
+                connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=2)
 
@@ -816,22 +803,13 @@ class FakeGemini:
     def _route(self, request: RecordedRequest) -> _Outgoing:
         key = request.api_key
         if not key:
-            return _json_response(
-                403,
-                _error_body(
-                    403,
-                    None,
-                    "Method doesn't allow unregistered callers (callers without established identity). "
-                    "Please use API Key or other form of API consumer identity to call this API.",
-                    None,
-                ),
-            )
+            return _rpc_error(403, _UNREGISTERED_MESSAGE)
         if key not in self.api_keys:
             return self._error_response(Reply.bad_key(), request)
         match = re.search(r"(?:^|/)models(?:/([^/:]+)(?::(\w+))?)?/?$", request.path)
         model, method = (match.group(1), match.group(2)) if match else (None, None)
         if request.method == "POST" and request.raw and request.body is None:
-            return _invalid_argument("Invalid JSON payload received. Unexpected token.")
+            return _rpc_error(400, "Invalid JSON payload received. Unexpected token.")
         if match and request.method == "GET" and method is None:
             return self._get_model(model, request) if model else self._list_models(request)
         if match and request.method == "POST" and method in ("streamGenerateContent", "generateContent"):
@@ -841,7 +819,7 @@ class FakeGemini:
             total = len("".join(texts)) // 4
             details = [{"modality": "TEXT", "tokenCount": total}]
             return _json_response(200, {"totalTokens": total, "promptTokensDetails": details})
-        return _json_response(404, _error_body(404, None, "Requested entity was not found.", None))
+        return _rpc_error(404, "Requested entity was not found.")
 
     def _list_models(self, request: RecordedRequest) -> _Outgoing:
         size = int(request.query.get("pageSize") or 50)
@@ -858,7 +836,7 @@ class FakeGemini:
         return self._error_response(Reply.error(404), request, method="get")
 
     def _error_response(self, reply: Reply, request: RecordedRequest, method: str | None = None) -> _Outgoing:
-        body = json.loads(json.dumps(reply.error))
+        body = json.loads(json.dumps(reply.error_body))
         if body["error"].get("message") is None:
             version = re.search(r"/(v\d\w*)/", request.path)
             method = method or request.path.rpartition(":")[2]
@@ -871,11 +849,11 @@ class FakeGemini:
 
     def _generate(self, request: RecordedRequest, *, stream: bool) -> _Outgoing:
         if problem := self._validate(request):
-            return _invalid_argument(problem)
+            return _rpc_error(400, problem)
         reply = self._next_reply(request)
         if reply.recording is not None:
             return self._replay(reply.recording, request)
-        if reply.error is not None:
+        if reply.error_body is not None:
             return self._error_response(reply, request)
         chunks = reply.render(request.prompt_tokens(), secrets.token_urlsafe(17)[:23])
         self._remember_signatures(chunks)
@@ -909,20 +887,24 @@ class FakeGemini:
         response = recording["response"]
         body: str = response["body_text"]
         content_type = (response.get("headers") or {}).get("content-type", "application/json; charset=UTF-8")
-        if content_type.startswith("text/event-stream"):
+        sse = content_type.startswith("text/event-stream")
+        streamed = sse or (body.startswith("[") and request.path.endswith(":streamGenerateContent"))
+        if sse:  # one HTTP chunk per event, so the client sees it arrive as a stream
             pieces = [piece for piece in re.split(r"(?<=\r\n\r\n)", body) if piece]
-            chunks = [json.loads(p.removeprefix("data: ")) for p in pieces if p.startswith("data: {")]
-        elif body.startswith("[") and request.path.endswith(":streamGenerateContent"):
-            pieces, chunks = re.split(r"(?=,\r\n)", body), None
+        elif streamed:
+            pieces = [piece for piece in re.split(r"(?=,\r\n)", body) if piece]
         else:
-            pieces, chunks = [body], None
+            pieces = [body]
         try:
-            parsed = chunks if chunks is not None else json.loads(body)
+            if sse:
+                parsed = [json.loads(p.removeprefix("data: ")) for p in pieces if p.startswith("data: {")]
+            else:
+                parsed = json.loads(body)
             self._remember_signatures(parsed if isinstance(parsed, list) else [parsed])
         except ValueError:
             pass  # a replay is served as recorded, parsable or not
         segments = [piece.encode("utf-8") for piece in pieces]
-        return _Outgoing(int(response["status"]), content_type, segments, streamed=len(segments) > 1)
+        return _Outgoing(int(response["status"]), content_type, segments, streamed=streamed)
 
     # -- validation the real API does
 

@@ -393,3 +393,23 @@ def test_retry_policy_is_bounded() -> None:
     server = ChatError(ErrorKind.SERVER, "boom")
     assert [policy.delay(server, n) is not None for n in range(4)] == [True, True, False, False]
     assert policy.delay(ChatError(ErrorKind.BAD_KEY, "no"), 0) is None
+
+
+async def test_models_are_listed_from_the_api(fake: FakeGemini, settings: Settings) -> None:
+    session = make_session(settings)
+    models = await session.provider.list_models(settings)
+    flash = next(m for m in models if m.name == "gemini-3.5-flash")
+    assert flash.input_token_limit == 1_048_576 and flash.output_token_limit == 65_536 and flash.thinking
+    assert any(r.path.endswith("/models") for r in fake.requests)
+    await session.aclose()
+
+
+def test_creating_a_session_does_not_import_the_sdk() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom flashchat.config import Settings\nfrom flashchat.session import ChatSession\n"
+        "ChatSession(Settings())\nprint('google.genai' in sys.modules)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -102,6 +102,14 @@ def _main(argv: list[str] | None) -> int:
     if settings.api_key and settings.origins.get("api_key") == "config" and key_file_is_exposed(config_path):
         _error(f"warning: {config_path} holds an API key but others can read it; run chmod 600 on it.")
 
+    if args.prompt is None and sys.stdin.isatty():
+        if not sys.stdout.isatty():
+            _error("no prompt: use -p TEXT or pipe text on stdin (the chat needs a terminal; see flashchat --help).")
+            return EXIT_USAGE
+        from flashchat.tui.app import run_tui
+
+        return run_tui(settings, config_path=config_path)
+
     stdin_text = None
     if not sys.stdin.isatty():
         from flashchat.oneshot import read_stdin

@@ -69,6 +69,12 @@ OPTIONS: dict[str, Option] = {
     "connect_timeout": Option(float, "seconds to open a connection", minimum=0.1),
     "first_token_timeout": Option(float, "seconds to wait for the first token (high thinking is slow)", minimum=1),
     "idle_timeout": Option(float, "seconds allowed between two chunks of a reply", minimum=1),
+    "theme": Option(str, "TUI theme: a file in themes/ or the config dir's themes/, or a Textual theme"),
+    "price_input_per_million": Option(float, "USD per 1M prompt tokens, for cost estimates", minimum=0, optional=True),
+    "price_output_per_million": Option(
+        float, "USD per 1M output and thought tokens, for cost estimates", minimum=0, optional=True
+    ),
+    "price_cached_per_million": Option(float, "USD per 1M cached prompt tokens", minimum=0, optional=True),
 }
 
 
@@ -86,6 +92,10 @@ class Settings:
     connect_timeout: float = 10.0
     first_token_timeout: float = 300.0
     idle_timeout: float = 120.0
+    theme: str = "flashchat-dark"
+    price_input_per_million: float | None = None
+    price_output_per_million: float | None = None
+    price_cached_per_million: float | None = None
     # Where each non-default value came from ("config", "GEMINI_API_KEY", "--model"...), for `config show`.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -161,3 +161,24 @@ class ReplyDraft:
             first_token_seconds=(self.first_token_at - self.started_at) if self.first_token_at else None,
             duration_seconds=now - self.started_at,
         )
+
+
+def estimated_cost(usage: Usage, settings: Any) -> float | None:
+    """USD for `usage` at the prices in config, or None when no prices are set.
+
+    Cached tokens are part of the prompt count, so they are billed at the cached price instead of the input one;
+    thought tokens are billed as output.
+    """
+    input_price = settings.price_input_per_million
+    output_price = settings.price_output_per_million
+    if input_price is None and output_price is None:
+        return None
+    cached_price = settings.price_cached_per_million
+    if cached_price is None:
+        cached_price = input_price or 0.0
+    uncached = max(0, usage.prompt - usage.cached)
+    return (
+        uncached * (input_price or 0.0)
+        + usage.cached * cached_price
+        + (usage.output + usage.thoughts) * (output_price or 0.0)
+    ) / 1_000_000

@@ -81,10 +81,17 @@ class ChatSession:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
-        self.provider = provider or provider_for(settings)
+        self._provider = provider
         self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
+
+    @property
+    def provider(self) -> Provider:
+        """Created on first use: importing the SDK costs ~0.4 s, which a UI should spend after its first frame."""
+        if self._provider is None:
+            self._provider = provider_for(self.settings)
+        return self._provider
 
     async def send(self, text: str) -> AsyncIterator[Event]:
         """Add the user's message and stream the reply. Close the generator (or cancel) to stop it."""
@@ -105,7 +112,8 @@ class ChatSession:
                 yield event
 
     async def aclose(self) -> None:
-        await self.provider.aclose()
+        if self._provider is not None:
+            await self._provider.aclose()
 
     async def _reply(self) -> AsyncIterator[Event]:
         settings = self.settings

@@ -6,6 +6,7 @@ Each provider module imports its SDK lazily, so choosing one costs nothing until
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from flashchat.config import Settings
@@ -15,11 +16,24 @@ from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
 StreamEvent = TextDelta | ThoughtDelta | UsageUpdate
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str  # what to put in `model`, e.g. "gemini-3.5-flash"
+    display_name: str = ""
+    input_token_limit: int | None = None
+    output_token_limit: int | None = None
+    thinking: bool = False
+
+
 class Provider(Protocol):
     name: str
 
     def stream(self, conversation: Conversation, settings: Settings, draft: ReplyDraft) -> AsyncIterator[StreamEvent]:
         """Stream one reply into `draft`, yielding deltas; raise `ChatError` for every failure."""
+        ...
+
+    async def list_models(self, settings: Settings) -> list[ModelInfo]:
+        """Models that can chat, from the API; raises `ChatError` like `stream`."""
         ...
 
     async def aclose(self) -> None: ...

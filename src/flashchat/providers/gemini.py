@@ -25,7 +25,7 @@ from flashchat.errors import ChatError, ErrorKind
 from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
 
 if TYPE_CHECKING:
-    from flashchat.providers import StreamEvent
+    from flashchat.providers import ModelInfo, StreamEvent
 
 NAME = "gemini"
 
@@ -155,6 +155,28 @@ class GeminiProvider:
         for client in clients:
             with contextlib.suppress(Exception):
                 await client.aio.aclose()
+
+    async def list_models(self, settings: Settings) -> list[ModelInfo]:
+        from flashchat.providers import ModelInfo
+
+        try:
+            pager = await self._client(settings).aio.models.list(config={"page_size": 100})
+            found = [model async for model in pager]
+        except genai_errors.APIError as error:
+            raise classify_api_error(error, settings) from error
+        except (httpx2.TransportError, OSError) as error:
+            raise ChatError(ErrorKind.NETWORK, f"Could not list models from {_host(settings)}.") from error
+        return [
+            ModelInfo(
+                name=(model.name or "").removeprefix("models/"),
+                display_name=model.display_name or "",
+                input_token_limit=model.input_token_limit,
+                output_token_limit=model.output_token_limit,
+                thinking=bool(model.thinking),
+            )
+            for model in found
+            if model.name and "generateContent" in (model.supported_actions or [])
+        ]
 
     async def stream(
         self, conversation: Conversation, settings: Settings, draft: ReplyDraft

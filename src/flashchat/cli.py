@@ -21,6 +21,7 @@ from flashchat.config import (
     parse_command_line_value,
     update_config_file,
 )
+from flashchat.store import StoreError
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -29,8 +30,9 @@ examples:
   flashchat -p "Explain Python's GIL in three sentences."
   git diff | flashchat -p "Review this change" --thinking high
   flashchat -p "Summarise" --json < notes.txt | jq -r .text
+  flashchat -c -p "And what about asyncio?"      # continue the last conversation
+  flashchat history search "GIL"
   flashchat config set thinking_level low
-  flashchat config show
 
 keys: GEMINI_API_KEY (or GOOGLE_API_KEY), else api_key in the config file.
 exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupted.
@@ -52,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show-thoughts", action="store_true", default=None, help="show thought summaries")
     parser.add_argument("--usage", action="store_true", help="print a token-usage line on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object with text, usage and status")
+    parser.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="continue the last chat")
+    parser.add_argument("--cid", metavar="ID", help="continue the conversation with this id (see flashchat history)")
+    parser.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     config = commands.add_parser("config", help="show or change settings", description="Show or change settings.")
@@ -65,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     setter.add_argument("value", metavar="VALUE", help="the value; for api_key, '-' reads it from stdin")
     unsetter = config_commands.add_parser("unset", help="remove a key from the config file")
     unsetter.add_argument("key", metavar="KEY")
+    history = commands.add_parser("history", help="stored conversations", description="Stored conversations.")
+    history.add_argument("-n", "--limit", type=int, default=30, help="how many to list (default 30)")
+    history_commands = history.add_subparsers(dest="history_command", metavar="ACTION")
+    shower = history_commands.add_parser("show", help="print one conversation")
+    shower.add_argument("id", metavar="ID")
+    searcher = history_commands.add_parser("search", help="full-text search, best matches first")
+    searcher.add_argument("text", metavar="TEXT", nargs="+")
+    searcher.add_argument("-n", "--limit", type=int, default=20)
+    exporter = history_commands.add_parser("export", help="write a conversation as Markdown or lossless JSON")
+    exporter.add_argument("id", metavar="ID")
+    exporter.add_argument("--format", choices=("md", "json"), default="md")
+    exporter.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    importer = history_commands.add_parser("import", help="store a conversation exported as JSON")
+    importer.add_argument("file", metavar="FILE", help="the JSON export, or - for stdin")
+    deleter = history_commands.add_parser("delete", help="delete a conversation")
+    deleter.add_argument("id", metavar="ID")
+    deleter.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
@@ -77,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except ConfigError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except StoreError as error:
         _error(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -93,6 +118,8 @@ def _main(argv: list[str] | None) -> int:
     config_path = _config_path()
     if args.command == "config":
         return _config_command(args, config_path)
+    if args.command == "history":
+        return _history_command(args)
 
     settings = load_settings(config_path).with_overrides(
         "--option", model=args.model, thinking_level=args.thinking, show_thoughts=args.show_thoughts
@@ -129,6 +156,7 @@ def _config_path() -> Path:
 
 def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
     from flashchat.oneshot import OneShot, build_prompt
+    from flashchat.store import ConversationStore, open_store
 
     prompt = build_prompt(args.prompt, stdin_text)
     if not prompt.strip():
@@ -137,8 +165,57 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
     if not settings.api_key:
         _error(NO_KEY_MESSAGE)
         return EXIT_USAGE
-    runner = OneShot(settings, show_usage=args.usage, as_json=args.json, stdout=sys.stdout, stderr=sys.stderr)
-    return runner.run(prompt)
+    store = ConversationStore.in_memory() if args.no_save else open_store()
+    if store.warning:
+        _error(f"warning: {store.warning}")
+    conversation = None
+    if args.continue_last or args.cid:
+        wanted = args.cid or store.latest_id()
+        if wanted is None:
+            _error("no earlier conversation to continue (see flashchat history).")
+            return EXIT_USAGE
+        conversation = store.load(store.resolve_id(wanted))
+        if args.system is None:
+            settings = settings.with_overrides("conversation", system_prompt=conversation.system_prompt)
+    runner = OneShot(
+        settings,
+        store=store,
+        conversation=conversation,
+        show_usage=args.usage,
+        as_json=args.json,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+    )
+    try:
+        return runner.run(prompt)
+    finally:
+        store.close()
+
+
+def _history_command(args: argparse.Namespace) -> int:
+    from flashchat import history_commands as commands
+    from flashchat.store import open_store
+
+    store = open_store()
+    if store.warning:
+        _error(f"warning: {store.warning}")
+    out = sys.stdout
+    try:
+        match args.history_command:
+            case None:
+                return commands.list_conversations(store, args.limit, out)
+            case "show":
+                return commands.show(store, args.id, out)
+            case "search":
+                return commands.search(store, " ".join(args.text), args.limit, out)
+            case "export":
+                return commands.export(store, args.id, args.format, args.output, out)
+            case "import":
+                return commands.import_file(store, args.file, out)
+            case _:
+                return commands.delete(store, args.id, args.yes, out)
+    finally:
+        store.close()
 
 
 def _config_command(args: argparse.Namespace, path: Path) -> int:

@@ -71,6 +71,7 @@ class Message:
     created_at: float = field(default_factory=time.time)
     first_token_seconds: float | None = None
     duration_seconds: float | None = None
+    id: int | None = None  # row id once stored
 
 
 @dataclass
@@ -79,6 +80,9 @@ class Conversation:
     id: str | None = None
     title: str = ""
     system_prompt: str = ""
+    model: str = ""
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
 
     def add(self, message: Message) -> Message:
         self.messages.append(message)
@@ -126,6 +130,7 @@ class ReplyDraft:
     received_content: bool = False
     started_at: float = field(default_factory=time.monotonic)
     first_token_at: float | None = None
+    message_id: int | None = None  # the store row this reply is being written to while it streams
     # Set by the provider: returns the native content built from the parts received so far.
     native_content: Callable[[], dict[str, Any] | None] = lambda: None
 
@@ -160,6 +165,7 @@ class ReplyDraft:
             error=error,
             first_token_seconds=(self.first_token_at - self.started_at) if self.first_token_at else None,
             duration_seconds=now - self.started_at,
+            id=self.message_id,
         )
 
 

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-    from flashchat.conversation import Message, Usage
+    from flashchat.conversation import Conversation, Message, Usage
     from flashchat.events import Event
+    from flashchat.store import ConversationStore
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -150,8 +151,22 @@ class JsonOutput:
 
 
 class OneShot:
-    def __init__(self, settings: Settings, *, show_usage: bool, as_json: bool, stdout: TextIO, stderr: TextIO) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: ConversationStore | None = None,
+        conversation: Conversation | None = None,
+        show_usage: bool = False,
+        as_json: bool = False,
+        stdout: TextIO,
+        stderr: TextIO,
+    ) -> None:
         self.settings = settings
+        self.store = store
+        self.conversation = conversation
+        # Reported by the caller when the store opened; only a warning that appears mid-run is ours to print.
+        self._store_warning_at_start = store.warning if store is not None else ""
         self.show_usage = show_usage
         self.as_json = as_json
         self.stdout, self.stderr = stdout, stderr
@@ -182,7 +197,7 @@ class OneShot:
         from flashchat.session import ChatSession
 
         route_library_output_to_log_file()
-        self.session = ChatSession(self.settings)
+        self.session = ChatSession(self.settings, store=self.store, conversation=self.conversation)
         try:
             async for event in self.session.send(prompt):
                 self._handle(event)
@@ -211,6 +226,8 @@ class OneShot:
                 self.message = failure.message
 
     def _report(self) -> int:
+        if self.store is not None and self.store.warning != self._store_warning_at_start:
+            self.warn(f"warning: {self.store.warning}")
         if self.as_json:
             self._print_json()
         elif self.error is not None:

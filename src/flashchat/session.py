@@ -10,14 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flashchat.config import Settings
 from flashchat.conversation import Conversation, Message, ReplyDraft
 from flashchat.errors import ChatError, ErrorKind
 from flashchat.events import Event, Failed, Finished, Retrying
 from flashchat.providers import Provider, provider_for
+
+if TYPE_CHECKING:
+    from flashchat.store import ConversationStore
+
+# A streaming reply is written to the store at least this often, so a crash loses at most this much.
+SAVE_INTERVAL_SECONDS = 0.25
 
 # Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
 NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
@@ -77,10 +85,12 @@ class ChatSession:
         *,
         provider: Provider | None = None,
         conversation: Conversation | None = None,
+        store: ConversationStore | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
+        self.store = store
         self._provider = provider
         self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
         self.retry_policy = retry_policy or RetryPolicy()
@@ -95,7 +105,9 @@ class ChatSession:
 
     async def send(self, text: str) -> AsyncIterator[Event]:
         """Add the user's message and stream the reply. Close the generator (or cancel) to stop it."""
-        self.conversation.add(Message(role="user", text=text, model=self.settings.model))
+        self.conversation.system_prompt = self.settings.system_prompt
+        self.conversation.model = self.settings.model
+        self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
         async with contextlib.aclosing(self._reply()) as events:
             async for event in events:
                 yield event
@@ -104,7 +116,9 @@ class ChatSession:
         """Drop the last reply (if any) and ask again for the last user message."""
         messages = self.conversation.messages
         while messages and messages[-1].role == "model":
-            messages.pop()
+            dropped = messages.pop()
+            if self.store is not None:
+                self.store.delete_message(self.conversation, dropped)
         if not messages:
             return
         async with contextlib.aclosing(self._reply()) as events:
@@ -119,6 +133,7 @@ class ChatSession:
         settings = self.settings
         retries_done = 0
         draft: ReplyDraft | None = None
+        last_save = 0.0
         try:
             while True:
                 draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
@@ -126,6 +141,9 @@ class ChatSession:
                     async with contextlib.aclosing(self._attempt(draft, settings)) as events:
                         async for event in events:
                             yield event
+                            if draft.received_content and time.monotonic() - last_save >= SAVE_INTERVAL_SECONDS:
+                                self._save_draft(draft)
+                                last_save = time.monotonic()
                 except ChatError as error:
                     if draft.received_content:
                         message = self._keep(draft, incomplete=True, error=error.message)
@@ -168,7 +186,21 @@ class ChatSession:
         return Finished(message, finish_notice(message, settings.max_output_tokens))
 
     def _keep(self, draft: ReplyDraft, **flags: bool | str) -> Message:
-        return self.conversation.add(draft.to_message(**flags))  # type: ignore[arg-type]
+        message = self.conversation.add(draft.to_message(**flags))  # type: ignore[arg-type]
+        self._save(message)
+        return message
+
+    def _save(self, message: Message) -> None:
+        if self.store is not None:
+            self.store.save_message(self.conversation, message)
+
+    def _save_draft(self, draft: ReplyDraft) -> None:
+        """Write the reply so far, marked incomplete until it finishes (what a crash would leave behind)."""
+        if self.store is None:
+            return
+        partial = draft.to_message(incomplete=True)
+        self.store.save_message(self.conversation, partial)
+        draft.message_id = partial.id
 
     async def _attempt(self, draft: ReplyDraft, settings: Settings) -> AsyncIterator[Event]:
         """One request; converts a silent server into a timeout error (first token, then gaps)."""

@@ -1,0 +1,170 @@
+"""Conversation store speed. Prints numbers; asserts nothing.
+
+    python bench/store.py [--conversations 10000]
+
+Measures, on a fresh database in a temporary directory:
+  1. opening a 2,000-message conversation holding 5 MB of text (with native content and signatures);
+  2. listing 10,000 conversations (the first page of 50, and all of them);
+  3. full-text search over 10,000 conversations;
+  4. the CPU that writing a streaming reply to the store adds (a 20,000-token reply in 1,000 chunks from the
+     fake server at 5 ms a chunk, with and without a store, in the same process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from flashchat.config import Settings
+from flashchat.conversation import Conversation, Message, Usage
+from flashchat.session import ChatSession
+from flashchat.store import open_store
+from flashchat.testing.fake_gemini import FakeGemini, Reply
+
+WORDS = ("asyncio thread lock python review patch signature stream token cache model answer question").split()
+SIGNATURE = base64.b64encode(os.urandom(300)).decode()
+
+
+def timed(function, runs: int = 15) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def show(label: str, times: list[float]) -> None:
+    print(
+        f"{label}: median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms ({len(times)} runs)"
+    )
+
+
+def model_message(text: str) -> Message:
+    native = {"role": "model", "parts": [{"text": text}, {"text": "", "thought_signature": SIGNATURE}]}
+    usage = Usage(prompt=1000, output=600, thoughts=200, total=1800)
+    return Message(role="model", text=text, native=native, provider="gemini", thinking_level="medium", usage=usage)
+
+
+def build_long_conversation(store, messages: int = 2000, total_chars: int = 5_000_000) -> str:
+    chunk = " ".join(WORDS) + " "
+    per_message = total_chars // messages
+    body = (chunk * (per_message // len(chunk) + 1))[:per_message]
+    conversation = Conversation(title="a very long conversation")
+    document = {
+        "format": "flashchat.conversation",
+        "version": 1,
+        "conversation": {"title": conversation.title, "model": "gemini-3.5-flash"},
+        "messages": [],
+    }
+    for n in range(messages):
+        message = Message(role="user", text=body) if n % 2 == 0 else model_message(body)
+        entry = {k: v for k, v in message.__dict__.items() if k not in ("usage", "id")}
+        entry["usage"] = message.usage.to_dict() if message.usage else None
+        document["messages"].append(entry)
+    return store.import_json(document)
+
+
+def build_many_conversations(store, count: int) -> None:
+    for n in range(count):
+        words = [WORDS[(n * 7 + i) % len(WORDS)] for i in range(30)]
+        store.import_json(
+            {
+                "format": "flashchat.conversation",
+                "version": 1,
+                "conversation": {"title": f"conversation {n} about {words[0]}", "model": "gemini-3.5-flash"},
+                "messages": [
+                    {"role": "user", "text": f"question {n}: " + " ".join(words)},
+                    {**{k: v for k, v in model_message(" ".join(reversed(words)) * 3).__dict__.items()
+                        if k not in ("usage", "id")}, "usage": None},
+                ],
+            }
+        )  # fmt: skip
+
+
+class SaveTimer:
+    """Times ChatSession._save (every write) and _save_draft (building the partial reply, then writing it)."""
+
+    def __init__(self) -> None:
+        self.saves, self.seconds = 0, 0.0
+
+    def wrap(self, method):
+        def timed_method(session, *args):
+            started = time.process_time()
+            try:
+                return method(session, *args)
+            finally:
+                self.seconds += time.process_time() - started
+                self.saves += 1
+
+        return timed_method
+
+
+async def stream_once(fake: FakeGemini, store) -> float:
+    pieces = [f"{i:05d} " + "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor inci"[:74]
+              for i in range(1000)]  # fmt: skip
+    fake.enqueue(Reply.text("".join(pieces), chunks=pieces, delay_s=0.005))
+    session = ChatSession(Settings(api_key=fake.api_key, base_url=fake.url), store=store)
+    started = time.process_time()
+    stream = session.send("write 20,000 tokens")
+    async with contextlib.aclosing(stream):
+        async for _ in stream:
+            pass
+    cpu = time.process_time() - started
+    await session.aclose()
+    return cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        path = Path(home) / "history.db"
+        store = open_store(path)
+        started = time.perf_counter()
+        long_id = build_long_conversation(store)
+        print(f"built a 2,000-message, 5 MB conversation in {time.perf_counter() - started:.1f} s")
+        show("open the 2,000-message conversation", timed(lambda: store.load(long_id)))
+        started = time.perf_counter()
+        build_many_conversations(store, args.conversations)
+        print(f"built {args.conversations:,} more conversations in {time.perf_counter() - started:.1f} s; "
+              f"database {path.stat().st_size / 1e6:.1f} MB")  # fmt: skip
+        show("list the newest 50 conversations", timed(lambda: store.list_conversations(limit=50)))
+        show(f"list all {args.conversations:,} conversations",
+             timed(lambda: store.list_conversations(limit=args.conversations + 1)))  # fmt: skip
+        show("search 'signature' (20 best)", timed(lambda: store.search("signature")))
+        show("search 'review patch' (20 best)", timed(lambda: store.search("review patch")))
+        store.close()
+
+        with FakeGemini() as fake:
+            without, with_store, shares = [], [], []
+            for _ in range(3):
+                without.append(asyncio.run(stream_once(fake, None)))
+                timer = SaveTimer()
+                original = ChatSession._save, ChatSession._save_draft
+                ChatSession._save, ChatSession._save_draft = timer.wrap(original[0]), timer.wrap(original[1])
+                try:
+                    cpu = asyncio.run(stream_once(fake, open_store(Path(home) / "stream.db")))
+                finally:
+                    ChatSession._save, ChatSession._save_draft = original
+                with_store.append(cpu)
+                shares.append(timer.seconds / cpu)
+        base, stored = statistics.median(without), statistics.median(with_store)
+        print(f"CPU for a 20,000-token streamed reply (1,000 chunks, 5 ms apart): without store {base * 1000:.0f} ms, "
+              f"with store {stored * 1000:.0f} ms ({(stored - base) / base * 100:+.1f}%, noisy)")  # fmt: skip
+        print(
+            f"CPU inside the session's store writes during that stream: {timer.saves} writes, "
+            f"{timer.seconds * 1000:.0f} ms = {statistics.median(shares) * 100:.1f}% of the stream's CPU"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -203,22 +203,10 @@ class ConversationStore:
 
     def _write_message(self, conversation: Conversation, message: Message) -> None:
         with self._transaction():
-            now = time.time()
-            conversation.updated_at = now
+            conversation.updated_at = time.time()
             if conversation.id is None:
                 conversation.id = self._new_id()
-                self._db.execute(
-                    "INSERT INTO conversations (id, title, created_at, updated_at, model, system_prompt)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        conversation.id,
-                        conversation.title,
-                        conversation.created_at,
-                        now,
-                        conversation.model,
-                        conversation.system_prompt,
-                    ),
-                )
+                self._insert_conversation(conversation)
             position = _position_of(conversation, message)
             if message.id is None:
                 cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
@@ -226,6 +214,20 @@ class ConversationStore:
             else:
                 self._db.execute(_UPDATE_MESSAGE, (position, *_message_row(message), message.id))
             self._update_totals(conversation)
+
+    def _insert_conversation(self, conversation: Conversation) -> None:
+        self._db.execute(
+            "INSERT INTO conversations (id, title, created_at, updated_at, model, system_prompt)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                conversation.id,
+                conversation.title,
+                conversation.created_at,
+                conversation.updated_at,
+                conversation.model,
+                conversation.system_prompt,
+            ),
+        )
 
     def _update_totals(self, conversation: Conversation) -> None:
         usage = conversation.total_usage()
@@ -377,18 +379,7 @@ class ConversationStore:
         taken = wanted and self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone()
         conversation.id = wanted if wanted and not taken else self._new_id()
         with self._transaction():
-            self._db.execute(
-                "INSERT INTO conversations (id, title, created_at, updated_at, model, system_prompt)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    conversation.id,
-                    conversation.title,
-                    conversation.created_at,
-                    conversation.updated_at,
-                    conversation.model,
-                    conversation.system_prompt,
-                ),
-            )
+            self._insert_conversation(conversation)
             for position, message in enumerate(messages):
                 cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
                 message.id = cursor.lastrowid

@@ -193,8 +193,8 @@ def test_kill_9_mid_reply_keeps_the_partial_text(fake: FakeGemini, cli_env: dict
 
 
 def test_two_processes_writing_at_once_both_succeed(isolated_home: Path) -> None:
+    """Both start on a missing database, so they also race to create the schema."""
     path = db_path(isolated_home)
-    open_store(path).close()
     writer = (
         "import sys\nfrom flashchat.store import open_store\nfrom flashchat.conversation import Conversation, Message\n"
         "store = open_store()\nassert not store.warning, store.warning\n"

@@ -163,7 +163,7 @@ class ConversationStore:
             connection.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across process crashes
             _migrate(connection)
             if connection.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("quick_check failed")
+                raise sqlite3.DatabaseError("integrity check failed")
         except BaseException:
             connection.close()
             raise
@@ -417,18 +417,26 @@ class _Transaction:
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"the history database has schema version {version}, newer than this flashchat knows "
-            f"({SCHEMA_VERSION}); upgrade flashchat"
-        )
-    for number in range(version, SCHEMA_VERSION):
+    """Apply pending migrations, each in its own write transaction.
+
+    The version is read again after the write lock is held: another flashchat may have created or migrated the
+    database while this one waited.
+    """
+    while True:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(MIGRATIONS[number]):
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the history database has schema version {version}, newer than this flashchat knows "
+                    f"({SCHEMA_VERSION}); upgrade flashchat"
+                )
+            if version == SCHEMA_VERSION:
+                connection.execute("COMMIT")
+                return
+            for statement in _statements(MIGRATIONS[version]):
                 connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number + 1}")
+            connection.execute(f"PRAGMA user_version = {version + 1}")
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -527,34 +535,53 @@ def default_path() -> Path:
     return paths.data_dir() / DATABASE_NAME
 
 
+class _Damaged(Exception):
+    """The file is not a usable SQLite database (as opposed to busy, read-only or full)."""
+
+
+def _open_with_retries(path: Path) -> ConversationStore:
+    """Open the file, waiting out another process that holds the lock (e.g. while it creates the schema)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return ConversationStore.open_file(path)
+        except sqlite3.OperationalError as error:
+            if _is_lock_wait(error) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise
+        except sqlite3.DatabaseError as error:
+            raise _Damaged(str(error)) from error
+
+
 def open_store(path: Path | None = None) -> ConversationStore:
     """The user's store. Never raises for a damaged or unwritable database: see `ConversationStore.warning`."""
     path = path or default_path()
     try:
-        return ConversationStore.open_file(path)
+        return _open_with_retries(path)
     except StoreError as error:
         return ConversationStore.in_memory(f"{error}; this session's chat is not saved")
-    except sqlite3.DatabaseError as error:
-        if isinstance(error, sqlite3.OperationalError) and _is_access_problem(error):
-            return ConversationStore.in_memory(
-                f"cannot write history to {path} ({error}); this session's chat is not saved"
-            )
+    except _Damaged as damage:
         backup = _move_aside(path)
         try:
-            store = ConversationStore.open_file(path)
-        except sqlite3.Error as retry_error:
-            return ConversationStore.in_memory(f"cannot open history at {path} ({retry_error}); chat is not saved")
-        store.warning = f"the history database was damaged ({error}); it was kept as {backup} and a new one started"
+            store = _open_with_retries(path)
+        except (sqlite3.Error, _Damaged) as error:
+            return ConversationStore.in_memory(f"cannot open history at {path} ({error}); chat is not saved")
+        store.warning = f"the history database was damaged ({damage}); it was kept as {backup} and a new one started"
         return store
+    except sqlite3.Error as error:
+        return ConversationStore.in_memory(
+            f"cannot write history to {path} ({error}); this session's chat is not saved"
+        )
     except OSError as error:
         return ConversationStore.in_memory(
             f"cannot write history to {path.parent} ({error.strerror}); this session's chat is not saved"
         )
 
 
-def _is_access_problem(error: sqlite3.OperationalError) -> bool:
+def _is_lock_wait(error: sqlite3.OperationalError) -> bool:
     text = str(error).lower()
-    return any(phrase in text for phrase in ("readonly", "read-only", "unable to open", "disk is full", "disk i/o"))
+    return "locked" in text or "busy" in text
 
 
 def _move_aside(path: Path) -> Path:

@@ -1,0 +1,429 @@
+"""flashchat's full-screen chat: a Textual app around one `ChatSession`.
+
+The app owns the session and runs each reply in a worker on the app's own event loop; it turns the
+session's events into calls on the widgets, which know nothing of HTTP. Imports stay light until the first
+frame is on screen: the provider (and google.genai, ~0.4 s to import) is imported afterwards in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from flashchat.config import THINKING_LEVELS, ConfigError, Settings, update_config_file
+from flashchat.conversation import Conversation, Message
+from flashchat.errors import ChatError, ErrorKind
+from flashchat.events import Event, Failed, Finished, Retrying, TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.session import ChatSession, RetryPolicy
+from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, bindings
+from flashchat.tui.screens.help_screen import HelpScreen
+from flashchat.tui.screens.picker_screen import PickerScreen
+from flashchat.tui.screens.setup_screen import SetupScreen
+from flashchat.tui.text import code_blocks, count
+from flashchat.tui.themes import DEFAULT_THEME, load_themes
+from flashchat.tui.widgets.composer import Composer, draft_for
+from flashchat.tui.widgets.conversation_view import ConversationView
+from flashchat.tui.widgets.level_selector import LevelSelector
+from flashchat.tui.widgets.reply_view import ReplyView
+from flashchat.tui.widgets.status_bar import StatusBar
+from flashchat.tui.widgets.usage_panel import UsagePanel
+from flashchat.tui.widgets.user_message import UserMessage
+
+log = logging.getLogger("flashchat.tui")
+
+EMPTY_HINT = (
+    "Ask anything. Enter sends, Shift+Enter or Ctrl+J adds a line, Ctrl+T changes the thinking level, "
+    "Ctrl+U shows token usage, F1 lists every key."
+)
+LIVE_USAGE_INTERVAL = 0.25  # seconds between usage-panel redraws while a reply streams
+RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block picker looks
+
+RETRY_HINT = "Press ctrl+r to retry."
+ERROR_HINTS = {
+    ErrorKind.NO_KEY: "Press F4 to enter a key.",
+    ErrorKind.BAD_KEY: "Press F4 to enter another key.",
+    ErrorKind.NOT_FOUND: "Press F2 to choose another model.",
+    ErrorKind.PERMISSION: "Press F2 to choose another model, or F4 to use another key.",
+    ErrorKind.RATE_LIMIT: RETRY_HINT,
+    ErrorKind.SERVER: RETRY_HINT,
+    ErrorKind.NETWORK: RETRY_HINT,
+    ErrorKind.TIMEOUT: RETRY_HINT,
+    ErrorKind.TRUNCATED: RETRY_HINT,
+    ErrorKind.BAD_RESPONSE: RETRY_HINT,
+}
+
+
+def error_text(error: ChatError, partial: Message | None) -> str:
+    kept = " The partial reply above is kept." if partial is not None and partial.text else ""
+    hint = ERROR_HINTS.get(error.kind, "")
+    return " ".join(part for part in (error.message + kept, hint) if part)
+
+
+class FlashchatApp(App[int]):
+    """The chat. `settings` are the starting settings; the session's copy changes as the user switches
+    thinking level or model. Tests pass `retry_policy`, `sleep` and `clock` to keep retries fast and
+    countdowns deterministic."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "flashchat"
+    BINDINGS = bindings()
+
+    replying: var[bool] = var(False, bindings=True)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: Path,
+        conversation: Conversation | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        warm_up: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config_path = config_path
+        self.clock = clock
+        self._warm_up_after_first_frame = warm_up
+        self._session_options: dict[str, Any] = {}
+        if retry_policy is not None:
+            self._session_options["retry_policy"] = retry_policy
+        if sleep is not None:
+            self._session_options["sleep"] = sleep
+        self.session = ChatSession(settings, conversation=conversation, **self._session_options)
+        self._models: list[Any] | None = None  # ModelInfo list, fetched once per run
+        self._usage_redraw_pending = False
+        self._live_usage: Any = None
+        self._save_theme_changes = False
+        loaded = load_themes()
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self._startup_problems = list(loaded.problems)
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        else:
+            self._startup_problems.append(f"Unknown theme {settings.theme!r}; using {DEFAULT_THEME}.")
+            self.theme = DEFAULT_THEME
+
+    @property
+    def settings(self) -> Settings:
+        return self.session.settings
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal(id="main"), Vertical(id="chat"):
+            yield ConversationView(id="conversation")
+            yield UsagePanel(id="usage")
+            yield Composer(id="composer")
+            yield StatusBar(level=self.settings.thinking_level, model=self.settings.model, id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#usage").display = False
+        await self._show_conversation()
+        self.query_one(Composer).focus()
+        for problem in self._startup_problems:
+            self.notify(problem, severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+        self._save_theme_changes = True
+        if not self.settings.api_key:
+            self.push_screen(SetupScreen(self.config_path), self._key_entered)
+        if self._warm_up_after_first_frame:
+            self.call_after_refresh(self._import_provider)
+
+    async def on_unmount(self) -> None:
+        await self.session.aclose()
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _import_provider(self) -> None:
+        """Import the provider (and google.genai) in a thread once the first frame is up, so the first
+        send does not pay for it."""
+        import flashchat.providers.gemini  # noqa: F401
+
+    # -- the conversation on screen
+
+    @property
+    def conversation_view(self) -> ConversationView:
+        return self.query_one(ConversationView)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    async def _show_conversation(self) -> None:
+        conversation = self.session.conversation
+        await self.conversation_view.show_messages(conversation.messages, empty_hint=EMPTY_HINT)
+        self.composer.set_history([m.text for m in conversation.messages if m.role == "user"])
+        self.sub_title = conversation.title
+        self._refresh_usage()
+
+    def _refresh_usage(self) -> None:
+        conversation = self.session.conversation
+        self.query_one(UsagePanel).refresh_from(conversation, self.settings)
+        self.query_one(StatusBar).set_context(conversation.context_tokens())
+
+    # -- sending and streaming
+
+    @on(Composer.Submitted)
+    async def _send(self, event: Composer.Submitted) -> None:
+        if self.replying:
+            self.composer.set_draft(draft_for(event.text))
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        if not self.settings.api_key:
+            self.composer.set_draft(draft_for(event.text))
+            self.push_screen(SetupScreen(self.config_path), self._key_entered)
+            return
+        await self.conversation_view.add_user_message(event.text)
+        await self._start_reply(lambda: self.session.send(event.text))
+
+    async def _start_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
+        settings = self.settings
+        reply = await self.conversation_view.add_reply(model=settings.model, thinking_level=settings.thinking_level)
+        self.replying = True
+        self.query_one(StatusBar).set_activity("streaming · Esc stops")
+        self._stream_reply(events, reply)
+
+    @work(exclusive=True, group="reply", exit_on_error=False)
+    async def _stream_reply(self, events: Callable[[], AsyncIterator[Event]], reply: ReplyView) -> None:
+        messages = self.session.conversation.messages
+        last_before = messages[-1] if messages else None
+        try:
+            async with contextlib.aclosing(events()) as stream:
+                async for event in stream:
+                    await self._show_event(event, reply)
+        except asyncio.CancelledError:
+            # Esc: the session kept what had arrived as a stopped message.
+            last = messages[-1] if messages else None
+            stopped = last if last is not last_before and last is not None and last.role == "model" else None
+            await reply.stop(stopped)
+            raise
+        except Exception as error:  # a bug must not take the chat down with it
+            log.exception("reply failed")
+            await reply.fail(None, f"Something went wrong in flashchat: {error!r}. Details are in the log file.")
+        finally:
+            self.replying = False
+            self.query_one(StatusBar).set_activity("")
+            self._refresh_usage()
+            self.sub_title = self.session.conversation.title
+            await self.conversation_view.prune()
+
+    async def _show_event(self, event: Event, reply: ReplyView) -> None:
+        match event:
+            case TextDelta(text=text):
+                await reply.add_text(text)
+            case ThoughtDelta(text=text):
+                await reply.add_thoughts(text)
+            case UsageUpdate(usage=usage):
+                self._live_usage = usage
+                if not self._usage_redraw_pending:
+                    self._usage_redraw_pending = True
+                    self.set_timer(LIVE_USAGE_INTERVAL, self._redraw_live_usage)
+            case Retrying():
+                await reply.show_retry(event, self.clock)
+            case Finished(message=message, notice=notice):
+                await reply.finish(message, notice)
+            case Failed(error=error, message=message):
+                await reply.fail(message, error_text(error, message))
+
+    def _redraw_live_usage(self) -> None:
+        self._usage_redraw_pending = False
+        if self.replying and self._live_usage is not None:
+            conversation = self.session.conversation
+            self.query_one(UsagePanel).show_live(self._live_usage, self.settings, conversation)
+            usage = self._live_usage
+            self.query_one(StatusBar).set_context(usage.prompt + usage.output + usage.tool_use)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.replying
+        return True
+
+    # -- actions
+
+    def action_stop(self) -> None:
+        self.workers.cancel_group(self, "reply")
+
+    def action_cycle_level(self) -> None:
+        levels = THINKING_LEVELS
+        current = self.settings.thinking_level
+        self.set_thinking_level(levels[(levels.index(current) + 1) % len(levels)] if current in levels else "medium")
+
+    @on(LevelSelector.Picked)
+    def _level_picked(self, event: LevelSelector.Picked) -> None:
+        self.set_thinking_level(event.level)
+
+    def set_thinking_level(self, level: str) -> None:
+        """Applies from the next request on; a reply that is streaming keeps the level it started with."""
+        self.session.settings = dataclasses.replace(self.settings, thinking_level=level)
+        self.query_one(LevelSelector).level = level
+
+    def action_toggle_usage(self) -> None:
+        panel = self.query_one(UsagePanel)
+        panel.display = not panel.display
+
+    def action_toggle_history(self) -> None:
+        self.notify("History needs the conversation store, which is not available in this build.")
+
+    async def action_new_chat(self) -> None:
+        if self.replying:
+            self.action_stop()
+            await self.workers.wait_for_complete()
+        old = self.session
+        self.session = ChatSession(old.settings, **self._session_options)
+        await old.aclose()
+        await self._show_conversation()
+        self.composer.focus()
+
+    async def action_regenerate(self) -> None:
+        if self.replying:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        messages = self.session.conversation.messages
+        if not any(message.role == "user" for message in messages):
+            self.notify("Nothing to regenerate yet.")
+            return
+        widgets = self.conversation_view.message_widgets
+        if widgets and isinstance(widgets[-1], ReplyView):
+            await self.conversation_view.remove_from(widgets[-1])
+        await self._start_reply(self.session.regenerate)
+
+    async def action_edit_last(self) -> None:
+        if self.replying:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        messages = self.session.conversation.messages
+        index = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+        if index is None:
+            self.notify("There is no prompt to edit yet.")
+            return
+        text = messages[index].text
+        del messages[index:]
+        view = self.conversation_view
+        last_user = next((w for w in reversed(view.message_widgets) if isinstance(w, UserMessage)), None)
+        if last_user is not None:
+            await view.remove_from(last_user)
+        self.composer.set_draft(draft_for(text))
+        self.composer.focus()
+        self._refresh_usage()
+
+    def _recent_replies(self) -> list[Message]:
+        replies = [m for m in self.session.conversation.messages if m.role == "model" and m.text]
+        return replies[::-1]
+
+    def action_copy_reply(self) -> None:
+        replies = self._recent_replies()
+        if not replies:
+            self.notify("There is no reply to copy yet.")
+            return
+        self.copy_to_clipboard(replies[0].text)
+        self.notify(f"Copied the last reply ({count(len(replies[0].text))} characters).")
+
+    def action_copy_code(self) -> None:
+        blocks = [
+            block for reply in self._recent_replies()[:RECENT_REPLIES_FOR_CODE] for block in code_blocks(reply.text)
+        ]
+        if not blocks:
+            self.notify("No code blocks in the recent replies.")
+            return
+        choices = [(block.summary(), block.code) for block in blocks]
+
+        def copy(code: str | None) -> None:
+            if code is not None:
+                self.copy_to_clipboard(code)
+                self.notify(f"Copied the code block ({count(len(code))} characters).")
+
+        self.push_screen(PickerScreen("Copy a code block (newest first)", choices), copy)
+
+    def action_pick_model(self) -> None:
+        picker: PickerScreen[str] = PickerScreen(
+            "Choose the model (for this session)", loading_text="Asking the API for models…"
+        )
+        self.push_screen(picker, self._model_picked)
+        self._load_models(picker)
+
+    @work(exclusive=True, group="models", exit_on_error=False)
+    async def _load_models(self, picker: PickerScreen[str]) -> None:
+        if self._models is None:
+            try:
+                self._models = await self.session.provider.list_models(self.settings)
+            except ChatError as error:
+                picker.show_status(error.message)
+                return
+        current = self.settings.model
+        names = [model.name for model in self._models]
+        choices = [(f"{m.name}  {m.display_name}" if m.display_name else m.name, m.name) for m in self._models]
+        picker.set_choices(choices, highlighted=names.index(current) if current in names else 0)
+
+    def _model_picked(self, model: str | None) -> None:
+        if model:
+            self.session.settings = dataclasses.replace(self.settings, model=model)
+            self.query_one(StatusBar).set_model(model)
+
+    def action_pick_theme(self) -> None:
+        self.search_themes()
+
+    def _save_theme(self, theme: Any) -> None:
+        if not self._save_theme_changes:
+            return
+        try:
+            update_config_file(self.config_path, "theme", theme.name)
+        except (ConfigError, OSError) as error:
+            self.notify(f"The theme is not saved: {error}", severity="warning")
+
+    def action_set_api_key(self) -> None:
+        self.push_screen(SetupScreen(self.config_path), self._key_entered)
+
+    def _key_entered(self, key: str | None) -> None:
+        if key:
+            self.session.settings = dataclasses.replace(self.settings, api_key=key)
+            self.notify(f"The key is saved in {self.config_path}.")
+        self.composer.focus()
+
+    def action_toggle_thoughts(self) -> None:
+        show = not self.settings.show_thoughts
+        self.session.settings = dataclasses.replace(self.settings, show_thoughts=show)
+        self.notify("Thought summaries will be shown." if show else "Thought summaries are off.")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for chat_action in CHAT_ACTIONS:
+            yield SystemCommand(chat_action.title, chat_action.help, self._runner(chat_action.action))
+        for level in THINKING_LEVELS:
+            yield SystemCommand(
+                THINKING_ACTION_TITLE.format(level=level),
+                "Use this thinking level from the next request on.",
+                lambda level=level: self.set_thinking_level(level),
+            )
+
+    def _runner(self, action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+
+def run_tui(settings: Settings, *, config_path: Path, conversation_id: str | None = None) -> int:
+    """Run the chat until the user quits; returns the process exit code."""
+    from flashchat.logs import route_library_output_to_log_file
+
+    route_library_output_to_log_file()
+    app = FlashchatApp(settings, config_path=config_path)
+    app.run()
+    return app.return_code or 0

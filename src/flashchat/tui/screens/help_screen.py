@@ -1,0 +1,58 @@
+"""F1: every key and action in one table."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from flashchat.tui.actions import CHAT_ACTIONS
+
+COMPOSER_KEYS = (
+    ("enter", "Send the prompt"),
+    ("shift+enter, ctrl+j", "New line (Shift+Enter needs a terminal with the kitty keyboard protocol)"),
+    ("up / down", "On an empty composer: earlier prompts"),
+    ("ctrl+f", "Expand the [pasted: …] chips into the full text"),
+    ("ctrl+p", "Command palette: every action, thinking levels, themes"),
+    ("ctrl+q", "Quit"),
+)
+
+
+def key_table() -> list[tuple[str, str]]:
+    rows = [(action.key, f"{action.title}: {action.help}") for action in CHAT_ACTIONS if action.key]
+    return [*COMPOSER_KEYS, *rows]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Closes with Esc, F1 or q."""
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > VerticalScroll {
+            width: 100;
+            max-width: 100%;
+            height: auto;
+            max-height: 90%;
+            padding: 1 2;
+            border: thick $primary;
+            background: $surface;
+        }
+        & .help-title {
+            text-style: bold;
+            color: $primary;
+        }
+    }
+    """
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        width = max(len(key) for key, _ in key_table()) + 2
+        lines = [Content.assemble((key.ljust(width), "bold $accent"), text) for key, text in key_table()]
+        with VerticalScroll():
+            yield Static("flashchat keys", classes="help-title")
+            yield Static(Content("\n").join(lines))

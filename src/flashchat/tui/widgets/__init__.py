@@ -1,0 +1,1 @@
+"""One widget per module. Widgets know nothing of HTTP: the app feeds them text, usage and errors."""

@@ -1,0 +1,190 @@
+"""The scrolling conversation: a bounded number of live widgets, however long the chat gets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import events, work
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from flashchat.conversation import Message
+from flashchat.tui.text import count
+from flashchat.tui.widgets.reply_segment import ReplySegment
+from flashchat.tui.widgets.reply_view import ReplyView
+from flashchat.tui.widgets.user_message import UserMessage
+
+MOUNT_BATCH = 16  # messages mounted when a conversation opens, and each time the user scrolls to the top
+MAX_MOUNTED = 64  # past this many message widgets, the oldest are unmounted (they stay in the conversation)
+PARK_DELAY = 0.1  # seconds between a scroll and re-deciding which segments to park
+
+
+def message_widget(message: Message) -> Widget:
+    if message.role == "user":
+        return UserMessage(message.text)
+    return ReplyView(model=message.model, thinking_level=message.thinking_level, message=message)
+
+
+def _backed_by_a_message(widget: Widget) -> bool:
+    return isinstance(widget, UserMessage) or (isinstance(widget, ReplyView) and widget.message is not None)
+
+
+class ConversationView(VerticalScroll, can_focus=False):
+    """User messages and replies, pinned to the bottom while a reply streams unless the user scrolled up.
+
+    Textual's compositor visits every displayed widget on every frame, so this view keeps that number small:
+    - a conversation opens with only its last `MOUNT_BATCH` messages; scrolling to the top mounts earlier
+      ones, and past `MAX_MOUNTED` the oldest are unmounted again;
+    - reply segments more than a screen away from the viewport are parked (they keep their height but hide
+      their Markdown blocks), and unparked when the user scrolls near them.
+    """
+
+    DEFAULT_CSS = """
+    ConversationView {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        & > .earlier {
+            color: $text-muted;
+            text-align: center;
+            width: 1fr;
+            margin: 1 0 0 0;
+        }
+        & > .empty-hint {
+            color: $text-muted;
+            margin: 2 4;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._messages: Sequence[Message] = ()
+        self._first_mounted = 0  # index in _messages of the first mounted message widget
+        self._park_timer_running = False
+        self._loading_earlier = False
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    @property
+    def following(self) -> bool:
+        """True while the view sticks to the bottom; False once the user scrolled up to read."""
+        return self.is_anchored and not self._anchor_released
+
+    # -- content
+
+    async def show_messages(self, messages: Sequence[Message], *, empty_hint: str = "") -> None:
+        """Replace the view with `messages` (a live list: the session appends to it), showing the last few."""
+        self._messages = messages
+        self._first_mounted = max(0, len(messages) - MOUNT_BATCH)
+        widgets = [message_widget(message) for message in messages[self._first_mounted :]]
+        with self.app.batch_update():
+            await self.remove_children()
+            await self.mount(Static(classes="earlier"))
+            if not messages and empty_hint:
+                await self.mount(Static(Content(empty_hint), classes="empty-hint"))
+            await self.mount_all(widgets)
+        self._update_earlier_label()
+        self.anchor()
+
+    async def add_user_message(self, text: str) -> UserMessage:
+        await self._remove_empty_hint()
+        widget = UserMessage(text)
+        await self.mount(widget)
+        self.anchor()  # sending is a request to see the answer: follow it even if the user had scrolled up
+        return widget
+
+    async def add_reply(self, *, model: str, thinking_level: str) -> ReplyView:
+        widget = ReplyView(model=model, thinking_level=thinking_level)
+        await self.mount(widget)
+        return widget
+
+    async def remove_from(self, widget: Widget) -> None:
+        """Unmount `widget` and everything after it (for regenerate and edit-last-prompt)."""
+        children = list(self.children)
+        if widget in children:
+            await self.remove_children(children[children.index(widget) :])
+
+    @property
+    def message_widgets(self) -> list[Widget]:
+        return [child for child in self.children if isinstance(child, (UserMessage, ReplyView))]
+
+    @property
+    def replies(self) -> list[ReplyView]:
+        return list(self.query_children(ReplyView))
+
+    async def prune(self) -> None:
+        """Unmount the oldest message widgets past MAX_MOUNTED, unless the user is reading up there."""
+        widgets = self.message_widgets
+        excess = len(widgets) - MAX_MOUNTED
+        if excess <= 0 or not self.following:
+            return
+        doomed = widgets[: excess + MOUNT_BATCH // 2]
+        self._first_mounted += sum(1 for widget in doomed if _backed_by_a_message(widget))
+        await self.remove_children(doomed)
+        self._update_earlier_label()
+
+    async def _remove_empty_hint(self) -> None:
+        await self.query_children(".empty-hint").remove()
+
+    def _update_earlier_label(self) -> None:
+        label = self.query_one(".earlier", Static)
+        hidden = self._first_mounted
+        label.display = hidden > 0
+        noun = "message" if hidden == 1 else "messages"
+        label.update(f"▲ {count(hidden)} earlier {noun}: scroll up to load them")
+
+    @work(exclusive=True, group="load-earlier")
+    async def load_earlier(self) -> None:
+        """Mount the previous batch above the first mounted message, keeping what the user sees in place."""
+        if self._first_mounted == 0:
+            return
+        start = max(0, self._first_mounted - MOUNT_BATCH)
+        widgets = [message_widget(message) for message in self._messages[start : self._first_mounted]]
+        height_before = self.virtual_size.height
+        self._first_mounted = start
+        await self.mount_all(widgets, after=self.query_one(".earlier"))
+        self._update_earlier_label()
+
+        def keep_position() -> None:
+            grown = self.virtual_size.height - height_before
+            self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
+
+        self.call_after_refresh(keep_position)
+
+    # -- parking segments that are far off-screen
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.schedule_parking()
+        if new_value <= 0 and self._first_mounted > 0 and self.max_scroll_y > 0:
+            self.load_earlier()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Parked heights were measured at the old width: let every segment lay itself out again.
+        for segment in self._segments():
+            segment.unpark()
+        self.schedule_parking()
+
+    def schedule_parking(self) -> None:
+        if not self._park_timer_running:
+            self._park_timer_running = True
+            self.set_timer(PARK_DELAY, self._park_far_segments)
+
+    def _segments(self) -> list[ReplySegment]:
+        return [segment for reply in self.query_children(ReplyView) for segment in reply.query_children(ReplySegment)]
+
+    def _park_far_segments(self) -> None:
+        self._park_timer_running = False
+        view = self.region
+        if not view.height:
+            return
+        near_top, near_bottom = view.y - view.height, view.bottom + view.height
+        for segment in self._segments():
+            region = segment.region
+            if region.y < near_bottom and region.bottom > near_top:
+                segment.unpark()
+            else:
+                segment.park()

@@ -1,0 +1,191 @@
+"""One model reply: header, thoughts, the answer in Markdown segments, and what went wrong if anything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from flashchat.conversation import Message
+from flashchat.events import Retrying
+from flashchat.safetext import terminal_safe
+from flashchat.tui.segments import SegmentSplitter, split_segments
+from flashchat.tui.text import SafeTextStream
+from flashchat.tui.widgets.error_notice import ErrorNotice
+from flashchat.tui.widgets.reply_segment import ReplySegment
+from flashchat.tui.widgets.thoughts_block import ThoughtsBlock
+
+
+def reply_header(model: str, thinking_level: str) -> str:
+    return f"{model} · thinking {thinking_level}" if thinking_level else model
+
+
+def reply_marker(message: Message | None, *, stopped: bool = False) -> str:
+    """The line under a reply that did not end normally ("" for one that did)."""
+    if stopped and message is None:
+        return "⏹ stopped before the reply started"
+    if message is not None and message.stopped:
+        return "⏹ stopped: the partial reply is kept"
+    if message is not None and message.incomplete:
+        return "incomplete: the reply ended early; what arrived is kept"
+    return ""
+
+
+class ReplyView(Vertical):
+    """A model reply, either streamed live or rebuilt from a stored `Message`.
+
+    The app calls `add_thoughts` / `add_text` for each delta and then exactly one of `finish`, `fail` or
+    `stop`. After that the reply is final: nothing writes to it again.
+    """
+
+    DEFAULT_CSS = """
+    ReplyView {
+        height: auto;
+        margin: 0 0 1 0;
+        & > .reply-header {
+            color: $text-muted;
+            padding: 0 2;
+            text-style: italic;
+        }
+        & > .reply-waiting {
+            color: $text-muted;
+            padding: 0 2;
+        }
+        & > .reply-marker {
+            color: $text-warning;
+            padding: 0 2;
+        }
+    }
+    """
+
+    def __init__(self, *, model: str, thinking_level: str, message: Message | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.thinking_level = thinking_level
+        self.message = message
+        self.finished = message is not None
+        self._thoughts: ThoughtsBlock | None = None
+        self._segment: ReplySegment | None = None
+        self._notice: ErrorNotice | None = None
+        self._safe_text = SafeTextStream()
+        self._safe_thoughts = SafeTextStream()
+        self._splitter = SegmentSplitter()
+
+    def compose(self) -> ComposeResult:
+        message = self.message
+        model = (message.model_version or message.model or self.model) if message else self.model
+        yield Static(Content(reply_header(model, self.thinking_level)), classes="reply-header")
+        if message is None:
+            yield Static("waiting for the model…", classes="reply-waiting")
+            return
+        if message.thoughts:
+            yield ThoughtsBlock(terminal_safe(message.thoughts))
+        for text in split_segments(terminal_safe(message.text)) if message.text else []:
+            yield ReplySegment(text)
+        if marker := reply_marker(message):
+            yield Static(Content(marker), classes="reply-marker")
+        if message.error and not message.stopped:
+            yield ErrorNotice(message.error)
+
+    # -- what the app calls while the reply streams
+
+    @property
+    def text(self) -> str:
+        """The answer as shown (terminal-safe), across all segments."""
+        return "".join(segment.text for segment in self.query_children(ReplySegment))
+
+    @property
+    def segments(self) -> list[ReplySegment]:
+        return list(self.query_children(ReplySegment))
+
+    @property
+    def thoughts(self) -> ThoughtsBlock | None:
+        return next(iter(self.query_children(ThoughtsBlock)), None)
+
+    async def add_thoughts(self, text: str) -> None:
+        safe = self._safe_thoughts.feed(text)
+        if self._thoughts is None:
+            await self._clear_waiting()
+            await self._drop_retry_notice()
+            self._thoughts = ThoughtsBlock(streaming=True)
+            await self.mount(self._thoughts, after=self.query_one(".reply-header"))
+        await self._thoughts.write(safe)
+
+    async def add_text(self, text: str) -> None:
+        await self._end_thoughts()
+        await self._write(self._splitter.feed(self._safe_text.feed(text)))
+
+    async def show_retry(self, event: Retrying, clock: Callable[[], float]) -> None:
+        notice = await self._ensure_notice()
+        notice.show_retry(event.reason, event.attempt, event.max_attempts, event.delay_seconds, clock)
+
+    async def finish(self, message: Message, notice: str = "") -> None:
+        await self._close(message)
+        if notice:
+            (await self._ensure_notice()).show_error(notice, kind="notice")
+
+    async def fail(self, message: Message | None, text: str) -> None:
+        await self._close(message)
+        (await self._ensure_notice()).show_error(text)
+
+    async def stop(self, message: Message | None) -> None:
+        await self._close(message, stopped=True)
+
+    # -- internals
+
+    async def _write(self, parts: list[str]) -> None:
+        first, *rest = parts
+        if first or rest:
+            await self._clear_waiting()
+            await self._drop_retry_notice()
+        if first:
+            await (await self._current_segment()).write(first)
+        for text in rest:
+            await (await self._current_segment()).finish()
+            self._segment = None
+            await (await self._current_segment()).write(text)
+
+    async def _current_segment(self) -> ReplySegment:
+        if self._segment is None:
+            self._segment = ReplySegment(streaming=True)
+            await self.mount(self._segment, before=self._notice)
+        return self._segment
+
+    async def _end_thoughts(self) -> None:
+        if self._thoughts is not None and self._thoughts.segment.streaming:
+            await self._thoughts.write(self._safe_thoughts.flush())
+            await self._thoughts.finish()
+
+    async def _clear_waiting(self) -> None:
+        for waiting in self.query_children(".reply-waiting"):
+            await waiting.remove()
+
+    async def _drop_retry_notice(self) -> None:
+        """The countdown is over once the retried request delivers (or the reply ends)."""
+        if self._notice is not None and self._notice.retrying:
+            notice, self._notice = self._notice, None
+            await notice.remove()
+
+    async def _ensure_notice(self) -> ErrorNotice:
+        if self._notice is None:
+            self._notice = ErrorNotice()
+            await self.mount(self._notice)
+        return self._notice
+
+    async def _close(self, message: Message | None, *, stopped: bool = False) -> None:
+        self.message = message
+        self.finished = True
+        await self._drop_retry_notice()
+        await self._end_thoughts()
+        await self._write([self._safe_text.flush() + self._splitter.flush()])
+        if self._segment is not None:
+            await self._segment.finish()
+        await self._clear_waiting()
+        if message is not None and (message.model_version or message.model):
+            header = reply_header(message.model_version or message.model, message.thinking_level)
+            self.query_one(".reply-header", Static).update(Content(header))
+        if marker := reply_marker(message, stopped=stopped):
+            await self.mount(Static(Content(marker), classes="reply-marker"), before=self._notice)

@@ -1,0 +1,59 @@
+"""The line under the composer: thinking level, model, context use, and what is happening now."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from flashchat.conversation import CONTEXT_WINDOW_TOKENS
+from flashchat.tui.widgets.level_selector import LevelSelector
+from flashchat.tui.widgets.usage_panel import CONTEXT_WARNING_FRACTION
+
+
+class StatusBar(Horizontal):
+    """Always visible, so the thinking level that the next request will use is never a surprise."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        & > Static {
+            width: auto;
+            padding: 0 1;
+            color: $text-muted;
+        }
+        & > #status-activity {
+            width: 1fr;
+            text-align: right;
+        }
+        & > #status-context.-warning {
+            color: $text-warning;
+        }
+    }
+    """
+
+    def __init__(self, *, level: str, model: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._level = level
+        self._model = model
+
+    def compose(self) -> ComposeResult:
+        yield LevelSelector(self._level, id="level-selector")
+        yield Static(Content(self._model), id="status-model")
+        yield Static(id="status-context")
+        yield Static(id="status-activity")
+
+    def set_model(self, model: str) -> None:
+        self.query_one("#status-model", Static).update(Content(model))
+
+    def set_context(self, tokens: int) -> None:
+        fraction = tokens / CONTEXT_WINDOW_TOKENS
+        label = self.query_one("#status-context", Static)
+        label.update(Content(f"context {fraction:.0%}" if tokens else ""))
+        label.set_class(fraction > CONTEXT_WARNING_FRACTION, "-warning")
+
+    def set_activity(self, text: str) -> None:
+        self.query_one("#status-activity", Static).update(Content(text))

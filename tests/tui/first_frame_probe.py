@@ -1,0 +1,51 @@
+"""Run the chat headless and report what was imported when its first frame was painted.
+
+    python tests/tui/first_frame_probe.py   ->  one JSON line on stdout
+
+Used by test_startup.py (google.genai must not be imported before the first frame) and by bench/tui.py
+(time to first frame). `first_frame_monotonic` is time.monotonic(), one clock for all processes on Linux.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+started = time.monotonic()
+
+from textual.app import App  # noqa: E402
+
+from flashchat.config import Settings  # noqa: E402
+from flashchat.tui.app import FlashchatApp  # noqa: E402
+
+HEAVY_MODULES = ("google.genai", "flashchat.providers.gemini", "flashchat.store", "httpx2")
+report: dict[str, object] = {"started_monotonic": started}
+original_display = App._display
+
+
+def display(self: App, screen, renderable) -> None:
+    if "first_frame_monotonic" not in report and renderable is not None:
+        report["first_frame_monotonic"] = time.monotonic()
+        report["imported_at_first_frame"] = [name for name in HEAVY_MODULES if name in sys.modules]
+    original_display(self, screen, renderable)
+
+
+App._display = display  # type: ignore[method-assign]
+
+
+async def wait_for_warm_up(pilot) -> None:
+    deadline = time.monotonic() + 20
+    while "google.genai" not in sys.modules and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await pilot.app.workers.wait_for_complete()
+    report["imported_after_warm_up"] = [name for name in HEAVY_MODULES if name in sys.modules]
+    pilot.app.exit()
+
+
+if __name__ == "__main__":
+    config = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/nonexistent/config.toml")
+    app = FlashchatApp(Settings(api_key="probe-key", base_url="http://127.0.0.1:9"), config_path=config)
+    app.run(headless=True, size=(100, 30), auto_pilot=wait_for_warm_up)
+    print(json.dumps(report))

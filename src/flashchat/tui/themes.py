@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual.color import ColorParseError
 from textual.theme import Theme
 
 from flashchat import paths
@@ -25,10 +26,13 @@ class ThemeLoadResult:
     problems: list[str]  # one line per file that could not be used, for a notification
 
 
-def shipped_theme_dirs() -> list[Path]:
-    package_dir = Path(__file__).resolve().parent.parent / "themes"  # installed wheel: flashchat/themes
-    repository_dir = Path(__file__).resolve().parents[3] / "themes"  # editable install: <repo>/themes
-    return [directory for directory in (package_dir, repository_dir) if directory.is_dir()][:1]
+def shipped_theme_dir() -> Path | None:
+    """flashchat/themes in an installed wheel, else <repository>/themes in an editable install."""
+    here = Path(__file__).resolve()
+    for directory in (here.parent.parent / "themes", here.parents[3] / "themes"):
+        if directory.is_dir():
+            return directory
+    return None
 
 
 def user_theme_dir() -> Path:
@@ -43,14 +47,17 @@ def load_theme_file(path: Path) -> Theme:
         raise ValueError(f"{path}: {error}") from None
     table.setdefault("name", path.stem)
     try:
-        return Theme(**table)
-    except TypeError as error:
+        theme = Theme(**table)
+        theme.to_color_system()  # parses every colour now, not when the theme is first used
+    except (TypeError, ValueError, ColorParseError) as error:
         raise ValueError(f"{path}: {error}") from None
+    return theme
 
 
 def load_themes(directories: list[Path] | None = None) -> ThemeLoadResult:
     if directories is None:
-        directories = [*shipped_theme_dirs(), user_theme_dir()]
+        shipped = shipped_theme_dir()
+        directories = [*([shipped] if shipped else []), user_theme_dir()]
     themes: dict[str, Theme] = {}
     problems: list[str] = []
     for directory in directories:

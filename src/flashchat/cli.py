@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flashchat import __version__
 from flashchat.config import (
@@ -21,7 +21,10 @@ from flashchat.config import (
     parse_command_line_value,
     update_config_file,
 )
-from flashchat.store import StoreError
+from flashchat.store import ConversationStore, StoreError
+
+if TYPE_CHECKING:
+    from flashchat.conversation import Conversation
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -57,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="continue the last chat")
     parser.add_argument("--cid", metavar="ID", help="continue the conversation with this id (see flashchat history)")
     parser.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
+    parser.add_argument("--plain", action="store_true", help="line-mode chat in the terminal's scrollback")
+    parser.add_argument("--no-color", action="store_true", help="plain text instead of rendered Markdown")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     config = commands.add_parser("config", help="show or change settings", description="Show or change settings.")
@@ -129,6 +134,8 @@ def _main(argv: list[str] | None) -> int:
     if settings.api_key and settings.origins.get("api_key") == "config" and key_file_is_exposed(config_path):
         _error(f"warning: {config_path} holds an API key but others can read it; run chmod 600 on it.")
 
+    if args.plain:
+        return _plain_repl(args, settings)
     if args.prompt is None and sys.stdin.isatty():
         if not sys.stdout.isatty():
             _error("no prompt: use -p TEXT or pipe text on stdin (the chat needs a terminal; see flashchat --help).")
@@ -156,7 +163,7 @@ def _config_path() -> Path:
 
 def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
     from flashchat.oneshot import OneShot, build_prompt
-    from flashchat.store import ConversationStore, open_store
+    from flashchat.store import open_store
 
     prompt = build_prompt(args.prompt, stdin_text)
     if not prompt.strip():
@@ -168,15 +175,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
     store = ConversationStore.in_memory() if args.no_save else open_store()
     if store.warning:
         _error(f"warning: {store.warning}")
-    conversation = None
-    if args.continue_last or args.cid:
-        wanted = args.cid or store.latest_id()
-        if wanted is None:
-            _error("no earlier conversation to continue (see flashchat history).")
-            return EXIT_USAGE
-        conversation = store.load(store.resolve_id(wanted))
-        if args.system is None:
-            settings = settings.with_overrides("conversation", system_prompt=conversation.system_prompt)
+    conversation, settings = _conversation_to_continue(args, store, settings)
     runner = OneShot(
         settings,
         store=store,
@@ -188,6 +187,36 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
     )
     try:
         return runner.run(prompt)
+    finally:
+        store.close()
+
+
+def _conversation_to_continue(
+    args: argparse.Namespace, store: ConversationStore, settings: Settings
+) -> tuple[Conversation | None, Settings]:
+    """The conversation -c/--cid asks for (None for a new one), and settings with its system prompt."""
+    if not (args.continue_last or args.cid):
+        return None, settings
+    wanted = args.cid or store.latest_id()
+    if wanted is None:
+        raise StoreError("no earlier conversation to continue (see flashchat history).")
+    conversation = store.load(store.resolve_id(wanted))
+    if args.system is None:
+        settings = settings.with_overrides("conversation", system_prompt=conversation.system_prompt)
+    return conversation, settings
+
+
+def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
+    from flashchat.repl import colour_wanted, run_repl
+    from flashchat.store import open_store
+
+    if not settings.api_key:
+        _error(NO_KEY_MESSAGE)
+        return EXIT_USAGE
+    store = ConversationStore.in_memory() if args.no_save else open_store()
+    try:
+        conversation, settings = _conversation_to_continue(args, store, settings)
+        return run_repl(settings, store, colour=colour_wanted(args.no_color), conversation=conversation)
     finally:
         store.close()
 

@@ -1,140 +1,26 @@
 """One-shot mode: `flashchat -p "question"`, `git diff | flashchat -p "review"`.
 
 Piped stdout gets the reply's plain text as it arrives and nothing else (notices, retries and usage go to
-stderr). A terminal gets Markdown rendered progressively with rich, with control sequences neutralised.
+stderr); a terminal gets progressively rendered Markdown (see terminal_output.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import Settings
 from flashchat.events import Failed, Finished, Retrying, TextDelta, ThoughtDelta, UsageUpdate
-from flashchat.markdown_blocks import MarkdownBlockSplitter
 from flashchat.safetext import json_c1_safe, terminal_safe
+from flashchat.terminal_output import MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.live import Live
-
     from flashchat.conversation import Conversation, Message, Usage
     from flashchat.events import Event
     from flashchat.store import ConversationStore
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def usage_line(usage: Usage | None, message: Message | None) -> str:
-    parts = []
-    if usage is not None:
-        parts.append(
-            f"prompt {usage.prompt:,} · thoughts {usage.thoughts:,} · output {usage.output:,} · "
-            f"cached {usage.cached:,} · total {usage.total:,} tokens"
-        )
-    if message is not None:
-        if message.first_token_seconds is not None:
-            parts.append(f"first token {message.first_token_seconds:.2f} s")
-        if message.duration_seconds is not None:
-            parts.append(f"{message.duration_seconds:.2f} s")
-        parts.append(f"{message.model_version or message.model}, thinking {message.thinking_level}")
-    return "usage: " + " · ".join(parts) if parts else "usage: none reported"
-
-
-class PlainOutput:
-    """For pipes: text deltas straight to stdout; thoughts, if asked for, to stderr."""
-
-    def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
-        self.stdout, self.stderr = stdout, stderr
-        self._ends_with_newline = True
-        self._thinking = False
-        self._stderr_is_terminal = stderr.isatty()
-
-    def thought(self, text: str) -> None:
-        self._thinking = True
-        self.stderr.write(terminal_safe(text) if self._stderr_is_terminal else text)
-        self.stderr.flush()
-
-    def text(self, text: str) -> None:
-        if self._thinking:
-            self._thinking = False
-            self.stderr.write("\n")
-        self.stdout.write(text)
-        self.stdout.flush()
-        self._ends_with_newline = text.endswith("\n")
-
-    def close(self) -> None:
-        if not self._ends_with_newline:
-            self.stdout.write("\n")
-        self.stdout.flush()
-
-
-class MarkdownOutput:
-    """For a terminal: finished Markdown blocks are printed once; only the unfinished tail is live."""
-
-    _REFRESH_SECONDS = 0.06
-
-    def __init__(self, stdout: TextIO) -> None:
-        from rich.console import Console
-
-        self.console: Console = Console(file=stdout, highlight=False)
-        self._splitter = MarkdownBlockSplitter()
-        self._live: Live | None = None
-        self._printed_blocks = 0
-        self._thinking = False
-        self._last_refresh = 0.0
-
-    def thought(self, text: str) -> None:
-        if not self._thinking:
-            self._thinking = True
-            self.console.print("Thinking…", style="dim bold")
-        self.console.print(terminal_safe(text), style="dim italic", end="", markup=False, highlight=False)
-
-    def text(self, text: str) -> None:
-        if self._thinking:
-            self._thinking = False
-            self.console.print("\n")
-        for block in self._splitter.feed(terminal_safe(text)):
-            self._print_block(block)
-        now = time.monotonic()
-        if now - self._last_refresh >= self._REFRESH_SECONDS:
-            self._last_refresh = now
-            self._show_tail()
-
-    def _print_block(self, block: str) -> None:
-        from rich.markdown import Markdown
-
-        if self._live is not None:
-            self._live.update("", refresh=True)
-        if self._printed_blocks:
-            self.console.print()
-        self.console.print(Markdown(block))
-        self._printed_blocks += 1
-
-    def _show_tail(self) -> None:
-        from rich.live import Live
-        from rich.markdown import Markdown
-
-        tail = self._splitter.tail
-        if not tail.strip():
-            return
-        if self._live is None:
-            # Cropped while streaming (a long code block must not scroll the live region); printed whole at the end.
-            self._live = Live(console=self.console, auto_refresh=False, transient=True, vertical_overflow="crop")
-            self._live.start()
-        self._live.update(Markdown(tail), refresh=True)
-
-    def close(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-        if self._thinking:
-            self.console.print()
-        tail = self._splitter.tail.strip("\n")
-        if tail:
-            self._print_block(tail)
 
 
 class JsonOutput:

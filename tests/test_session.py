@@ -413,3 +413,30 @@ def test_creating_a_session_does_not_import_the_sdk() -> None:
         "ChatSession(Settings())\nprint('google.genai' in sys.modules)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+async def test_connect_timeout_is_applied_and_retried(settings: Settings) -> None:
+    """A listener whose backlog is full never completes the TCP handshake: only the connect timeout ends it."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        session = make_session(dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}", connect_timeout=0.2))
+        events = await collect(session.send("hi"))
+        await session.aclose()
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+    assert len([e for e in events if isinstance(e, Retrying)]) == 2
+    failure = events[-1]
+    assert failure.error.kind is ErrorKind.NETWORK and "within 0.2 s" in failure.error.message

@@ -14,14 +14,13 @@ from textual.widgets import Button, Input, Static
 
 from flashchat.config import ConfigError, update_config_file
 
-EXPLANATION = """\
-flashchat needs a Gemini API key. Get one at https://aistudio.google.com/apikey, then either:
-
-  • set it in your shell:  export GEMINI_API_KEY=...   (GOOGLE_API_KEY works too; the environment wins), or
-  • paste it below to save it as api_key in {config_path} (written with mode 0600, readable only by you).
-
-The key is never shown, logged or stored in the chat history. Esc skips this: your history stays browsable,
-and F4 brings this screen back."""
+EXPLANATION = (
+    "flashchat needs a Gemini API key. Get one at https://aistudio.google.com/apikey, then either:\n\n"
+    "• set it in your shell: export GEMINI_API_KEY=... (GOOGLE_API_KEY works too; the environment wins), or\n"
+    "• paste it below to save it as api_key in {config_path} (written with mode 0600, readable only by you).\n\n"
+    "The key is never shown, logged or stored in the chat history. Esc skips this: your history stays "
+    "browsable, and F4 brings this screen back."
+)
 
 
 class SetupScreen(ModalScreen[str | None]):
@@ -31,7 +30,7 @@ class SetupScreen(ModalScreen[str | None]):
     SetupScreen {
         align: center middle;
         & > Vertical {
-            width: 96;
+            width: 84;
             max-width: 100%;
             height: auto;
             padding: 1 2;

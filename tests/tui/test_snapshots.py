@@ -1,0 +1,121 @@
+"""Snapshot tests: each docstring says what the picture shows. Update with `pytest --snapshot-update`
+after checking snapshot_report.html. Nothing on screen depends on a clock, a port or a measured duration."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from flashchat.config import Settings
+from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.app import FlashchatApp
+
+from .demo import demo_conversation
+
+SIZE = (100, 32)
+
+
+@pytest.fixture
+def app_for(config_path: Path):
+    def make(settings: Settings | None = None, **kwargs) -> FlashchatApp:
+        settings = settings or Settings(api_key="snapshot-key", base_url="http://127.0.0.1:9")
+        return FlashchatApp(settings, config_path=config_path, warm_up=False, **kwargs)
+
+    return make
+
+
+async def settle(pilot) -> None:
+    """No blinking cursor, no pending workers: the same picture on every run."""
+    pilot.app.query_one("#composer").cursor_blink = False
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_empty_chat(snap_compare, app_for) -> None:
+    """An empty chat: the hint line, the composer with its placeholder, the status bar with the thinking
+    level selector on "medium" and the model name, and the footer keys."""
+    assert snap_compare(app_for(), terminal_size=SIZE, run_before=settle)
+
+
+def test_finished_conversation_with_code_and_collapsed_thoughts(snap_compare, app_for) -> None:
+    """A question and its answer: header "gemini-3.5-flash · thinking medium", a collapsed "▶ Thoughts"
+    line, then Markdown with a highlighted Python code block, a table and a bullet list."""
+    assert snap_compare(app_for(conversation=demo_conversation()), terminal_size=(100, 48), run_before=settle)
+
+
+def test_usage_panel_open(snap_compare, app_for) -> None:
+    """The usage panel above the composer: last turn prompt 1,234 · thoughts 64 · output 187 · cached 1,024 ·
+    first token 0.42 s; conversation totals; the context meter at 1,421 / 1,048,576 tokens, 0%; and the
+    estimated cost line because prices are set."""
+    settings = Settings(
+        api_key="snapshot-key", price_input_per_million=0.5, price_output_per_million=3.0, price_cached_per_million=0.05
+    )
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+
+    app = app_for(settings, conversation=demo_conversation())
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_context_meter_warns_past_80_percent(snap_compare, app_for) -> None:
+    """The usage panel with the context meter in the warning colour (bold, amber): 900,000 of 1,048,576 tokens,
+    86%; the status bar's "context 86%" is amber too."""
+    conversation = demo_conversation()
+    conversation.messages[-1].usage = dataclasses.replace(conversation.messages[-1].usage, prompt=899_813)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+
+    assert snap_compare(app_for(conversation=conversation), terminal_size=SIZE, run_before=run_before)
+
+
+def test_level_selector_after_choosing_high(snap_compare, app_for) -> None:
+    """The status bar's thinking-level selector with "high" highlighted after two presses of Ctrl+T."""
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+t", "ctrl+t")
+        await settle(pilot)
+
+    assert snap_compare(app_for(), terminal_size=(100, 12), run_before=run_before)
+
+
+def test_inline_error_for_a_bad_key(snap_compare, app_for, fake: FakeGemini) -> None:
+    """The prompt "hello", then under the reply header a red-edged notice: the API key was rejected, check
+    GEMINI_API_KEY, and "Press F4 to enter another key."; the app is still usable."""
+    fake.enqueue(Reply.bad_key())
+    settings = Settings(api_key=fake.api_key, base_url=fake.url)
+
+    async def run_before(pilot) -> None:
+        pilot.app.query_one("#composer").load_text("hello")
+        await pilot.press("enter")
+        while pilot.app.replying or not pilot.app.query("ErrorNotice"):
+            await pilot.pause(0.01)
+        await settle(pilot)
+
+    assert snap_compare(app_for(settings), terminal_size=SIZE, run_before=run_before)
+
+
+def test_setup_screen_without_a_key(snap_compare, app_for, config_path: Path) -> None:
+    """The setup dialog over the empty chat: how to get a key, GEMINI_API_KEY, the config file path with
+    mode 0600, a password field (empty), and the Skip / Save key buttons."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        pilot.app.screen.query_one("#setup-key").cursor_blink = False
+        await pilot.pause()
+
+    app = app_for(Settings(api_key=""))
+    app.config_path = Path("/home/user/.config/flashchat/config.toml")  # the same path on every machine
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["flashchat-dark", "flashchat-light", "flashchat-high-contrast", "nord"])
+def test_theme(snap_compare, app_for, theme: str) -> None:
+    """The finished demo conversation in each shipped theme, and in Textual's built-in "nord" theme."""
+    settings = Settings(api_key="snapshot-key", theme=theme)
+    assert snap_compare(app_for(settings, conversation=demo_conversation()), terminal_size=SIZE, run_before=settle)

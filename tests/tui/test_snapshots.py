@@ -119,3 +119,26 @@ def test_theme(snap_compare, app_for, theme: str) -> None:
     """The finished demo conversation in each shipped theme, and in Textual's built-in "nord" theme."""
     settings = Settings(api_key="snapshot-key", theme=theme)
     assert snap_compare(app_for(settings, conversation=demo_conversation()), terminal_size=SIZE, run_before=settle)
+
+
+def test_history_sidebar(snap_compare, app_for, isolated_home: Path) -> None:
+    """The history sidebar on the left: "History", the search box, and three conversations, newest first,
+    each with its message and token counts; the demo conversation is open on the right."""
+    from flashchat.store import open_store
+
+    store = open_store(isolated_home / "snapshot-history.db")
+    for question in ("Plan a trip to Lisbon", "Explain Rust lifetimes", "Fix my regex"):
+        conversation = demo_conversation()
+        conversation.messages[0].text = question
+        conversation.title = question
+        for message in conversation.messages:
+            store.save_message(conversation, message)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+b")
+        pilot.app.query_one("#history-search").cursor_blink = False
+        await settle(pilot)
+
+    app = app_for(store=store, conversation=demo_conversation())
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
+    store.close()

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -32,15 +32,20 @@ from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, bindings
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
+from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.text import code_blocks, count
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
 from flashchat.tui.widgets.composer import Composer, draft_for
 from flashchat.tui.widgets.conversation_view import ConversationView
+from flashchat.tui.widgets.history_sidebar import HistoryEntry, HistorySidebar, summary_detail
 from flashchat.tui.widgets.level_selector import LevelSelector
 from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.status_bar import StatusBar
 from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
+
+if TYPE_CHECKING:
+    from flashchat.store import ConversationStore
 
 log = logging.getLogger("flashchat.tui")
 
@@ -74,8 +79,12 @@ def error_text(error: ChatError, partial: Message | None) -> str:
 
 class FlashchatApp(App[int]):
     """The chat. `settings` are the starting settings; the session's copy changes as the user switches
-    thinking level or model. Tests pass `retry_policy`, `sleep` and `clock` to keep retries fast and
-    countdowns deterministic."""
+    thinking level or model.
+
+    History comes from `store`, or from `open_store()`, which is called once the first frame is painted
+    (opening SQLite is not free and the store module is not imported before then); `conversation_id` is then
+    opened. Tests pass `retry_policy`, `sleep` and `clock` to keep retries fast and countdowns deterministic.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "flashchat"
@@ -89,6 +98,9 @@ class FlashchatApp(App[int]):
         *,
         config_path: Path,
         conversation: Conversation | None = None,
+        store: ConversationStore | None = None,
+        open_store: Callable[[], ConversationStore] | None = None,
+        conversation_id: str | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -103,7 +115,10 @@ class FlashchatApp(App[int]):
             self._session_options["retry_policy"] = retry_policy
         if sleep is not None:
             self._session_options["sleep"] = sleep
-        self.session = ChatSession(settings, conversation=conversation, **self._session_options)
+        self.store = store
+        self._open_store = open_store
+        self._conversation_id = conversation_id
+        self.session = self._new_session(settings, conversation)
         self._models: list[Any] | None = None  # ModelInfo list, fetched once per run
         self._usage_redraw_pending = False
         self._live_usage: Any = None
@@ -122,17 +137,23 @@ class FlashchatApp(App[int]):
     def settings(self) -> Settings:
         return self.session.settings
 
+    def _new_session(self, settings: Settings, conversation: Conversation | None = None) -> ChatSession:
+        return ChatSession(settings, conversation=conversation, store=self.store, **self._session_options)
+
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with Horizontal(id="main"), Vertical(id="chat"):
-            yield ConversationView(id="conversation")
-            yield UsagePanel(id="usage")
-            yield Composer(id="composer")
-            yield StatusBar(level=self.settings.thinking_level, model=self.settings.model, id="status")
+        with Horizontal(id="main"):
+            yield HistorySidebar(id="history")
+            with Vertical(id="chat"):
+                yield ConversationView(id="conversation")
+                yield UsagePanel(id="usage")
+                yield Composer(id="composer")
+                yield StatusBar(level=self.settings.thinking_level, model=self.settings.model, id="status")
         yield Footer()
 
     async def on_mount(self) -> None:
         self.query_one("#usage").display = False
+        self.query_one(HistorySidebar).display = False
         await self._show_conversation()
         self.query_one(Composer).focus()
         for problem in self._startup_problems:
@@ -141,11 +162,23 @@ class FlashchatApp(App[int]):
         self._save_theme_changes = True
         if not self.settings.api_key:
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
+        self.call_after_refresh(self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
         if self._warm_up_after_first_frame:
-            self.call_after_refresh(self._import_provider)
+            self._import_provider()
+        if self.store is None and self._open_store is not None:
+            self.store = self._open_store()
+            self.session.store = self.store
+        if self.store is not None and self.store.warning:
+            self.notify(f"History: {self.store.warning}", severity="warning", timeout=10)
+        if self.store is not None and self._conversation_id:
+            await self.open_conversation(self._conversation_id)
 
     async def on_unmount(self) -> None:
         await self.session.aclose()
+        if self.store is not None and self._open_store is not None:
+            self.store.close()
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _import_provider(self) -> None:
@@ -220,6 +253,8 @@ class FlashchatApp(App[int]):
             self._refresh_usage()
             self.sub_title = self.session.conversation.title
             await self.conversation_view.prune()
+            if self.query_one(HistorySidebar).display:
+                self._fill_history(self.query_one(HistorySidebar).query_text)
 
     async def _show_event(self, event: Event, reply: ReplyView) -> None:
         match event:
@@ -275,18 +310,106 @@ class FlashchatApp(App[int]):
         panel = self.query_one(UsagePanel)
         panel.display = not panel.display
 
-    def action_toggle_history(self) -> None:
-        self.notify("History needs the conversation store, which is not available in this build.")
-
     async def action_new_chat(self) -> None:
+        await self._switch_to(None)
+
+    async def _switch_to(self, conversation: Conversation | None) -> None:
+        """Replace the session (stopping any reply) and show `conversation`, or a new one."""
         if self.replying:
             self.action_stop()
             await self.workers.wait_for_complete()
         old = self.session
-        self.session = ChatSession(old.settings, **self._session_options)
+        settings = old.settings
+        if conversation is not None and conversation.model:
+            settings = dataclasses.replace(settings, model=conversation.model)
+            self.query_one(StatusBar).set_model(settings.model)
+        self.session = self._new_session(settings, conversation)
         await old.aclose()
         await self._show_conversation()
         self.composer.focus()
+
+    # -- history
+
+    async def open_conversation(self, conversation_id: str) -> None:
+        """Show a stored conversation; the next prompt continues it, its signatures sent back as stored."""
+        assert self.store is not None
+        try:
+            conversation = self.store.load(conversation_id)
+        except KeyError:
+            self.notify(f"No conversation with id {conversation_id!r} in the history.", severity="error")
+            return
+        await self._switch_to(conversation)
+
+    def action_toggle_history(self) -> None:
+        if self.store is None:
+            self.notify("History is not available yet.")
+            return
+        sidebar = self.query_one(HistorySidebar)
+        sidebar.display = not sidebar.display
+        if sidebar.display:
+            self._fill_history(sidebar.query_text)
+            sidebar.query_one("#history-search").focus()
+        else:
+            self.composer.focus()
+
+    def _fill_history(self, query: str = "") -> None:
+        if self.store is None:
+            return
+        sidebar = self.query_one(HistorySidebar)
+        if query:
+            hits = self.store.search(query)
+            entries = [HistoryEntry(hit.conversation_id, hit.title, hit.snippet) for hit in hits]
+            sidebar.show_entries(entries, empty_text=f"Nothing matches {query!r}.")
+            return
+        summaries = self.store.list_conversations()
+        entries = [HistoryEntry(s.id, s.title, summary_detail(s.message_count, s.total_tokens)) for s in summaries]
+        sidebar.show_entries(entries, empty_text="No conversations yet.")
+
+    @on(HistorySidebar.Search)
+    def _search_history(self, event: HistorySidebar.Search) -> None:
+        self._fill_history(event.query)
+
+    @on(HistorySidebar.Open)
+    async def _open_from_history(self, event: HistorySidebar.Open) -> None:
+        self.query_one(HistorySidebar).display = False
+        await self.open_conversation(event.conversation_id)
+
+    @on(HistorySidebar.Rename)
+    def _rename_from_history(self, event: HistorySidebar.Rename) -> None:
+        store, conversation_id = self.store, event.conversation_id
+        if store is None or conversation_id is None:
+            return
+        current = next(
+            (e.title for e in self.query_one(HistorySidebar).entries if e.conversation_id == conversation_id), ""
+        )
+
+        def rename(title: str | None) -> None:
+            if not title:
+                return
+            store.rename(conversation_id, title)
+            if self.session.conversation.id == conversation_id:
+                self.session.conversation.title = title
+                self.sub_title = title
+            self._fill_history(self.query_one(HistorySidebar).query_text)
+
+        self.push_screen(TextPromptScreen("Rename the conversation", current), rename)
+
+    @on(HistorySidebar.Delete)
+    def _delete_from_history(self, event: HistorySidebar.Delete) -> None:
+        store, conversation_id = self.store, event.conversation_id
+        if store is None or conversation_id is None:
+            return
+
+        async def delete(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            store.delete(conversation_id)
+            if self.session.conversation.id == conversation_id:
+                await self._switch_to(None)
+            self._fill_history(self.query_one(HistorySidebar).query_text)
+
+        choices = [("Delete this conversation for good", True), ("Keep it", False)]
+        self.push_screen(PickerScreen("Delete the conversation?", choices), delete)
 
     async def action_regenerate(self) -> None:
         if self.replying:
@@ -311,6 +434,9 @@ class FlashchatApp(App[int]):
             self.notify("There is no prompt to edit yet.")
             return
         text = messages[index].text
+        for message in messages[index:]:
+            if self.store is not None:
+                self.store.delete_message(self.session.conversation, message)
         del messages[index:]
         view = self.conversation_view
         last_user = next((w for w in reversed(view.message_widgets) if isinstance(w, UserMessage)), None)
@@ -424,6 +550,14 @@ def run_tui(settings: Settings, *, config_path: Path, conversation_id: str | Non
     from flashchat.logs import route_library_output_to_log_file
 
     route_library_output_to_log_file()
-    app = FlashchatApp(settings, config_path=config_path)
+
+    def open_default_store() -> ConversationStore:
+        from flashchat.store import open_store
+
+        return open_store()
+
+    app = FlashchatApp(
+        settings, config_path=config_path, open_store=open_default_store, conversation_id=conversation_id
+    )
     app.run()
     return app.return_code or 0

@@ -1,0 +1,117 @@
+"""History: conversations from the store, continued with their thought signatures intact."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from flashchat.conversation import Conversation, Message, Usage
+from flashchat.store import ConversationStore, open_store
+from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.screens.picker_screen import PickerScreen
+from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
+from flashchat.tui.widgets.history_sidebar import HistorySidebar
+from flashchat.tui.widgets.reply_view import ReplyView
+
+from .conftest import send, wait_for_reply, wait_until
+
+SIGNATURE = b"\x00\xffsigned-by-the-fake\xfe"
+
+
+def decoded(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+
+
+@pytest.fixture
+def store(isolated_home: Path) -> ConversationStore:
+    store = open_store(isolated_home / "history.db")
+    yield store
+    store.close()
+
+
+def add_conversation(store: ConversationStore, question: str, answer: str) -> Conversation:
+    conversation = Conversation()
+    for message in (
+        Message(role="user", text=question, model="gemini-3.5-flash"),
+        Message(
+            role="model",
+            text=answer,
+            provider="gemini",
+            model="gemini-3.5-flash",
+            thinking_level="low",
+            usage=Usage(prompt=10, output=20, total=30),
+            finish_reason="STOP",
+            native={"role": "model", "parts": [{"text": answer}]},
+        ),
+    ):
+        conversation.add(message)
+        store.save_message(conversation, message)
+    return conversation
+
+
+async def test_reopened_conversation_continues_with_signatures_byte_exact(
+    fake: FakeGemini, make_app, store: ConversationStore
+) -> None:
+    fake.enqueue(Reply.text("First answer.", thoughts="thinking it over", signature=SIGNATURE))
+    async with make_app(store=store).run_test() as pilot:
+        await send(pilot, "first question")
+        await wait_for_reply(pilot)
+    conversation_id = store.latest_id()
+
+    app = make_app(store=store, conversation_id=conversation_id)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: len(app.query(ReplyView)) == 1)
+        assert app.query_one(ReplyView).text == "First answer."
+        await send(pilot, "second question")
+        await wait_for_reply(pilot)
+    model_turn = fake.generate_requests()[1].contents[1]
+    signatures = [
+        decoded(p.get("thoughtSignature") or p["thought_signature"])
+        for p in model_turn["parts"]
+        if p.get("thoughtSignature") or p.get("thought_signature")
+    ]
+    assert signatures == [SIGNATURE]
+    assert [m.text for m in store.load(conversation_id).messages] == [
+        "first question",
+        "First answer.",
+        "second question",
+        "Echo: second question",
+    ]
+
+
+async def test_sidebar_lists_searches_and_opens(make_app, store: ConversationStore) -> None:
+    add_conversation(store, "How do tides work?", "The moon pulls the oceans.")
+    add_conversation(store, "Best pasta shape?", "Rigatoni holds sauce well.")
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+b")
+        sidebar = app.query_one(HistorySidebar)
+        assert [e.title for e in sidebar.entries] == ["Best pasta shape?", "How do tides work?"]
+        await pilot.press(*"moon")
+        await wait_until(pilot, lambda: [e.title for e in sidebar.entries] == ["How do tides work?"])
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: len(app.query(ReplyView)) == 1)
+        assert app.query_one(ReplyView).text == "The moon pulls the oceans."
+        assert not sidebar.display
+        assert app.sub_title == "How do tides work?"
+
+
+async def test_sidebar_renames_and_deletes(make_app, store: ConversationStore) -> None:
+    kept = add_conversation(store, "Keep me", "ok")
+    doomed = add_conversation(store, "Delete me", "ok")
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+b", "tab")  # from the search box to the list
+        await pilot.press("r")
+        assert isinstance(app.screen, TextPromptScreen)
+        app.screen.query_one("Input").value = "Deleted soon"
+        await pilot.press("enter")
+        assert store.summary(doomed.id).title == "Deleted soon"
+        await pilot.press("d")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("1")
+        await pilot.pause()
+        assert [s.id for s in store.list_conversations()] == [kept.id]
+        assert [e.title for e in app.query_one(HistorySidebar).entries] == ["Keep me"]

@@ -13,6 +13,7 @@ import pytest
 from flashchat.config import Settings
 from flashchat.session import RetryPolicy
 from flashchat.testing.fake_gemini import FakeGemini
+from flashchat.testing.fake_openai import FakeOpenAI
 
 ENV_VARS_TO_CLEAR = (
     "GEMINI_API_KEY",
@@ -20,6 +21,7 @@ ENV_VARS_TO_CLEAR = (
     "GOOGLE_GEMINI_BASE_URL",
     "GOOGLE_GENAI_USE_VERTEXAI",
     "GOOGLE_GENAI_API_VERSION",
+    "OPENAI_API_KEY",
     "NO_COLOR",
 )
 
@@ -43,6 +45,25 @@ def fake() -> FakeGemini:
 @pytest.fixture
 def settings(fake: FakeGemini) -> Settings:
     return Settings(api_key=fake.api_key, base_url=fake.url, first_token_timeout=20, idle_timeout=20)
+
+
+@pytest.fixture
+def fake_openai() -> FakeOpenAI:
+    """The fake OpenAI-compatible server (url ends in /v1; fake_openai.api_key is the accepted key)."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_settings(fake_openai: FakeOpenAI) -> Settings:
+    """Settings for the OpenAI-compatible provider pointed at `fake_openai`."""
+    return Settings(
+        provider="openai",
+        base_url=fake_openai.url,
+        api_key=fake_openai.api_key,
+        first_token_timeout=20,
+        idle_timeout=20,
+    )
 
 
 class RecordingSleep:

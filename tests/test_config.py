@@ -48,7 +48,7 @@ def test_file_values_and_environment_precedence(config_file: Path) -> None:
         ('show_thoughts = "yes"\n', "line 1: show_thoughts = 'yes' is not allowed; use true or false"),
         ("max_output_tokens = 0\n", "line 1: max_output_tokens = 0 is not allowed; use a whole number >= 1"),
         ('\n\nidle_timeout = "soon"\n', "line 3: idle_timeout = 'soon' is not allowed; use a number >= 1"),
-        ("[endpoints]\nx = 1\n", "line 1: unknown key 'endpoints'"),
+        ("[endpoints]\nx = 1\n", "line 2: endpoints.x must be a table: write [endpoints.x] followed by keys"),
     ],
 )
 def test_config_errors_are_one_line_naming_file_line_and_what_is_allowed(

@@ -18,6 +18,7 @@ from flashchat.config import (
     key_file_is_exposed,
     load_settings,
     mask_secret,
+    needs_api_key,
     parse_command_line_value,
     update_config_file,
 )
@@ -36,8 +37,10 @@ examples:
   flashchat -c -p "And what about asyncio?"      # continue the last conversation
   flashchat history search "GIL"
   flashchat config set thinking_level low
+  flashchat --endpoint local -p "hi"              # an [endpoints.local] table in the config file
 
-keys: GEMINI_API_KEY (or GOOGLE_API_KEY), else api_key in the config file.
+keys: GEMINI_API_KEY (or GOOGLE_API_KEY), else api_key in the config file; for provider "openai",
+  OPENAI_API_KEY (a variable named by api_key_env comes first), else api_key, else none (local servers).
 exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupted.
 """
 
@@ -53,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--prompt", metavar="TEXT", help="ask once and print the reply (stdin is appended)")
     parser.add_argument("--thinking", choices=THINKING_LEVELS, help="thinking level for this request")
     parser.add_argument("--model", metavar="NAME", help="model to use (default from config: gemini-3.5-flash)")
+    parser.add_argument("--endpoint", metavar="NAME", help="use the [endpoints.NAME] table of the config file")
     parser.add_argument("--system", metavar="TEXT", help="system instruction for this request")
     parser.add_argument("--show-thoughts", action="store_true", default=None, help="show thought summaries")
     parser.add_argument("--usage", action="store_true", help="print a token-usage line on stderr")
@@ -126,12 +130,13 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "history":
         return _history_command(args)
 
-    settings = load_settings(config_path).with_overrides(
+    settings = load_settings(config_path, endpoint=args.endpoint).with_overrides(
         "--option", model=args.model, thinking_level=args.thinking, show_thoughts=args.show_thoughts
     )
     if args.system is not None:
         settings = settings.with_overrides("--system", system_prompt=args.system)
-    if settings.api_key and settings.origins.get("api_key") == "config" and key_file_is_exposed(config_path):
+    key_in_file = settings.origins.get("api_key", "").startswith(("config", "[endpoints."))
+    if settings.api_key and key_in_file and key_file_is_exposed(config_path):
         _error(f"warning: {config_path} holds an API key but others can read it; run chmod 600 on it.")
 
     if args.plain:
@@ -169,7 +174,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
     if not prompt.strip():
         _error("the prompt is empty: give text with -p or on stdin.")
         return EXIT_USAGE
-    if not settings.api_key:
+    if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)
         return EXIT_USAGE
     store = ConversationStore.in_memory() if args.no_save else open_store()
@@ -210,7 +215,7 @@ def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
     from flashchat.repl import colour_wanted, run_repl
     from flashchat.store import open_store
 
-    if not settings.api_key:
+    if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)
         return EXIT_USAGE
     store = ConversationStore.in_memory() if args.no_save else open_store()
@@ -252,7 +257,7 @@ def _config_command(args: argparse.Namespace, path: Path) -> int:
         print(path)
         return EXIT_OK
     if args.config_command == "show":
-        _show_settings(load_settings(path), path)
+        _show_settings(load_settings(path, endpoint=args.endpoint), path)
         return EXIT_OK
     if args.config_command == "unset":
         if args.key not in OPTIONS:
@@ -291,3 +296,6 @@ def _show_settings(settings: Settings, path: Path) -> None:
             value = mask_secret(value) if value else "(not set)"
         line = tomli_w.dumps({key: value}).strip()
         print(f"{line}  # {origin}")
+    for name, table in settings.endpoints.items():
+        shown = {key: mask_secret(value) if OPTIONS[key].secret else value for key, value in table.items()}
+        print(f"\n{tomli_w.dumps({'endpoints': {name: shown}}).strip()}")

@@ -2,6 +2,10 @@
 
 Every problem with the config file becomes a one-line `ConfigError` naming the file, the line or key, and
 what is allowed, so front ends can print it and exit 2 instead of showing a traceback.
+
+Named endpoints are `[endpoints.NAME]` tables holding a subset of the top-level keys; the chosen one
+(`--endpoint NAME`, else the top-level `endpoint` key) overrides the top-level values. Front ends that switch
+endpoints call `list_endpoints(settings)` and `settings_for_endpoint(name)`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ DEFAULT_MODEL = "gemini-3.5-flash"
 THINKING_LEVELS = ("minimal", "low", "medium", "high")
 API_KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
+PROVIDERS = ("gemini", "openai")
+OPENAI_API_KEY_ENV_VAR = "OPENAI_API_KEY"
+# Where provider "openai" sends requests when base_url is empty: Gemini's own OpenAI-compatible endpoint.
+GOOGLE_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai"
 
 NO_KEY_MESSAGE = (
     "No Gemini API key found: run `export GEMINI_API_KEY=...` (get a key at https://aistudio.google.com/apikey) "
@@ -64,8 +72,14 @@ OPTIONS: dict[str, Option] = {
     "max_output_tokens": Option(int, "cap on reply tokens (unset: model default)", minimum=1, optional=True),
     "temperature": Option(float, "sampling temperature (unset: not sent)", minimum=0, optional=True),
     "top_p": Option(float, "nucleus sampling (unset: not sent)", minimum=0, optional=True),
-    "base_url": Option(str, "API base URL (empty: Google's; env GOOGLE_GEMINI_BASE_URL wins)"),
-    "api_key": Option(str, "Gemini API key (env GEMINI_API_KEY / GOOGLE_API_KEY wins)", secret=True),
+    "provider": Option(str, "API spoken: gemini (native) or openai (POST /v1/chat/completions)", choices=PROVIDERS),
+    "base_url": Option(str, "API base URL (empty: Google's; for gemini, env GOOGLE_GEMINI_BASE_URL wins)"),
+    "api_key": Option(
+        str, "API key (env api_key_env, then GEMINI_API_KEY / GOOGLE_API_KEY or OPENAI_API_KEY win)", secret=True
+    ),
+    "api_key_env": Option(str, "name of an environment variable holding the API key (read first)"),
+    "stream": Option(bool, "stream replies (false: one completion object; provider openai)"),
+    "endpoint": Option(str, "the [endpoints.NAME] table used unless --endpoint names another"),
     "connect_timeout": Option(float, "seconds to open a connection", minimum=0.1),
     "first_token_timeout": Option(float, "seconds to wait for the first token (high thinking is slow)", minimum=1),
     "idle_timeout": Option(float, "seconds allowed between two chunks of a reply", minimum=1),
@@ -87,8 +101,12 @@ class Settings:
     max_output_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None
+    provider: str = "gemini"
     base_url: str = ""
     api_key: str = field(default="", repr=False)
+    api_key_env: str = ""
+    stream: bool = True
+    endpoint: str = ""  # the [endpoints.NAME] table these settings came from, "" for the top level
     connect_timeout: float = 10.0
     first_token_timeout: float = 300.0
     idle_timeout: float = 120.0
@@ -98,6 +116,8 @@ class Settings:
     price_cached_per_million: float | None = None
     # Where each non-default value came from ("config", "GEMINI_API_KEY", "--model"...), for `config show`.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Every [endpoints.NAME] table of the config file, validated, in file order (api_key values included).
+    endpoints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def with_overrides(self, origin: str, **values: Any) -> Settings:
         """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
@@ -193,25 +213,148 @@ def read_config_table(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"{path}: invalid TOML: {message}") from None
 
 
-def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Defaults, then the config file, then environment variables (which win, as users expect)."""
+def load_settings(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    endpoint: str | None = None,
+    endpoint_origin: str = "--endpoint",
+) -> Settings:
+    """Defaults, then the config file, then the chosen endpoint's table, then environment variables.
+
+    `endpoint` names an `[endpoints.NAME]` table (None: the file's top-level `endpoint` key, if any). The API
+    key is read from the variable named by `api_key_env` first, then from the provider's usual variables
+    (GEMINI_API_KEY / GOOGLE_API_KEY, or OPENAI_API_KEY), then from `api_key`: environment wins over the file,
+    and a variable the user named for this endpoint wins over a generic one, so a gateway key is never
+    replaced by the OpenAI key of the same shell.
+    """
     path = path or paths.config_file()
     environ = os.environ if environ is None else environ
     table, text = read_config_table(path)
+    raw_endpoints = table.pop("endpoints", None)
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, raw in table.items():
-        line = _line_of_key(text, key)
-        where = f"{path}: line {line}" if line else str(path)
-        values[key] = check_value(key, raw, where=where)
+        values[key] = check_value(key, raw, where=_where(path, text, key))
         origins[key] = "config"
-    for name in API_KEY_ENV_VARS:
-        if environ.get(name, "").strip():
-            values["api_key"], origins["api_key"] = environ[name].strip(), name
+    endpoints = _check_endpoints(raw_endpoints, path, text)
+    name = endpoint if endpoint is not None else values.get("endpoint", "")
+    if name:
+        if name not in endpoints:
+            where = str(path) if endpoint is not None else _where(path, text, "endpoint")
+            raise ConfigError(f"{where}: {unknown_endpoint_text(name, endpoints)}")
+        for key, value in endpoints[name].items():
+            values[key], origins[key] = value, f"[endpoints.{name}]"
+        values["endpoint"] = name
+        origins["endpoint"] = endpoint_origin if endpoint is not None else "config"
+    provider = values.get("provider", "gemini")
+    key_vars = [values["api_key_env"]] if values.get("api_key_env") else []
+    key_vars += [OPENAI_API_KEY_ENV_VAR] if provider == "openai" else list(API_KEY_ENV_VARS)
+    for variable in key_vars:
+        if environ.get(variable, "").strip():
+            values["api_key"], origins["api_key"] = environ[variable].strip(), variable
             break
-    if environ.get(BASE_URL_ENV_VAR, "").strip():
+    if provider == "gemini" and environ.get(BASE_URL_ENV_VAR, "").strip():
         values["base_url"], origins["base_url"] = environ[BASE_URL_ENV_VAR].strip(), BASE_URL_ENV_VAR
-    return Settings(**values, origins=origins)
+    return Settings(**values, origins=origins, endpoints=endpoints)
+
+
+# Keys an [endpoints.NAME] table may set: everything but the choice of endpoint itself and the UI theme.
+ENDPOINT_KEYS = tuple(key for key in OPTIONS if key not in ("endpoint", "theme"))
+
+
+def list_endpoints(settings: Settings) -> list[str]:
+    """Names of the config file's `[endpoints.NAME]` tables, in file order (for an endpoint switcher)."""
+    return list(settings.endpoints)
+
+
+def settings_for_endpoint(
+    name: str | None, path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Fresh settings for endpoint `name` (None: the config's default), read again from the config file.
+
+    Raises ConfigError naming the defined endpoints when `name` is unknown. Values a front end changed live
+    (thinking level, say) are not carried over: re-apply them with `with_overrides`.
+    """
+    return load_settings(path, environ, endpoint=name, endpoint_origin="switched")
+
+
+def needs_api_key(settings: Settings) -> bool:
+    """True when a request cannot work without a key: Gemini needs one, a local OpenAI-compatible server may not."""
+    return settings.provider == "gemini"
+
+
+def unknown_endpoint_text(name: str, endpoints: Mapping[str, Any]) -> str:
+    if not endpoints:
+        return f"endpoint {name!r} is not defined; no [endpoints.NAME] tables are defined in the config file"
+    return f"endpoint {name!r} is not defined; defined endpoints: {', '.join(endpoints)}"
+
+
+def _where(path: Path, text: str, key: str) -> str:
+    line = _line_of_key(text, key)
+    return f"{path}: line {line}" if line else str(path)
+
+
+def _check_endpoints(raw: Any, path: Path, text: str) -> dict[str, dict[str, Any]]:
+    """Validate every [endpoints.NAME] table like the top level; errors name the file, line and table."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{_where(path, text, 'endpoints')}: endpoints must be tables like [endpoints.NAME], "
+            f"not {type(raw).__name__}"
+        )
+    checked: dict[str, dict[str, Any]] = {}
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            line = _line_in_endpoint(text, name, None)
+            where = f"{path}: line {line}" if line else str(path)
+            raise ConfigError(
+                f"{where}: endpoints.{name} must be a table: write [endpoints.{name}] followed by keys such as "
+                "provider, base_url and model"
+            )
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            line = _line_in_endpoint(text, name, key)
+            where = f"{path}: line {line}: [endpoints.{name}]" if line else f"{path}: [endpoints.{name}]"
+            if key not in ENDPOINT_KEYS:
+                close = difflib.get_close_matches(key, ENDPOINT_KEYS, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(
+                    f"{where}: unknown key '{key}'{hint}; an endpoint table may set: {', '.join(ENDPOINT_KEYS)}"
+                )
+            values[key] = check_value(key, value, where=where)
+        checked[name] = values
+    return checked
+
+
+def _line_in_endpoint(text: str, name: str, key: str | None) -> int | None:
+    """The line of `key` inside [endpoints.NAME] (or of the table itself when key is None), for messages.
+
+    Handles a `[endpoints.NAME]` header, dotted keys (`NAME.model = ...`) and inline tables on one line.
+    """
+    name_pattern = rf"(?:{re.escape(name)}|\"{re.escape(name)}\"|'{re.escape(name)}')"
+    key_pattern = rf"(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')" if key else ""
+    lines = text.splitlines()
+    header = re.compile(rf"^[ \t]*\[[ \t]*endpoints[ \t]*\.[ \t]*{name_pattern}[ \t]*\]")
+    for number, line in enumerate(lines):
+        if not header.match(line):
+            continue
+        if not key:
+            return number + 1
+        for offset, inner in enumerate(lines[number + 1 :], start=number + 2):
+            if inner.lstrip().startswith("["):
+                break
+            if re.match(rf"^[ \t]*{key_pattern}[ \t]*=", inner):
+                return offset
+        return number + 1
+    if key:
+        dotted = rf"\.[ \t]*{key_pattern}[ \t]*="
+        inline = re.compile(rf"{name_pattern}[ \t]*(?:{dotted}|=[ \t]*\{{[^\n]*?{key_pattern}[ \t]*=)")
+        if match := inline.search(text):
+            return text.count("\n", 0, match.start()) + 1
+    match = re.search(rf"(?m)(?:^|[.{{,][ \t]*){name_pattern}[ \t]*[.=]", text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def key_file_is_exposed(path: Path) -> bool:
@@ -232,4 +375,8 @@ def update_config_file(path: Path, key: str, value: Any | None) -> None:
         table.pop(key, None)
     else:
         table[key] = check_value(key, value, where=key)
+        endpoints = table.get("endpoints")
+        endpoints = endpoints if isinstance(endpoints, dict) else {}
+        if key == "endpoint" and value and value not in endpoints:
+            raise ConfigError(f"{path}: {unknown_endpoint_text(value, endpoints)}")
     paths.write_private_file(path, tomli_w.dumps(table).encode("utf-8"))

@@ -131,6 +131,8 @@ class ReplyDraft:
     started_at: float = field(default_factory=time.monotonic)
     first_token_at: float | None = None
     message_id: int | None = None  # the store row this reply is being written to while it streams
+    # One line the provider wants the user to see with the finished reply (e.g. a request field it dropped).
+    notice: str = ""
     # Set by the provider: returns the native content built from the parts received so far.
     native_content: Callable[[], dict[str, Any] | None] = lambda: None
 

@@ -92,13 +92,22 @@ class ChatSession:
         self.settings = settings
         self.store = store
         self._provider = provider
+        self._own_provider = provider is None
+        self._retired: list[Provider] = []  # providers replaced after an endpoint switch, closed in aclose()
         self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
 
     @property
     def provider(self) -> Provider:
-        """Created on first use: importing the SDK costs ~0.4 s, which a UI should spend after its first frame."""
+        """Created on first use: importing the SDK costs ~0.4 s, which a UI should spend after its first frame.
+
+        A provider the session made itself follows `settings.provider`, so a front end that switches endpoint
+        (say from Gemini to an OpenAI-compatible server) only replaces `session.settings`.
+        """
+        if self._provider is not None and self._own_provider and self._provider.name != self.settings.provider:
+            self._retired.append(self._provider)
+            self._provider = None
         if self._provider is None:
             self._provider = provider_for(self.settings)
         return self._provider
@@ -126,8 +135,10 @@ class ChatSession:
                 yield event
 
     async def aclose(self) -> None:
-        if self._provider is not None:
-            await self._provider.aclose()
+        retired, self._retired = self._retired, []
+        for provider in [*retired, self._provider]:
+            if provider is not None:
+                await provider.aclose()
 
     async def _reply(self) -> AsyncIterator[Event]:
         settings = self.settings
@@ -183,7 +194,8 @@ class ChatSession:
             )
             return Failed(error, message)
         message = self._keep(draft)
-        return Finished(message, finish_notice(message, settings.max_output_tokens))
+        notices = (draft.notice, finish_notice(message, settings.max_output_tokens))
+        return Finished(message, " ".join(notice for notice in notices if notice))
 
     def _keep(self, draft: ReplyDraft, **flags: bool | str) -> Message:
         message = self.conversation.add(draft.to_message(**flags))  # type: ignore[arg-type]

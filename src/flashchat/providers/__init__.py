@@ -40,6 +40,11 @@ class Provider(Protocol):
 
 
 def provider_for(settings: Settings) -> Provider:
+    """The provider for `settings.provider`, imported only now (each module loads its HTTP stack)."""
+    if settings.provider == "openai":
+        from flashchat.providers.openai_compat import OpenAICompatProvider
+
+        return OpenAICompatProvider()
     from flashchat.providers.gemini import GeminiProvider
 
     return GeminiProvider()

@@ -1,0 +1,593 @@
+"""OpenAI-compatible endpoints: `POST {base_url}/chat/completions`, for gateways and local servers.
+
+A thin client on httpx2 rather than the `openai` SDK: httpx2 is already installed (google-genai depends on
+it) and imports in ~80 ms, while the SDK would add a dependency tree (httpx, pydantic models, its own
+retries that must be switched off because the session owns retries) for what is one POST and an SSE loop.
+
+Facts this module relies on:
+- Streaming is SSE: `data: <chunk>` events ending with `data: [DONE]`. A stream that ends without [DONE]
+  and without a finish_reason is left with `finish_reason=None`, which the session reports as truncated.
+- Reasoning text comes as `delta.reasoning_content` (DeepSeek, vLLM, llama.cpp) or `delta.reasoning`
+  (OpenRouter, Ollama, newer vLLM); both are shown as thoughts.
+- Gemini's endpoint puts thought signatures in `extra_content.google.thought_signature` (on the message, or
+  on each tool call). The assistant message is stored as received and sent back with its extra_content
+  untouched, so the signature string goes back byte for byte.
+- Usage arrives in a final chunk with no choices (`stream_options.include_usage`). See `usage_from`.
+- Endpoints that do not know `reasoning_effort` reject it with a 400; the request is then repeated once
+  without it and the reply carries a notice. That is the one retry a provider makes: the session retries
+  everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from flashchat import __version__
+from flashchat.config import GOOGLE_OPENAI_BASE_URL, Settings, mask_secret
+from flashchat.conversation import Conversation, ReplyDraft, Usage
+from flashchat.errors import ChatError, ErrorKind
+from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
+
+if TYPE_CHECKING:
+    from flashchat.providers import ModelInfo, StreamEvent
+
+NAME = "openai"
+
+# OpenAI finish reasons in the names the session and front ends already know from Gemini.
+FINISH_REASONS = {
+    "stop": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "tool_calls": "TOOL_CALLS",
+    "function_call": "TOOL_CALLS",
+}
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+# Fields of a received assistant message that are not sent back: reasoning text (DeepSeek answers 400 when
+# it comes back), response-only annotations, and Gemini's duplicate top-level copy of the signature (the
+# one in extra_content is the documented place).
+_NOT_SENT_BACK = frozenset({*REASONING_FIELDS, "annotations", "thought_signature"})
+
+
+def base_url(settings: Settings) -> str:
+    url = (settings.base_url or GOOGLE_OPENAI_BASE_URL).rstrip("/")
+    return url.removesuffix("/chat/completions")
+
+
+def _host(settings: Settings) -> str:
+    return base_url(settings).split("://", 1)[-1].split("/", 1)[0]
+
+
+# --- request -------------------------------------------------------------------------------------------
+
+
+def openai_messages(conversation: Conversation, settings: Settings) -> list[dict[str, Any]]:
+    """System prompt, then user and assistant messages in order.
+
+    Replies made through this provider go back as stored (extra_content and tool calls included); replies
+    from another provider go back as their text; replies with nothing in them are left out.
+    """
+    messages: list[dict[str, Any]] = []
+    if settings.system_prompt:
+        messages.append({"role": "system", "content": settings.system_prompt})
+    for message in conversation.messages:
+        if message.role == "user":
+            messages.append({"role": "user", "content": message.text})
+        elif message.provider == NAME and message.native:
+            if (outgoing := assistant_message(message.native)) is not None:
+                messages.append(outgoing)
+        elif message.text:
+            messages.append({"role": "assistant", "content": message.text})
+    return messages
+
+
+def assistant_message(native: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The request form of a stored assistant message, or None when it has nothing to send."""
+    outgoing = {key: copy.deepcopy(value) for key, value in native.items() if value is not None}
+    signature = outgoing.pop("thought_signature", None)
+    for key in _NOT_SENT_BACK:
+        outgoing.pop(key, None)
+    if isinstance(signature, str):
+        google = outgoing.setdefault("extra_content", {}).setdefault("google", {})
+        google.setdefault("thought_signature", signature)
+    if not outgoing.get("content") and not outgoing.get("tool_calls"):
+        if not outgoing.get("extra_content"):
+            return None
+        outgoing["content"] = ""  # a signature alone still goes back, on an empty message
+    outgoing["role"] = "assistant"
+    return outgoing
+
+
+def request_body(conversation: Conversation, settings: Settings, *, reasoning_effort: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": settings.model,
+        "messages": openai_messages(conversation, settings),
+        "stream": settings.stream,
+    }
+    if settings.stream:
+        body["stream_options"] = {"include_usage": True}
+    optional = {"max_tokens": settings.max_output_tokens, "temperature": settings.temperature, "top_p": settings.top_p}
+    body.update({key: value for key, value in optional.items() if value is not None})
+    if reasoning_effort:
+        body["reasoning_effort"] = settings.thinking_level
+    return body
+
+
+# --- response ------------------------------------------------------------------------------------------
+
+
+def usage_from(data: Mapping[str, Any]) -> Usage:
+    """Map OpenAI usage onto flashchat's: `output` is the visible answer, `thoughts` the reasoning.
+
+    OpenAI counts reasoning inside completion_tokens (completion = answer + reasoning_tokens), so output is
+    completion - reasoning. Gemini's compatible endpoint leaves thoughts out of completion_tokens and only
+    counts them in total_tokens; that shape (prompt + completion + reasoning == total, or reasoning larger
+    than completion, or a total above prompt + completion with no details) keeps completion as the output.
+    `total` is always the server's total; `cached` (prompt_tokens_details.cached_tokens) is part of prompt.
+    """
+    prompt = _int(data.get("prompt_tokens"))
+    completion = _int(data.get("completion_tokens"))
+    reasoning = _int(_get(data, "completion_tokens_details", "reasoning_tokens"))
+    cached = _int(_get(data, "prompt_tokens_details", "cached_tokens"))
+    total = _int(data.get("total_tokens")) or prompt + completion + reasoning
+    if not reasoning:
+        output, reasoning = completion, max(0, total - prompt - completion)
+    elif reasoning > completion or prompt + completion + reasoning == total:
+        output = completion
+    else:
+        output = completion - reasoning
+    return Usage(prompt=prompt, output=output, thoughts=reasoning, cached=cached, total=total)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _get(data: Any, *keys: str | int) -> Any:
+    """data[k1][k2]... or None when any step is missing (ints index lists)."""
+    for key in keys:
+        if isinstance(key, int):
+            data = data[key] if isinstance(data, list) and -len(data) <= key < len(data) else None
+        else:
+            data = data.get(key) if isinstance(data, Mapping) else None
+    return data
+
+
+def _merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Deep-merge `extra` into `target` (extra_content may arrive in pieces; later values win)."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+class _MessageBuilder:
+    """Rebuilds the assistant message from streamed deltas, keeping every field it does not know.
+
+    Text fields are concatenated, tool calls merged by index (arguments concatenated), dicts such as
+    extra_content deep-merged, anything else kept as last received.
+    """
+
+    _TEXT_FIELDS = frozenset({"content", "refusal", *REASONING_FIELDS})
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.received: dict[str, Any] | None = None  # a whole message (non-streamed reply), kept verbatim
+
+    def add(self, delta: Mapping[str, Any]) -> None:
+        for key, value in delta.items():
+            if value is None:
+                continue
+            if key in self._TEXT_FIELDS and isinstance(value, str):
+                self.fields[key] = self.fields.get(key, "") + value
+            elif key == "tool_calls" and isinstance(value, list):
+                for position, call in enumerate(value):
+                    if isinstance(call, Mapping):
+                        self._add_call(call, position)
+            elif isinstance(value, Mapping) and isinstance(self.fields.get(key), dict):
+                _merge(self.fields[key], value)
+            else:
+                self.fields[key] = copy.deepcopy(value)
+
+    def _add_call(self, delta: Mapping[str, Any], position: int) -> None:
+        index = delta.get("index")
+        entry = self.tool_calls.setdefault(index if isinstance(index, int) else position, {})
+        for key, value in delta.items():
+            if key == "index" or value is None:
+                continue
+            if key == "function" and isinstance(value, Mapping):
+                function = entry.setdefault("function", {})
+                for name, piece in value.items():
+                    if name == "arguments" and isinstance(piece, str):
+                        function["arguments"] = function.get("arguments", "") + piece
+                    elif piece is not None:
+                        function[name] = piece
+            elif isinstance(value, Mapping) and isinstance(entry.get(key), dict):
+                _merge(entry[key], value)
+            else:
+                entry[key] = copy.deepcopy(value)
+
+    def native(self) -> dict[str, Any] | None:
+        if self.received is not None:
+            return copy.deepcopy(self.received)
+        if not self.fields and not self.tool_calls:
+            return None
+        message = {"role": "assistant", **copy.deepcopy(self.fields)}
+        if self.tool_calls:
+            message["tool_calls"] = [copy.deepcopy(self.tool_calls[index]) for index in sorted(self.tool_calls)]
+        return message
+
+
+def _reasoning_text(delta: Mapping[str, Any]) -> str:
+    for name in REASONING_FIELDS:
+        value = delta.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _absorb_delta(
+    delta: Mapping[str, Any], draft: ReplyDraft, builder: _MessageBuilder, show_thoughts: bool
+) -> list[StreamEvent]:
+    """One streamed delta (or a whole non-streamed message) into the draft; returns the events to show."""
+    events: list[StreamEvent] = []
+    builder.add(delta)
+    reasoning, content = _reasoning_text(delta), delta.get("content")
+    if reasoning or (isinstance(content, str) and content) or delta.get("tool_calls") or delta.get("extra_content"):
+        draft.mark_content()
+    if reasoning:
+        draft.thought_pieces.append(reasoning)
+        if show_thoughts:
+            events.append(ThoughtDelta(reasoning))
+    if isinstance(content, str) and content:
+        draft.text_pieces.append(content)
+        events.append(TextDelta(content))
+    return events
+
+
+def _absorb_chunk(
+    chunk: Mapping[str, Any], draft: ReplyDraft, builder: _MessageBuilder, settings: Settings
+) -> list[StreamEvent]:
+    events: list[StreamEvent] = []
+    if isinstance(chunk.get("model"), str) and chunk["model"]:
+        draft.model_version = chunk["model"]
+    choices = chunk.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], Mapping) else None
+    if choice is not None:
+        # `message` instead of `delta`: a server that answered a streamed request with whole messages.
+        delta = choice.get("delta") if isinstance(choice.get("delta"), Mapping) else choice.get("message")
+        if isinstance(delta, Mapping):
+            events += _absorb_delta(delta, draft, builder, settings.show_thoughts)
+        if isinstance(choice.get("finish_reason"), str):
+            reason = choice["finish_reason"]
+            draft.finish_reason = FINISH_REASONS.get(reason, reason.upper())
+    if isinstance(chunk.get("usage"), Mapping):
+        draft.usage = usage_from(chunk["usage"])
+        events.append(UsageUpdate(draft.usage))
+    return events
+
+
+_DONE = object()
+
+
+async def _sse_events(response: httpx2.Response) -> AsyncIterator[Any]:
+    """The parsed `data:` payloads of an SSE body, then `_DONE` for `data: [DONE]`.
+
+    Each `data:` line is normally one JSON document; a payload split over several `data:` lines (allowed by
+    SSE, sent by no server we know of) is joined until it parses or the event's blank line arrives.
+    """
+    pending: list[str] = []
+    async for line in response.aiter_lines():
+        if not line:
+            if pending:
+                raise ValueError("\n".join(pending))
+            continue
+        if line.startswith(":"):
+            continue  # a comment or keep-alive (OpenRouter sends ": OPENROUTER PROCESSING")
+        field, _, value = line.partition(":")
+        if field != "data":
+            continue  # event:, id:, retry:
+        pending.append(value.removeprefix(" "))
+        joined = "\n".join(pending)
+        if joined == "[DONE]":
+            yield _DONE
+            return
+        try:
+            parsed = json.loads(joined)
+        except ValueError:
+            continue
+        pending = []
+        yield parsed
+    if pending:
+        raise ValueError("\n".join(pending))
+
+
+# --- errors --------------------------------------------------------------------------------------------
+
+
+def _error_fields(body: Any) -> tuple[str, str, str, str]:
+    """(message, type, param, code) from an OpenAI error body, Gemini's `[{"error": ...}]` form, vLLM's
+    top-level `{"object": "error", "message": ...}` or FastAPI's `{"detail": ...}`."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, Mapping):
+        return "", "", "", ""
+    error = body.get("error", body)
+    if isinstance(error, str):
+        return error, "", "", ""
+    if not isinstance(error, Mapping):
+        return "", "", "", ""
+    message = error.get("message")
+    if message is None and "detail" in error:
+        message = error["detail"] if isinstance(error["detail"], str) else json.dumps(error["detail"])
+    kind = error.get("type") or error.get("status") or ""
+    code = error.get("code")
+    return str(message or ""), str(kind), str(error.get("param") or ""), "" if code is None else str(code)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def retry_after_from(headers: Mapping[str, str], body: Any) -> float | None:
+    """Seconds to wait from `retry-after-ms`, `Retry-After` (seconds or an HTTP date) or a RetryInfo."""
+    with contextlib.suppress(KeyError, ValueError):
+        return max(0.0, float(headers["retry-after-ms"]) / 1000)
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError):
+                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    error = _get(body[0] if isinstance(body, list) and body else body, "error")
+    for detail in (error.get("details") if isinstance(error, Mapping) else None) or []:
+        is_retry_info = isinstance(detail, Mapping) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo")
+        if is_retry_info and (match := _DURATION.match(str(detail.get("retryDelay", "")))):
+            return float(match[1])
+    return None
+
+
+def classify_http_error(
+    status: int, body_text: str, headers: Mapping[str, str], settings: Settings, *, key_sent: bool
+) -> ChatError:
+    """A ChatError whose message says what to fix, from an error response of the endpoint."""
+    try:
+        body: Any = json.loads(body_text) if body_text else None
+    except ValueError:
+        body = None
+    message, kind, param, code = _error_fields(body)
+    if not message and body is None:
+        message = body_text.strip()[:300]
+    if settings.api_key and len(settings.api_key) >= 8:
+        message = message.replace(settings.api_key, mask_secret(settings.api_key))
+    request_id = headers.get("x-request-id") or (body.get("id") if isinstance(body, Mapping) else None) or ""
+    label = " ".join(part for part in (str(status), kind) if part)
+    said = f": {message}" if message else "."
+    detail = f"{label}{f' ({code})' if code else ''}: {message}" + (f" (request id {request_id})" if request_id else "")
+    host = _host(settings)
+    where = f" in [endpoints.{settings.endpoint}]" if settings.endpoint else " in the config file"
+    bad_key = status == 401 or (status == 400 and ("API_KEY_INVALID" in body_text or "API key not valid" in message))
+    if bad_key and not key_sent:
+        text = (
+            f"{host} wants an API key ({label}): set OPENAI_API_KEY, or api_key_env (the name of a variable "
+            f"holding the key) or api_key{where}."
+        )
+        return ChatError(ErrorKind.BAD_KEY, text, status=status, detail=detail)
+    if bad_key:
+        source = settings.origins.get("api_key", "config")
+        source = f"the key from {source}" if not source.startswith(("config", "[")) else f"api_key{where}"
+        text = f"{host} rejected the API key ({label}){said} Check {source}."
+        return ChatError(ErrorKind.BAD_KEY, text, status=status, detail=detail)
+    if status == 403:
+        text = f"{host} denied permission ({label}){said} The key may not have access to {settings.model!r}."
+        return ChatError(ErrorKind.PERMISSION, text, status=status, detail=detail)
+    if status == 404:
+        text = (
+            f"Not found at {base_url(settings)}/chat/completions ({label}){said} Check model ({settings.model!r}) "
+            "and base_url (it usually ends in /v1)."
+        )
+        return ChatError(ErrorKind.NOT_FOUND, text, status=status, detail=detail)
+    if status == 429:
+        text = f"Rate limited by {host} ({label}){said}"
+        retry_after = retry_after_from(headers, body)
+        return ChatError(ErrorKind.RATE_LIMIT, text, status=status, retry_after=retry_after, detail=detail)
+    if status >= 500 or status in (408, 409):
+        ident = f", request id {request_id}" if request_id else ""
+        text = f"{host} had a server error ({label}{ident}){said}"
+        return ChatError(ErrorKind.SERVER, text, status=status, detail=detail)
+    about = f", param {param!r}" if param else ""
+    text = f"{host} rejected the request ({label}{about}){said}"
+    return ChatError(ErrorKind.BAD_REQUEST, text, status=status, detail=detail)
+
+
+def _stream_error(chunk: Mapping[str, Any], settings: Settings) -> ChatError:
+    """An error sent as an SSE event after a 200 (`data: {"error": {...}}`)."""
+    code = _get(chunk, "error", "code")
+    status = code if isinstance(code, int) and 400 <= code < 600 else 500
+    return classify_http_error(status, json.dumps(chunk), {}, settings, key_sent=bool(settings.api_key))
+
+
+def rejects_reasoning_effort(status: int, body_text: str) -> bool:
+    """A 400/422 that names reasoning_effort: an unknown field, or a level this model does not take."""
+    return status in (400, 422) and "reasoning_effort" in body_text
+
+
+# --- the provider --------------------------------------------------------------------------------------
+
+
+class OpenAICompatProvider:
+    name = NAME
+
+    def __init__(self) -> None:
+        # One client per event loop and connect timeout: httpx pools belong to the loop that made them.
+        self._clients: dict[tuple[int, float], httpx2.AsyncClient] = {}
+        # (base_url, model, level) combinations that rejected reasoning_effort: not sent to them again.
+        self._no_reasoning_effort: set[tuple[str, str, str]] = set()
+
+    def _client(self, settings: Settings) -> httpx2.AsyncClient:
+        key = (id(asyncio.get_running_loop()), settings.connect_timeout)
+        client = self._clients.get(key)
+        if client is None:
+            # Read timeouts stay off: the session owns them (first token vs. the gap between chunks).
+            timeout = httpx2.Timeout(
+                connect=settings.connect_timeout, read=None, write=60.0, pool=settings.connect_timeout
+            )
+            client = httpx2.AsyncClient(timeout=timeout, headers={"User-Agent": f"flashchat/{__version__}"})
+            self._clients[key] = client
+        return client
+
+    def _headers(self, settings: Settings, *, stream: bool) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream" if stream else "application/json"}
+        if settings.api_key:
+            headers["Authorization"] = f"Bearer {settings.api_key}"
+        return headers
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def list_models(self, settings: Settings) -> list[ModelInfo]:
+        from flashchat.providers import ModelInfo
+
+        try:
+            response = await self._client(settings).get(
+                f"{base_url(settings)}/models", headers=self._headers(settings, stream=False)
+            )
+        except (httpx2.HTTPError, httpx2.InvalidURL, OSError) as error:
+            raise _transport_error(error, settings, None) from error
+        if response.status_code >= 400:
+            raise classify_http_error(
+                response.status_code, response.text, response.headers, settings, key_sent=bool(settings.api_key)
+            )
+        try:
+            data = response.json().get("data")
+        except (ValueError, AttributeError):
+            data = None
+        if not isinstance(data, list):
+            raise ChatError(ErrorKind.BAD_RESPONSE, f"{_host(settings)} sent a model list flashchat could not read.")
+        return [
+            ModelInfo(name=model["id"], display_name=str(model.get("display_name") or model["id"]))
+            for model in data
+            if isinstance(model, Mapping) and isinstance(model.get("id"), str)
+        ]
+
+    async def stream(
+        self, conversation: Conversation, settings: Settings, draft: ReplyDraft
+    ) -> AsyncIterator[StreamEvent]:
+        draft.provider = NAME
+        builder = _MessageBuilder()
+        draft.native_content = builder.native
+        url = f"{base_url(settings)}/chat/completions"
+        effort_key = (base_url(settings), settings.model, settings.thinking_level)
+        send_effort = effort_key not in self._no_reasoning_effort
+        try:
+            client = self._client(settings)
+            while True:
+                body = request_body(conversation, settings, reasoning_effort=send_effort)
+                headers = self._headers(settings, stream=settings.stream)
+                async with client.stream("POST", url, json=body, headers=headers) as response:
+                    if response.status_code >= 400:
+                        text = (await response.aread()).decode("utf-8", "replace")
+                        if send_effort and rejects_reasoning_effort(response.status_code, text):
+                            # The one retry a provider makes: same request without the field, at once.
+                            self._no_reasoning_effort.add(effort_key)
+                            send_effort = False
+                            draft.notice = (
+                                f"{_host(settings)} does not accept reasoning_effort={settings.thinking_level!r} "
+                                f"for {settings.model}: sent without it, so the thinking level has no effect here."
+                            )
+                            continue
+                        raise classify_http_error(
+                            response.status_code, text, response.headers, settings, key_sent=bool(settings.api_key)
+                        )
+                    content_type = response.headers.get("content-type", "")
+                    if content_type.startswith("text/event-stream"):
+                        async for event in self._read_stream(response, draft, builder, settings):
+                            yield event
+                    else:
+                        # stream=false, or a server that ignored stream=true: one completion object.
+                        for event in self._read_completion(await response.aread(), draft, builder, settings):
+                            yield event
+                return
+        except (httpx2.HTTPError, httpx2.InvalidURL, httpx2.StreamError, OSError) as error:
+            raise _transport_error(error, settings, draft) from error
+
+    async def _read_stream(
+        self, response: httpx2.Response, draft: ReplyDraft, builder: _MessageBuilder, settings: Settings
+    ) -> AsyncIterator[StreamEvent]:
+        done = False
+        events = _sse_events(response)
+        async with contextlib.aclosing(events):
+            while True:
+                try:
+                    chunk = await anext(events)
+                except StopAsyncIteration:
+                    break
+                except ValueError as error:
+                    raise _bad_response(settings, f"an SSE event that is not JSON: {str(error)[:120]!r}") from None
+                if chunk is _DONE:
+                    done = True
+                    break
+                if not isinstance(chunk, Mapping):
+                    raise _bad_response(settings, f"an SSE event that is not an object: {str(chunk)[:120]!r}")
+                if "error" in chunk and not chunk.get("choices"):
+                    raise _stream_error(chunk, settings)
+                for event in _absorb_chunk(chunk, draft, builder, settings):
+                    yield event
+        if done and draft.finish_reason is None and draft.received_content:
+            draft.finish_reason = "STOP"  # [DONE] says the reply is complete even when no reason was given
+
+    def _read_completion(
+        self, raw: bytes, draft: ReplyDraft, builder: _MessageBuilder, settings: Settings
+    ) -> list[StreamEvent]:
+        try:
+            completion = json.loads(raw)
+        except ValueError:
+            raise _bad_response(settings, f"a body that is not JSON: {raw[:120]!r}") from None
+        if not isinstance(completion, Mapping):
+            raise _bad_response(settings, "a completion that is not a JSON object")
+        if "error" in completion and not completion.get("choices"):
+            raise _stream_error(completion, settings)
+        if not isinstance(completion.get("choices"), list):
+            raise _bad_response(settings, "a completion without choices")
+        events = _absorb_chunk(completion, draft, builder, settings)
+        message = _get(completion, "choices", 0, "message") if completion["choices"] else None
+        if isinstance(message, Mapping):
+            builder.received = dict(message)  # stored exactly as received, nulls and all
+        return events
+
+
+def _bad_response(settings: Settings, what: str) -> ChatError:
+    return ChatError(ErrorKind.BAD_RESPONSE, f"{_host(settings)} sent {what}; flashchat could not read it.")
+
+
+def _transport_error(error: BaseException, settings: Settings, draft: ReplyDraft | None) -> ChatError:
+    host = _host(settings)
+    if isinstance(error, (httpx2.UnsupportedProtocol, httpx2.InvalidURL)):
+        return ChatError(
+            ErrorKind.BAD_REQUEST,
+            f"base_url {base_url(settings)!r} is not an http:// or https:// URL: fix it in the config file.",
+            detail=repr(error),
+        )
+    if isinstance(error, httpx2.ConnectTimeout):
+        text = f"Could not connect to {host} within {settings.connect_timeout:g} s."
+    elif draft is not None and draft.received_content:
+        text = "The connection dropped in the middle of the reply."
+    elif isinstance(error, httpx2.ConnectError):
+        text = f"Could not connect to {host}: is the server running? (check base_url: {base_url(settings)})"
+    else:
+        text = f"The connection to {host} failed before the reply started."
+    return ChatError(ErrorKind.NETWORK, text, detail=repr(error))

@@ -621,3 +621,13 @@ def test_creating_an_openai_session_imports_no_http_stack() -> None:
 def test_the_provider_does_not_import_google_genai() -> None:
     code = "import sys\nimport flashchat.providers.openai_compat\nprint('google.genai' in sys.modules)\n"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_import_provider_loads_only_the_chosen_module() -> None:
+    code = (
+        "import sys\nfrom flashchat.config import Settings\nfrom flashchat.providers import import_provider\n"
+        "import_provider(Settings(provider='openai'))\n"
+        "print('flashchat.providers.openai_compat' in sys.modules, 'google.genai' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "False"]

@@ -39,6 +39,15 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+def import_provider(settings: Settings) -> None:
+    """Import the module `provider_for(settings)` will need, e.g. in a thread once a UI's first frame is up."""
+    import importlib
+
+    importlib.import_module(
+        "flashchat.providers.openai_compat" if settings.provider == "openai" else "flashchat.providers.gemini"
+    )
+
+
 def provider_for(settings: Settings) -> Provider:
     """The provider for `settings.provider`, imported only now (each module loads its HTTP stack)."""
     if settings.provider == "openai":

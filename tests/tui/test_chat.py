@@ -27,7 +27,7 @@ async def test_type_and_send_shows_the_streamed_reply(fake: FakeGemini, make_app
         assert user.text == "hi"
         (reply,) = app.query(ReplyView)
         assert reply.text == "Hello **there**, streaming world."
-        assert reply.segments[0].markdown.source == "Hello **there**, streaming world."
+        assert reply.segments[0].source == "Hello **there**, streaming world."
         assert app.composer.text == ""
         assert fake.generate_requests()[0].user_texts() == ["hi"]
 
@@ -169,7 +169,7 @@ async def test_escape_sequences_in_a_reply_are_shown_not_sent_to_the_terminal(fa
         await send(pilot, "be naughty")
         await wait_for_reply(pilot)
         reply = app.query_one(ReplyView)
-        assert reply.segments[0].markdown.source == "clipboard ␛]52;c;ZXZpbA==␇ and ␛[2J clear"
+        assert reply.segments[0].source == "clipboard ␛]52;c;ZXZpbA==␇ and ␛[2J clear"
         terminal_output = app.screen._compositor.render_full_update().render_segments(app.console)
         assert "␛]52;c;ZXZpbA==␇" in terminal_output
         assert "\x1b]52" not in terminal_output and "\x1b[2J" not in terminal_output

@@ -19,6 +19,7 @@ from flashchat.tui.widgets.user_message import UserMessage
 MOUNT_BATCH = 16  # messages mounted when a conversation opens, and each time the user scrolls to the top
 MAX_MOUNTED = 64  # past this many message widgets, the oldest are unmounted (they stay in the conversation)
 PARK_DELAY = 0.1  # seconds between a scroll and re-deciding which segments to park
+PARK_INTERVAL = 0.25  # and how often to re-decide anyway: the view pins itself to the bottom without "scrolling"
 
 
 def message_widget(message: Message) -> Widget:
@@ -67,6 +68,7 @@ class ConversationView(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.anchor()
+        self.set_interval(PARK_INTERVAL, self._park_far_segments)
 
     @property
     def following(self) -> bool:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from flashchat.conversation import Message
 from flashchat.events import Retrying
 from flashchat.safetext import terminal_safe
-from flashchat.tui.segments import SegmentSplitter, split_segments
+from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.text import SafeTextStream
 from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.reply_segment import ReplySegment
@@ -61,6 +61,8 @@ class ReplyView(Vertical):
     }
     """
 
+    segment_chars = SEGMENT_CHARS  # how long a segment grows before the next possible cut
+
     def __init__(self, *, model: str, thinking_level: str, message: Message | None = None) -> None:
         super().__init__()
         self.model = model
@@ -72,7 +74,7 @@ class ReplyView(Vertical):
         self._notice: ErrorNotice | None = None
         self._safe_text = SafeTextStream()
         self._safe_thoughts = SafeTextStream()
-        self._splitter = SegmentSplitter()
+        self._splitter = SegmentSplitter(self.segment_chars)
 
     def compose(self) -> ComposeResult:
         message = self.message
@@ -83,7 +85,7 @@ class ReplyView(Vertical):
             return
         if message.thoughts:
             yield ThoughtsBlock(terminal_safe(message.thoughts))
-        for text in split_segments(terminal_safe(message.text)) if message.text else []:
+        for text in split_segments(terminal_safe(message.text), self.segment_chars) if message.text else []:
             yield ReplySegment(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
@@ -144,7 +146,8 @@ class ReplyView(Vertical):
         if first:
             await (await self._current_segment()).write(first)
         for text in rest:
-            await (await self._current_segment()).finish()
+            # A cut falls after a blank line outside any fence: the segment's blocks are already final.
+            await (await self._current_segment()).finish(rerender=False)
             self._segment = None
             await (await self._current_segment()).write(text)
 

@@ -27,7 +27,7 @@ class ThoughtsBlock(Collapsible):
         & > Contents {
             padding: 0 0 0 2;
         }
-        & ReplyMarkdown {
+        & ReplySegment {
             color: $text-muted;
         }
     }

@@ -1,0 +1,89 @@
+"""Long replies and long conversations keep the number of live widgets bounded."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from flashchat.conversation import Conversation, Message
+from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.segments import SegmentSplitter, split_segments
+from flashchat.tui.widgets.code_fence import DeferredFence
+from flashchat.tui.widgets.conversation_view import MOUNT_BATCH, ConversationView
+from flashchat.tui.widgets.reply_view import ReplyView
+
+from .conftest import send, wait_for_reply, wait_until
+
+LONG_MARKDOWN = "".join(
+    f"## Part {n}\n\nSome prose about part {n}, long enough to matter. " * 3
+    + "\n\n- a list item\n\n- another, loose, item\n\n1. ordered\n2. list\n\n"
+    + "```python\n"
+    + "".join(f"x_{n}_{i} = {i}\n\n" for i in range(6))
+    + "```\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n> a quote\n\n    indented code\n\n"
+    for n in range(12)
+)
+
+
+def test_segments_never_cut_inside_a_fence_list_or_table() -> None:
+    segments = split_segments(LONG_MARKDOWN, segment_chars=300)
+    assert len(segments) >= 5
+    assert "".join(segments) == LONG_MARKDOWN
+    for segment in segments[1:]:
+        assert segment.startswith(("## Part", "Some prose", "```python", "| a | b |")) or segment[0].isalpha()
+        assert segment.count("```") % 2 == 0
+
+
+def test_streamed_cuts_match_the_cuts_of_the_whole_text() -> None:
+    rng = random.Random(7)
+    splitter = SegmentSplitter(segment_chars=300)
+    streamed = [""]
+    position = 0
+    while position < len(LONG_MARKDOWN):
+        size = rng.randint(1, 40)
+        first, *rest = splitter.feed(LONG_MARKDOWN[position : position + size])
+        streamed[-1] += first
+        streamed.extend(rest)
+        position += size
+    streamed[-1] += splitter.flush()
+    assert streamed == split_segments(LONG_MARKDOWN, segment_chars=300)
+
+
+async def test_a_long_reply_streams_into_segments_and_far_ones_are_parked(
+    fake: FakeGemini, make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ReplyView, "segment_chars", 600)
+    fake.enqueue(Reply.text(LONG_MARKDOWN, chunk_chars=400))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "long please")
+        await wait_for_reply(pilot)
+        reply = app.query_one(ReplyView)
+        segments = reply.segments
+        assert reply.text == LONG_MARKDOWN
+        assert len(segments) >= 5
+        assert all(not segment.streaming for segment in segments)
+        await wait_until(pilot, lambda: segments[0].parked and not segments[-1].parked)
+        # Every fence is highlighted in the end, also the ones that streamed while open.
+        assert not any(fence.deferred for fence in app.query(DeferredFence))
+        view = app.query_one(ConversationView)
+        view.scroll_home(animate=False)
+        await wait_until(pilot, lambda: not segments[0].parked and segments[-1].parked)
+
+
+async def test_a_long_conversation_opens_with_its_last_messages_and_loads_more_on_scroll_up(make_app) -> None:
+    messages = []
+    for number in range(100):
+        messages.append(Message(role="user", text=f"question {number}"))
+        messages.append(Message(role="model", text=f"answer {number}", thinking_level="low"))
+    app = make_app(conversation=Conversation(messages=messages, title="long"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ConversationView)
+        assert len(view.message_widgets) == MOUNT_BATCH
+        assert view.message_widgets[-1].text == "answer 99"
+        assert "184 earlier messages" in str(view.query_one(".earlier").render())
+        first_before = view.message_widgets[0]
+        view.scroll_home(animate=False)
+        await wait_until(pilot, lambda: len(view.message_widgets) == 2 * MOUNT_BATCH)
+        await pilot.pause()
+        assert first_before.region.y >= view.region.y  # what the user was looking at did not jump away

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from flashchat.attachments import AttachmentError, attach, project_files
-from flashchat.local_tools import LocalTools, ToolCall
+from flashchat.conversation import ToolCall
+from flashchat.local_tools import LocalTools
 
 
 @pytest.fixture

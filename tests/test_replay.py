@@ -35,7 +35,7 @@ def recorded_events(recording: dict) -> list[dict]:
 
 
 def expected_from(recording: dict) -> dict:
-    text, thoughts, signatures, other_parts, usage, finish = [], [], [], [], None, None
+    text, thoughts, signatures, other_parts, usage, finish, code = [], [], [], [], None, None, []
     for event in recorded_events(recording):
         usage = event.get("usageMetadata", usage)
         for candidate in event.get("candidates", [])[:1]:
@@ -45,6 +45,10 @@ def expected_from(recording: dict) -> dict:
                     signatures.append(base64.b64decode(part["thoughtSignature"]))
                 if set(part) - TEXT_KEYS:
                     other_parts.append(sorted(set(part) - TEXT_KEYS))
+                    if "executableCode" in part:
+                        code.append(f"```python\n{part['executableCode']['code'].rstrip()}\n```")
+                    if "codeExecutionResult" in part:
+                        code.append(f"```text\n{part['codeExecutionResult'].get('output', '').rstrip()}\n```")
                 elif part.get("thought"):
                     thoughts.append(part.get("text", ""))
                 else:
@@ -56,6 +60,7 @@ def expected_from(recording: dict) -> dict:
         "other_parts": other_parts,
         "usage": usage,
         "finish": finish,
+        "code": code,
     }
 
 
@@ -103,7 +108,14 @@ async def test_recording_replays_through_the_provider(path: Path, fake: FakeGemi
     assert isinstance(last, (Finished, Failed))
     message = session.conversation.messages[-1]
     assert message.role == "model"
-    assert message.text == expected["text"]
+    # Code the model ran and its output are shown as fenced blocks between the text parts, in order.
+    shown = message.text
+    for block in expected["code"]:
+        assert block in shown
+        shown = shown.replace(block, "", 1)
+    if expected["code"]:
+        shown = shown.replace("Output:", "").strip()
+    assert shown == expected["text"]
     assert message.thoughts == expected["thoughts"]
     assert message.finish_reason == expected["finish"]
     assert kept_signatures(message.native) == expected["signatures"]

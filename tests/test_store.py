@@ -333,3 +333,28 @@ def test_in_memory_store_is_a_working_store() -> None:
     conversation = Conversation()
     store.save_message(conversation, conversation.add(Message(role="user", text="kept for this session")))
     assert store.load(conversation.id).messages[0].text == "kept for this session"
+
+
+def test_a_version_1_database_is_migrated_forward_keeping_its_data(isolated_home: Path) -> None:
+    from flashchat.store import MIGRATIONS, _statements
+
+    path = db_path(isolated_home)
+    path.parent.mkdir(parents=True)
+    connection = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        connection.execute(statement)
+    connection.execute("INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('old1', 'kept', 1, 2)")
+    connection.execute(
+        "INSERT INTO messages (conversation_id, position, role, text, created_at) VALUES ('old1', 0, 'user', 'hi', 1)"
+    )
+    connection.execute("PRAGMA user_version = 1")
+    connection.commit()
+    connection.close()
+
+    store = open_store(path)
+    assert store.warning == ""
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conversation = store.load("old1")
+    assert conversation.title == "kept" and conversation.messages[0].text == "hi"
+    assert conversation.messages[0].extras is None
+    assert store.search("hi")[0].conversation_id == "old1"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat import paths
+from flashchat.presets import BUILTIN_PRESETS
 
 DEFAULT_MODEL = "gemini-3.5-flash"
 THINKING_LEVELS = ("minimal", "low", "medium", "high")
@@ -84,6 +85,12 @@ OPTIONS: dict[str, Option] = {
     "first_token_timeout": Option(float, "seconds to wait for the first token (high thinking is slow)", minimum=1),
     "idle_timeout": Option(float, "seconds allowed between two chunks of a reply", minimum=1),
     "theme": Option(str, "TUI theme: a file in themes/ or the config dir's themes/, or a Textual theme"),
+    "google_search": Option(bool, "let the model search Google and cite its sources (grounding)"),
+    "url_context": Option(bool, "let the model fetch and read URLs given in the prompt"),
+    "code_execution": Option(bool, "let the model run Python code on Google's servers"),
+    "local_tools": Option(bool, "offer read-only tools over the working directory (each call needs approval)"),
+    "max_tool_calls": Option(int, "local tool calls allowed in one turn", minimum=1),
+    "attach_warn_tokens": Option(int, "warn before sending attached files over this many tokens", minimum=1),
     "price_input_per_million": Option(float, "USD per 1M prompt tokens, for cost estimates", minimum=0, optional=True),
     "price_output_per_million": Option(
         float, "USD per 1M output and thought tokens, for cost estimates", minimum=0, optional=True
@@ -111,6 +118,12 @@ class Settings:
     first_token_timeout: float = 300.0
     idle_timeout: float = 120.0
     theme: str = "flashchat-dark"
+    google_search: bool = False
+    url_context: bool = False
+    code_execution: bool = False
+    local_tools: bool = False
+    max_tool_calls: int = 10
+    attach_warn_tokens: int = 100_000
     price_input_per_million: float | None = None
     price_output_per_million: float | None = None
     price_cached_per_million: float | None = None
@@ -118,6 +131,8 @@ class Settings:
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     # Every [endpoints.NAME] table of the config file, validated, in file order (api_key values included).
     endpoints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    # Prompt presets by name: the built-in ones, replaced or extended by the config file's [presets] table.
+    presets: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_PRESETS), compare=False, repr=False)
 
     def with_overrides(self, origin: str, **values: Any) -> Settings:
         """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
@@ -232,6 +247,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     table, text = read_config_table(path)
     raw_endpoints = table.pop("endpoints", None)
+    presets = {**BUILTIN_PRESETS, **_check_presets(table.pop("presets", None), path, text)}
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, raw in table.items():
@@ -256,11 +272,11 @@ def load_settings(
             break
     if provider == "gemini" and environ.get(BASE_URL_ENV_VAR, "").strip():
         values["base_url"], origins["base_url"] = environ[BASE_URL_ENV_VAR].strip(), BASE_URL_ENV_VAR
-    return Settings(**values, origins=origins, endpoints=endpoints)
+    return Settings(**values, origins=origins, endpoints=endpoints, presets=presets)
 
 
 # Keys an [endpoints.NAME] table may set: everything but the choice of endpoint itself and the UI theme.
-ENDPOINT_KEYS = tuple(key for key in OPTIONS if key not in ("endpoint", "theme"))
+ENDPOINT_KEYS = tuple(key for key in OPTIONS if key not in ("endpoint", "theme", "attach_warn_tokens"))
 
 
 def list_endpoints(settings: Settings) -> list[str]:
@@ -326,6 +342,18 @@ def _check_endpoints(raw: Any, path: Path, text: str) -> dict[str, dict[str, Any
             values[key] = check_value(key, value, where=where)
         checked[name] = values
     return checked
+
+
+def _check_presets(raw: Any, path: Path, text: str) -> dict[str, str]:
+    """[presets] maps a name to its prompt text."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{_where(path, text, "presets")}: presets must be a table: [presets] then name = "text"')
+    for name, prompt in raw.items():
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ConfigError(f"{_where(path, text, name)}: [presets] {name} must be a non-empty string (the prompt)")
+    return dict(raw)
 
 
 def _line_in_endpoint(text: str, name: str, key: str | None) -> int | None:

@@ -72,6 +72,28 @@ class Message:
     first_token_seconds: float | None = None
     duration_seconds: float | None = None
     id: int | None = None  # row id once stored
+    # Reply metadata that is shown but never sent back: grounding sources, URL context results.
+    extras: dict[str, Any] | None = None
+
+    @property
+    def answers_tool_calls(self) -> bool:
+        """A user turn the session wrote to answer function calls, not something the user typed."""
+        parts = (self.native or {}).get("parts") or []
+        return self.role == "user" and any("function_response" in part or "functionResponse" in part for part in parts)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the model asked for (a local tool)."""
+
+    name: str
+    args: dict[str, Any]
+    id: str | None = None
+
+    def describe(self) -> str:
+        """One line for the approval prompt: what will run, with which arguments."""
+        shown = ", ".join(f"{key}={value!r}" for key, value in self.args.items())
+        return f"{self.name}({shown})"
 
 
 @dataclass
@@ -131,6 +153,8 @@ class ReplyDraft:
     started_at: float = field(default_factory=time.monotonic)
     first_token_at: float | None = None
     message_id: int | None = None  # the store row this reply is being written to while it streams
+    extras: dict[str, Any] = field(default_factory=dict)
+    function_calls: list[ToolCall] = field(default_factory=list)
     # One line the provider wants the user to see with the finished reply (e.g. a request field it dropped).
     notice: str = ""
     # Set by the provider: returns the native content built from the parts received so far.
@@ -168,6 +192,7 @@ class ReplyDraft:
             first_token_seconds=(self.first_token_at - self.started_at) if self.first_token_at else None,
             duration_seconds=now - self.started_at,
             id=self.message_id,
+            extras=dict(self.extras) or None,
         )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flashchat.conversation import Message, Usage
+from flashchat.conversation import Message, ToolCall, Usage
 from flashchat.errors import ChatError
 
 
@@ -45,4 +46,18 @@ class Failed:
     message: Message | None = None  # the partial reply that was kept, if any arrived
 
 
-Event = TextDelta | ThoughtDelta | UsageUpdate | Retrying | Finished | Failed
+@dataclass(frozen=True, slots=True)
+class ToolRequested:
+    """The model asked for a local tool; approval (if needed) comes next."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    call: ToolCall
+    response: dict[str, Any]  # what goes back to the model: {"result": ...} or {"error": ...}
+    approved: bool
+
+
+Event = TextDelta | ThoughtDelta | UsageUpdate | Retrying | Finished | Failed | ToolRequested | ToolFinished

@@ -8,11 +8,11 @@ it never raises into the chat.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flashchat.attachments import AttachmentError, project_files, read_attachment
+from flashchat.conversation import ToolCall
 
 MAX_RESULT_CHARS = 100_000
 MAX_SEARCH_HITS = 100
@@ -54,18 +54,6 @@ DECLARATIONS: list[dict[str, Any]] = [
     },
 ]
 TOOL_NAMES = frozenset(declaration["name"] for declaration in DECLARATIONS)
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    name: str
-    args: dict[str, Any]
-    id: str | None = None
-
-    def describe(self) -> str:
-        """One line for the approval prompt: what will be read."""
-        shown = ", ".join(f"{key}={value!r}" for key, value in self.args.items())
-        return f"{self.name}({shown})"
 
 
 class ToolRefused(Exception):

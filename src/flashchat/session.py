@@ -13,12 +13,14 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flashchat.config import Settings
-from flashchat.conversation import Conversation, Message, ReplyDraft
+from flashchat.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.errors import ChatError, ErrorKind
-from flashchat.events import Event, Failed, Finished, Retrying
+from flashchat.events import Event, Failed, Finished, Retrying, ToolFinished, ToolRequested
 from flashchat.providers import Provider, provider_for
 
 if TYPE_CHECKING:
@@ -26,6 +28,19 @@ if TYPE_CHECKING:
 
 # A streaming reply is written to the store at least this often, so a crash loses at most this much.
 SAVE_INTERVAL_SECONDS = 0.25
+
+DENIED = "The user denied this tool call."
+CANCELLED = "The user stopped the turn before this tool call ran."
+BUDGET_SPENT = "Limited action budget: at most {limit} tool calls per turn are allowed. Answer with what you have."
+
+
+class ToolApproval(StrEnum):
+    ALWAYS = "always"  # this tool, for the rest of the session
+    ONCE = "once"
+    DENY = "deny"
+
+
+ToolApprover = Callable[[ToolCall], Awaitable[ToolApproval]]
 
 # Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
 NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
@@ -88,6 +103,8 @@ class ChatSession:
         store: ConversationStore | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        approve_tool: ToolApprover | None = None,
+        working_dir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -97,6 +114,11 @@ class ChatSession:
         self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
+        # Asked before each local tool call; without one, calls are denied (nobody to ask).
+        self.approve_tool = approve_tool
+        self.working_dir = working_dir or Path.cwd()
+        self._always_allowed: set[str] = set()
+        self._pending_calls: list[ToolCall] = []
 
     @property
     def provider(self) -> Provider:
@@ -117,22 +139,71 @@ class ChatSession:
         self.conversation.system_prompt = self.settings.system_prompt
         self.conversation.model = self.settings.model
         self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
-        async with contextlib.aclosing(self._reply()) as events:
+        async with contextlib.aclosing(self._turn()) as events:
             async for event in events:
                 yield event
 
     async def regenerate(self) -> AsyncIterator[Event]:
-        """Drop the last reply (if any) and ask again for the last user message."""
+        """Drop the last reply (with any tool rounds) and ask again for the last thing the user wrote."""
         messages = self.conversation.messages
-        while messages and messages[-1].role == "model":
+        while messages and (messages[-1].role == "model" or messages[-1].answers_tool_calls):
             dropped = messages.pop()
             if self.store is not None:
                 self.store.delete_message(self.conversation, dropped)
         if not messages:
             return
-        async with contextlib.aclosing(self._reply()) as events:
+        async with contextlib.aclosing(self._turn()) as events:
             async for event in events:
                 yield event
+
+    async def _turn(self) -> AsyncIterator[Event]:
+        """Replies until the model stops calling local tools (each call approved by the user), within a budget."""
+        calls_run = 0
+        budget_spent_rounds = 0
+        while True:
+            self._pending_calls = []
+            async with contextlib.aclosing(self._reply()) as events:
+                async for event in events:
+                    yield event
+            calls, self._pending_calls = self._pending_calls, []
+            if not calls or not self.settings.local_tools or budget_spent_rounds > 1:
+                return
+            results: list[tuple[ToolCall, dict[str, Any]]] = []
+            try:
+                for call in calls:
+                    yield ToolRequested(call)
+                    if calls_run >= self.settings.max_tool_calls:
+                        response = {"error": BUDGET_SPENT.format(limit=self.settings.max_tool_calls)}
+                        approved = False
+                    else:
+                        approved = await self._approve(call)
+                        response = await self._run_tool(call) if approved else {"error": DENIED}
+                        calls_run += approved
+                    results.append((call, response))
+                    yield ToolFinished(call, response, approved)
+            finally:
+                # Every call gets an answer, even when the user stopped the turn: the API rejects unanswered calls.
+                answered = {id(call) for call, _ in results}
+                results += [(call, {"error": CANCELLED}) for call in calls if id(call) not in answered]
+                self._save(self.conversation.add(self.provider.tool_results_message(results)))
+            if calls_run >= self.settings.max_tool_calls:
+                budget_spent_rounds += 1
+
+    async def _approve(self, call: ToolCall) -> bool:
+        if call.name in self._always_allowed:
+            return True
+        if self.approve_tool is None:
+            return False
+        decision = await self.approve_tool(call)
+        if decision is ToolApproval.ALWAYS:
+            self._always_allowed.add(call.name)
+        return decision is not ToolApproval.DENY
+
+    async def _run_tool(self, call: ToolCall) -> dict[str, Any]:
+        from flashchat.local_tools import LocalTools
+
+        # Searching a big tree takes a while: keep the event loop (and the UI) responsive.
+        return await asyncio.to_thread(LocalTools(self.working_dir).run, call)
 
     async def aclose(self) -> None:
         retired, self._retired = self._retired, []
@@ -194,6 +265,7 @@ class ChatSession:
             )
             return Failed(error, message)
         message = self._keep(draft)
+        self._pending_calls = list(draft.function_calls)
         notices = (draft.notice, finish_notice(message, settings.max_output_tokens))
         return Finished(message, " ".join(notice for notice in notices if notice))
 

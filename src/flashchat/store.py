@@ -79,8 +79,11 @@ CREATE TRIGGER messages_reindexed AFTER UPDATE OF text ON messages BEGIN
 END;
 """
 
+# Reply metadata shown with a reply but never sent back (grounding sources, URL context results).
+_ADD_EXTRAS = "ALTER TABLE messages ADD COLUMN extras TEXT;"
+
 # Forward migrations: entry N turns schema version N into N + 1. Never edit a shipped entry; append one.
-MIGRATIONS: list[str] = [_SCHEMA_V1]
+MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Stored per message, in the order of `_message_row`; the row id and position are handled apart.
@@ -101,6 +104,7 @@ _MESSAGE_FIELDS = [
     "created_at",
     "first_token_seconds",
     "duration_seconds",
+    "extras",
 ]
 _INSERT_MESSAGE = (
     f"INSERT INTO messages (conversation_id, position, {', '.join(_MESSAGE_FIELDS)})"
@@ -460,12 +464,16 @@ def _position_of(conversation: Conversation, message: Message) -> int:
     return len(conversation.messages)
 
 
+def _json_or_none(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value is not None else None
+
+
 def _message_row(message: Message) -> tuple[Any, ...]:
     return (
         message.role,
         message.text,
         message.thoughts,
-        json.dumps(message.native, ensure_ascii=False, separators=(",", ":")) if message.native is not None else None,
+        _json_or_none(message.native),
         message.provider,
         message.model,
         message.model_version,
@@ -478,12 +486,13 @@ def _message_row(message: Message) -> tuple[Any, ...]:
         message.created_at,
         message.first_token_seconds,
         message.duration_seconds,
+        _json_or_none(message.extras),
     )
 
 
 def _message_from_row(row: tuple[Any, ...]) -> Message:
     (message_id, role, text, thoughts, native, provider, model, model_version, thinking_level, usage, finish_reason,
-     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds) = row  # fmt: skip
+     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras) = row  # fmt: skip
     return Message(
         role=role,
         text=text,
@@ -502,6 +511,7 @@ def _message_from_row(row: tuple[Any, ...]) -> Message:
         first_token_seconds=first_token_seconds,
         duration_seconds=duration_seconds,
         id=message_id,
+        extras=json.loads(extras) if extras is not None else None,
     )
 
 

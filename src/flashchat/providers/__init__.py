@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from flashchat.config import Settings
-from flashchat.conversation import Conversation, ReplyDraft
+from flashchat.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
 
 StreamEvent = TextDelta | ThoughtDelta | UsageUpdate
@@ -34,6 +34,10 @@ class Provider(Protocol):
 
     async def list_models(self, settings: Settings) -> list[ModelInfo]:
         """Models that can chat, from the API; raises `ChatError` like `stream`."""
+        ...
+
+    def tool_results_message(self, results: list[tuple[ToolCall, dict[str, Any]]]) -> Message:
+        """The user turn answering the function calls of the last reply (only providers that offer tools)."""
         ...
 
     async def aclose(self) -> None: ...

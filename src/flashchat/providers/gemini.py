@@ -20,7 +20,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from flashchat.config import Settings
-from flashchat.conversation import Conversation, ReplyDraft, Usage
+from flashchat.conversation import Conversation, Message, ReplyDraft, ToolCall, Usage
 from flashchat.errors import ChatError, ErrorKind
 from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
 
@@ -50,7 +50,9 @@ def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
     """The request `contents`: model replies exactly as received, user text as a text part."""
     contents: list[dict[str, Any]] = []
     for message in conversation.messages:
-        if message.role == "user":
+        if message.role == "user" and message.provider == NAME and message.native:
+            contents.append(message.native)  # function responses, exactly as built for the call they answer
+        elif message.role == "user":
             contents.append({"role": "user", "parts": [{"text": message.text}]})
         elif message.provider == NAME and message.native and message.native.get("parts"):
             contents.append(message.native)
@@ -68,6 +70,11 @@ def generation_config(settings: Settings) -> types.GenerateContentConfig:
         "top_p": settings.top_p,
         "system_instruction": settings.system_prompt or None,
     }
+    tools = _tools(settings)
+    if tools:
+        optional["tools"] = tools
+        # Calls are run by the session after the user approves them, never by the SDK.
+        optional["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
     return types.GenerateContentConfig(
         thinking_config=types.ThinkingConfig(
             thinking_level=settings.thinking_level.upper(),
@@ -77,6 +84,35 @@ def generation_config(settings: Settings) -> types.GenerateContentConfig:
         automatic_continuation=False,
         **{key: value for key, value in optional.items() if value is not None},
     )
+
+
+def _tools(settings: Settings) -> list[types.Tool]:
+    tools = []
+    if settings.google_search:
+        tools.append(types.Tool(google_search=types.GoogleSearch()))
+    if settings.url_context:
+        tools.append(types.Tool(url_context=types.UrlContext()))
+    if settings.code_execution:
+        tools.append(types.Tool(code_execution=types.ToolCodeExecution()))
+    if settings.local_tools:
+        from flashchat.local_tools import DECLARATIONS
+
+        declarations = [types.FunctionDeclaration(**declaration) for declaration in DECLARATIONS]
+        tools.append(types.Tool(function_declarations=declarations))
+    return tools
+
+
+def tool_results_message(results: list[tuple[ToolCall, dict[str, Any]]]) -> Message:
+    """The user turn that answers function calls: one functionResponse per call, with its id and name."""
+    parts = [
+        types.Part(function_response=types.FunctionResponse(id=call.id, name=call.name, response=response))
+        for call, response in results
+    ]
+    native = types.Content(role="user", parts=parts).model_dump(mode="json", exclude_none=True)
+    summary = "; ".join(
+        f"{call.describe()} -> {'error' if 'error' in response else 'ok'}" for call, response in results
+    )
+    return Message(role="user", text=f"[tool results: {summary}]", native=native, provider=NAME)
 
 
 class _PartCollector:
@@ -129,6 +165,7 @@ def _enum_name(value: Any) -> str:
 
 class GeminiProvider:
     name = NAME
+    tool_results_message = staticmethod(tool_results_message)
 
     def __init__(self) -> None:
         # One client per event loop and connection settings: httpx pools belong to the loop that made them.
@@ -178,6 +215,16 @@ class GeminiProvider:
             if model.name and "generateContent" in (model.supported_actions or [])
         ]
 
+    async def count_tokens(self, settings: Settings, text: str) -> int:
+        """The API's own count for `text` (countTokens); the chip of an attached file shows it."""
+        try:
+            response = await self._client(settings).aio.models.count_tokens(model=settings.model, contents=text)
+        except genai_errors.APIError as error:
+            raise classify_api_error(error, settings) from error
+        except (httpx2.TransportError, OSError) as error:
+            raise ChatError(ErrorKind.NETWORK, f"Could not count tokens at {_host(settings)}.") from error
+        return response.total_tokens or 0
+
     async def stream(
         self, conversation: Conversation, settings: Settings, draft: ReplyDraft
     ) -> AsyncIterator[StreamEvent]:
@@ -223,22 +270,43 @@ def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: 
         if candidate.finish_reason is not None:
             draft.finish_reason = _enum_name(candidate.finish_reason)
             draft.finish_message = candidate.finish_message or ""
+        if candidate.grounding_metadata is not None:
+            draft.extras["grounding"] = candidate.grounding_metadata.model_dump(mode="json", exclude_none=True)
+        if candidate.url_context_metadata is not None:
+            draft.extras["url_context"] = candidate.url_context_metadata.model_dump(mode="json", exclude_none=True)
         parts = (candidate.content.parts if candidate.content else None) or []
         for part in parts:
             collector.add(part)
             draft.mark_content()
-            if not part.text:
+            if part.function_call is not None:
+                call = part.function_call
+                draft.function_calls.append(ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id))
+            text, thought = _display_text(part)
+            if not text:
                 continue
-            if part.thought:
-                draft.thought_pieces.append(part.text)
-                events.append(ThoughtDelta(part.text))
+            if thought:
+                draft.thought_pieces.append(text)
+                events.append(ThoughtDelta(text))
             else:
-                draft.text_pieces.append(part.text)
-                events.append(TextDelta(part.text))
+                draft.text_pieces.append(text)
+                events.append(TextDelta(text))
     if chunk.usage_metadata is not None:
         draft.usage = _usage(chunk.usage_metadata)
         events.append(UsageUpdate(draft.usage))
     return events
+
+
+def _display_text(part: types.Part) -> tuple[str, bool]:
+    """What a part shows the user: its text, or code the model ran and that code's output as fenced blocks."""
+    if part.executable_code is not None:
+        language = _enum_name(part.executable_code.language or "python").lower().replace("language_unspecified", "")
+        return f"\n\n```{language}\n{(part.executable_code.code or '').rstrip()}\n```\n\n", False
+    if part.code_execution_result is not None:
+        outcome = _enum_name(part.code_execution_result.outcome or "")
+        label = "Output:" if outcome in ("", "OUTCOME_OK") else f"Output ({outcome.removeprefix('OUTCOME_').lower()}):"
+        output = (part.code_execution_result.output or "").rstrip()
+        return f"{label}\n\n```text\n{output}\n```\n\n", False
+    return part.text or "", bool(part.thought)
 
 
 def _host(settings: Settings) -> str:

@@ -53,7 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"flashchat {__version__}")
-    parser.add_argument("-p", "--prompt", metavar="TEXT", help="ask once and print the reply (stdin is appended)")
+    parser.add_argument(
+        "-p", "--prompt", metavar="TEXT", nargs="?", const="", help="ask once and print the reply (stdin is appended)"
+    )
+    parser.add_argument(
+        "-f", "--file", metavar="PATH", action="append", dest="files", help="attach a file or glob (repeatable)"
+    )
+    parser.add_argument("--preset", metavar="NAME", help="start the prompt with a preset: review, explain, tests...")
+    parser.add_argument("--search", action="store_true", default=None, help="let the model search Google, with sources")
+    parser.add_argument("--url-context", action="store_true", default=None, help="let the model read URLs you give")
+    parser.add_argument("--code-execution", action="store_true", default=None, help="let the model run Python")
+    parser.add_argument(
+        "--allow-tools", action="store_true", help="let the model read files here (one-shot: every call allowed)"
+    )
     parser.add_argument("--thinking", choices=THINKING_LEVELS, help="thinking level for this request")
     parser.add_argument("--model", metavar="NAME", help="model to use (default from config: gemini-3.5-flash)")
     parser.add_argument("--endpoint", metavar="NAME", help="use the [endpoints.NAME] table of the config file")
@@ -131,7 +143,13 @@ def _main(argv: list[str] | None) -> int:
         return _history_command(args)
 
     settings = load_settings(config_path, endpoint=args.endpoint).with_overrides(
-        "--option", model=args.model, thinking_level=args.thinking, show_thoughts=args.show_thoughts
+        "--option",
+        model=args.model,
+        thinking_level=args.thinking,
+        show_thoughts=args.show_thoughts,
+        google_search=args.search,
+        url_context=args.url_context,
+        code_execution=args.code_execution,
     )
     if args.system is not None:
         settings = settings.with_overrides("--system", system_prompt=args.system)
@@ -139,9 +157,13 @@ def _main(argv: list[str] | None) -> int:
     if settings.api_key and key_in_file and key_file_is_exposed(config_path):
         _error(f"warning: {config_path} holds an API key but others can read it; run chmod 600 on it.")
 
+    if args.preset is not None and args.preset not in settings.presets:
+        _error(f"unknown preset {args.preset!r}; presets: {', '.join(settings.presets)} (add more under [presets])")
+        return EXIT_USAGE
     if args.plain:
         return _plain_repl(args, settings)
-    if args.prompt is None and sys.stdin.isatty():
+    asked_once = args.prompt is not None or args.files or args.preset is not None
+    if not asked_once and sys.stdin.isatty():
         if not sys.stdout.isatty():
             _error("no prompt: use -p TEXT or pipe text on stdin (the chat needs a terminal; see flashchat --help).")
             return EXIT_USAGE
@@ -154,7 +176,7 @@ def _main(argv: list[str] | None) -> int:
         from flashchat.oneshot import read_stdin
 
         stdin_text = read_stdin(sys.stdin.buffer, lambda text: _error(f"warning: {text}"))
-    if args.prompt is None and stdin_text is None:
+    if not asked_once and stdin_text is None:
         _error("no prompt: use -p TEXT or pipe text on stdin (see flashchat --help).")
         return EXIT_USAGE
     return _one_shot(args, settings, stdin_text)
@@ -167,13 +189,24 @@ def _config_path() -> Path:
 
 
 def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
+    from flashchat.attachments import AttachmentError, attach
     from flashchat.oneshot import OneShot, build_prompt
     from flashchat.store import open_store
 
-    prompt = build_prompt(args.prompt, stdin_text)
+    try:
+        attachments = attach(args.files or [], Path.cwd())
+    except AttachmentError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    if not _attachments_size_ok(attachments, settings):
+        return EXIT_USAGE
+    preset = settings.presets[args.preset] if args.preset else ""
+    prompt = build_prompt(args.prompt, stdin_text, preset=preset, attachments=attachments)
     if not prompt.strip():
         _error("the prompt is empty: give text with -p or on stdin.")
         return EXIT_USAGE
+    # Local tools in one-shot mode only with --allow-tools: there may be nobody to ask.
+    settings = settings.with_overrides("--allow-tools", local_tools=bool(args.allow_tools))
     if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)
         return EXIT_USAGE
@@ -194,6 +227,27 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
         return runner.run(prompt)
     finally:
         store.close()
+
+
+def _attachments_size_ok(attachments: list[Any], settings: Settings) -> bool:
+    """Warn before sending more than attach_warn_tokens of files; ask first when someone is there to answer."""
+    from flashchat.conversation import CONTEXT_WINDOW_TOKENS
+
+    tokens = sum(attachment.estimated_tokens for attachment in attachments)
+    if tokens <= settings.attach_warn_tokens:
+        return True
+    if tokens > CONTEXT_WINDOW_TOKENS:
+        _error(f"the attached files are about {tokens:,} tokens, more than the model's {CONTEXT_WINDOW_TOKENS:,}.")
+        return False
+    note = f"the attached files are about {tokens:,} tokens (attach_warn_tokens is {settings.attach_warn_tokens:,})"
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        answer = input(f"flashchat: {note}. Send them? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            _error("not sent.")
+            return False
+        return True
+    _error(f"warning: {note}; sending anyway.")
+    return True
 
 
 def _conversation_to_continue(

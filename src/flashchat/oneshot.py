@@ -11,13 +11,26 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import Settings
-from flashchat.events import Failed, Finished, Retrying, TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.events import (
+    Failed,
+    Finished,
+    Retrying,
+    TextDelta,
+    ThoughtDelta,
+    ToolFinished,
+    ToolRequested,
+    UsageUpdate,
+)
 from flashchat.safetext import json_c1_safe, terminal_safe
 from flashchat.terminal_output import MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
-    from flashchat.conversation import Conversation, Message, Usage
+    from collections.abc import Sequence
+
+    from flashchat.attachments import Attachment
+    from flashchat.conversation import Conversation, Message, ToolCall, Usage
     from flashchat.events import Event
+    from flashchat.session import ToolApproval
     from flashchat.store import ConversationStore
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -83,7 +96,9 @@ class OneShot:
         from flashchat.session import ChatSession
 
         route_library_output_to_log_file()
-        self.session = ChatSession(self.settings, store=self.store, conversation=self.conversation)
+        self.session = ChatSession(
+            self.settings, store=self.store, conversation=self.conversation, approve_tool=self._allow_every_call
+        )
         try:
             async for event in self.session.send(prompt):
                 self._handle(event)
@@ -92,8 +107,19 @@ class OneShot:
         self.output.close()
         return self._report()
 
+    async def _allow_every_call(self, call: ToolCall) -> ToolApproval:
+        """--allow-tools is the user's approval for this run; each call is still shown."""
+        from flashchat.session import ToolApproval
+
+        return ToolApproval.ONCE
+
     def _handle(self, event: Event) -> None:
         match event:
+            case ToolRequested(call):
+                self.warn(f"tool: {call.describe()}")
+            case ToolFinished(call, response, _):
+                outcome = f"error: {response['error']}" if "error" in response else "ok"
+                self.warn(f"tool: {call.name} -> {outcome}")
             case TextDelta(text):
                 self.output.text(text)
             case ThoughtDelta(text):
@@ -111,7 +137,21 @@ class OneShot:
                 self.error = failure
                 self.message = failure.message
 
+    def _show_sources(self) -> None:
+        from flashchat.grounding import sources_markdown
+
+        sources = sources_markdown(self.message.extras if self.message else None)
+        if not sources or self.as_json:
+            return
+        if isinstance(self.output, MarkdownOutput):
+            self.output = MarkdownOutput(self.stdout)
+            self.output.text("\n" + sources + "\n")
+            self.output.close()
+        else:
+            self.stderr.write(sources + "\n")
+
     def _report(self) -> int:
+        self._show_sources()
         if self.store is not None and self.store.warning != self._store_warning_at_start:
             self.warn(f"warning: {self.store.warning}")
         if self.as_json:
@@ -144,6 +184,14 @@ class OneShot:
             "thinking_level": self.settings.thinking_level,
             "incomplete": interrupted or self.error is not None or (message.incomplete if message else True),
         }
+        grounding = (message.extras or {}).get("grounding", {}) if message else {}
+        if grounding:
+            result["sources"] = [
+                {"title": chunk["web"].get("title", ""), "uri": chunk["web"].get("uri", "")}
+                for chunk in grounding.get("grounding_chunks") or []
+                if "web" in chunk
+            ]
+            result["search_queries"] = grounding.get("web_search_queries") or []
         if self.error is not None:
             result["error"] = {"kind": self.error.error.kind.value, "message": self.error.error.message}
         self.stdout.write(json_c1_safe(json.dumps(result, ensure_ascii=False)) + "\n")
@@ -180,9 +228,18 @@ def read_stdin(stream: Any, warn: Any) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def build_prompt(prompt: str | None, stdin_text: str | None) -> str:
-    if stdin_text is None or not stdin_text.strip():
-        return prompt or ""
-    if not prompt:
-        return stdin_text
-    return f"{prompt}\n\n{fenced(stdin_text, guess_language(stdin_text))}"
+def build_prompt(
+    prompt: str | None, stdin_text: str | None, *, preset: str = "", attachments: Sequence[Attachment] = ()
+) -> str:
+    """Preset, then the user's text, then piped input as a fenced block, then each attached file.
+
+    Piped input alone is the prompt as it is.
+    """
+    has_stdin = stdin_text is not None and bool(stdin_text.strip())
+    if has_stdin and not (prompt or preset or attachments):
+        return stdin_text or ""
+    pieces = [preset, prompt or ""]
+    if has_stdin and stdin_text is not None:
+        pieces.append(fenced(stdin_text, guess_language(stdin_text)))
+    pieces += [attachment.as_prompt_block() for attachment in attachments]
+    return "\n\n".join(piece for piece in pieces if piece)

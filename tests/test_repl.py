@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import pty
 import select
@@ -217,3 +218,79 @@ def test_under_a_real_terminal(fake: FakeGemini, cli_env: dict) -> None:
             process.kill()
         os.close(controller)
     assert fake.generate_requests()[0].user_texts() == ["hello from a pty"]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "work"
+    root.mkdir()
+    (root / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    monkeypatch.chdir(root)
+    return root
+
+
+async def test_tool_calls_ask_first_and_remember_always(fake: FakeGemini, settings: Settings, workdir: Path) -> None:
+    fake.enqueue(
+        Reply.function_calls([("read_file", {"path": "app.py"})]),
+        Reply.function_calls([("list_directory", {})]),
+        Reply.text("It subtracts."),
+    )
+    repl = ReplDriver(settings, workdir)
+    await repl.start()
+    repl.type("/tools on" + ENTER)
+    await repl.wait_for_output("/tools on (from the next request)")
+    repl.type("what does app.py do?" + ENTER)
+    await repl.wait_for_output("tool call: read_file(path='app.py')")
+    repl.type("o" + ENTER)
+    await repl.wait_for_output("tool read_file: done")
+    repl.type("d" + ENTER)  # the second call, list_directory, is denied
+    output = await repl.wait_for_output("It subtracts.")
+    await repl.quit()
+    assert "tool list_directory: denied" in output
+    answers = fake.generate_requests()[2].contents[-1]["parts"]
+    response = answers[0].get("functionResponse") or answers[0]["function_response"]
+    assert response["name"] == "list_directory" and "denied" in response["response"]["error"]
+
+
+async def test_at_path_attaches_the_file_with_its_token_count(
+    fake: FakeGemini, settings: Settings, workdir: Path
+) -> None:
+    repl = ReplDriver(settings, workdir)
+    await repl.start()
+    repl.type("/preset review look at @app.py" + ENTER)
+    output = await repl.wait_for_output("Echo:")
+    await repl.quit()
+    count_request = next(r for r in fake.requests if r.path.endswith(":countTokens"))
+    assert "def add" in json.dumps(count_request.body)
+    assert "[attached app.py: " in output and " tokens]" in output
+    sent = fake.generate_requests()[0].user_texts()[0]
+    assert sent.startswith("Review the code below") and sent.endswith(
+        "```python\ndef add(a, b):\n    return a - b\n```"
+    )
+    assert "look at @app.py" in sent
+
+
+async def test_search_toggle_sends_the_tool_and_prints_sources(fake: FakeGemini, driver: ReplDriver) -> None:
+    from test_tools import GROUNDING
+
+    content = {"role": "model", "parts": [{"text": "Cloudy."}]}
+    fake.enqueue(
+        Reply.events([{"candidates": [{"content": content, "finishReason": "STOP", "groundingMetadata": GROUNDING}]}])
+    )
+    driver.type("/search on" + ENTER)
+    driver.type("weather?" + ENTER)
+    output = await driver.wait_for_output("Searched for")
+    await driver.quit()
+    assert "1. [weather.com](https://weather.com/tokyo)" in output
+    assert fake.generate_requests()[0].body["tools"] == [{"googleSearch": {}}]
+
+
+def test_at_path_completion(settings: Settings, workdir: Path) -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from flashchat.repl import SlashCompleter
+
+    repl = PlainRepl(settings, open_store(), colour=False, stdout=io.StringIO())
+    found = [c.text for c in SlashCompleter(repl).get_completions(Document("review @ap"), CompleteEvent())]
+    assert found == ["app.py"]

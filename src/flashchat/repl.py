@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,12 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat import paths
+from flashchat.attachments import AttachmentError, attach, estimate_tokens, project_files
 from flashchat.config import THINKING_LEVELS, Settings
-from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Message, estimated_cost
-from flashchat.events import Event, Failed, Finished, Retrying, TextDelta, ThoughtDelta
+from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Message, ToolCall, estimated_cost
+from flashchat.events import Event, Failed, Finished, Retrying, TextDelta, ThoughtDelta, ToolFinished, ToolRequested
 from flashchat.export import conversation_markdown
+from flashchat.grounding import sources_markdown
 from flashchat.safetext import terminal_safe
-from flashchat.session import ChatSession
+from flashchat.session import ChatSession, ToolApproval
 from flashchat.store import ConversationStore, StoreError
 from flashchat.terminal_output import MarkdownOutput, PlainOutput
 
@@ -60,10 +63,19 @@ COMMANDS = (
     SlashCommand("copy", "", "copy the last reply to the clipboard (OSC 52)"),
     SlashCommand("system", "[TEXT|clear]", "show or set the system prompt"),
     SlashCommand("retry", "", "ask again for the last reply"),
+    SlashCommand("preset", "[NAME] [TEXT]", "send a preset prompt (review, explain, tests...) with your text"),
+    SlashCommand("search", "[on|off]", "let the model search Google and cite sources"),
+    SlashCommand("url", "[on|off]", "let the model read URLs in your prompt"),
+    SlashCommand("code", "[on|off]", "let the model run Python on Google's servers"),
+    SlashCommand("tools", "[on|off]", "let the model read files here (each call asks you first)"),
     SlashCommand("help", "", "list these commands"),
     SlashCommand("quit", "", "leave (Ctrl-D works too)"),
 )
 COMMAND_NAMES = {command.name for command in COMMANDS} | {"exit"}
+# Slash command -> the setting it switches on and off.
+TOGGLES = {"search": "google_search", "url": "url_context", "code": "code_execution", "tools": "local_tools"}
+# `@path` mentions a file to attach; an e-mail address or a bare `@` does not.
+AT_PATH = re.compile(r"(?<![\w@])@([\w./~-][^\s]*)")
 
 
 def colour_wanted(no_color_flag: bool, environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
@@ -81,6 +93,12 @@ class SlashCompleter:
         from prompt_toolkit.completion import Completion
 
         text = document.text_before_cursor
+        word = document.get_word_before_cursor(WORD=True)
+        if word.startswith("@"):
+            for path in self._repl.project_files():
+                if path.startswith(word[1:]):
+                    yield Completion(path, start_position=-(len(word) - 1))
+            return
         if not text.startswith("/") or "\n" in text:
             return
         name, space, argument = text[1:].partition(" ")
@@ -112,7 +130,9 @@ class PlainRepl:
         history_file: Path | None = None,
     ) -> None:
         self.store = store
-        self.session = ChatSession(settings, store=store, conversation=conversation)
+        self.session = ChatSession(
+            settings, store=store, conversation=conversation, approve_tool=self._ask_approval, working_dir=Path.cwd()
+        )
         self.colour = colour
         self.stdout = stdout or sys.stdout
         self._prompt_input = prompt_input
@@ -120,6 +140,9 @@ class PlainRepl:
         self._history_file = history_file
         self._models: list[ModelInfo] | None = None
         self._reported_store_warning = ""
+        self._prompt: PromptSession[str] | None = None
+        self._output: MarkdownOutput | PlainOutput | None = None
+        self._project_files: list[str] | None = None
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -132,7 +155,7 @@ class PlainRepl:
         self.stdout.flush()
 
     async def run(self) -> int:
-        prompt_session = self._prompt_session()
+        prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
         self._report_store_warning()
         try:
@@ -149,7 +172,7 @@ class PlainRepl:
                     if await self.run_command(text.strip()) == "quit":
                         break
                     continue
-                await self.stream_reply(self.session.send(text))
+                await self.send(text)
         finally:
             await self.session.aclose()
         return 0
@@ -208,9 +231,65 @@ class PlainRepl:
             signal.signal(signal.SIGINT, previous_handler)
         self._report_store_warning()
 
+    async def send(self, text: str) -> None:
+        """Send what the user typed, with the files it mentions as `@path` attached."""
+        prompt = await self._with_attachments(text)
+        if prompt is not None:
+            await self.stream_reply(self.session.send(prompt))
+
+    async def _with_attachments(self, text: str) -> str | None:
+        root = Path.cwd()
+        mentioned = [name for name in AT_PATH.findall(text) if (root / name).is_file()]
+        if not mentioned:
+            return text
+        try:
+            attachments = attach(mentioned, root)
+        except AttachmentError as error:
+            self.say(f"error: {error}; nothing was sent")
+            return None
+        for attachment in attachments:
+            self.say(f"[attached {attachment.path}: {await self._token_count(attachment.text)}]")
+        return "\n\n".join([text, *(attachment.as_prompt_block() for attachment in attachments)])
+
+    async def _token_count(self, text: str) -> str:
+        """The API's count (countTokens) when the provider has one, else a local estimate marked with ~."""
+        count_tokens = getattr(self.session.provider, "count_tokens", None)
+        if count_tokens is not None:
+            with contextlib.suppress(Exception):
+                return f"{await count_tokens(self.session.settings, text):,} tokens"
+        return f"~{estimate_tokens(text):,} tokens"
+
+    def project_files(self) -> list[str]:
+        if self._project_files is None:
+            self._project_files = project_files(Path.cwd())
+        return self._project_files
+
+    async def _ask_approval(self, call: ToolCall) -> ToolApproval:
+        """Every local tool call is shown and needs a yes before it runs."""
+        self._close_output()
+        if self._prompt is None:
+            return ToolApproval.DENY
+        question = f"allow {call.describe()}? [a]lways / [o]nce / [d]eny > "
+        while True:
+            try:
+                answer = (await self._prompt.prompt_async(question)).strip().lower()
+            except (KeyboardInterrupt, EOFError):
+                return ToolApproval.DENY
+            for decision in ToolApproval:
+                if answer and decision.value.startswith(answer):
+                    return decision
+
+    def _new_output(self) -> MarkdownOutput | PlainOutput:
+        self._close_output()
+        self._output = MarkdownOutput(self.stdout) if self.colour else PlainOutput(self.stdout, self.stdout)
+        return self._output
+
+    def _close_output(self) -> None:
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+
     async def _print_events(self, events: Any) -> None:
-        output: MarkdownOutput | PlainOutput
-        output = MarkdownOutput(self.stdout) if self.colour else PlainOutput(self.stdout, self.stdout)
         show_thoughts = self.session.settings.show_thoughts
         countdown: asyncio.Task[None] | None = None
         try:
@@ -219,13 +298,14 @@ class PlainRepl:
                     if countdown is not None:
                         countdown.cancel()
                         countdown = None
-                    countdown = self._show(event, output, show_thoughts)
+                    countdown = self._show(event, show_thoughts)
         finally:
             if countdown is not None:
                 countdown.cancel()
-            output.close()
+            self._close_output()
 
-    def _show(self, event: Event, output: MarkdownOutput | PlainOutput, show_thoughts: bool) -> Any:
+    def _show(self, event: Event, show_thoughts: bool) -> Any:
+        output = self._output or self._new_output()
         match event:
             case TextDelta(text):
                 output.text(text)
@@ -234,13 +314,26 @@ class PlainRepl:
                     output.thought(text)
             case Retrying() as retry:
                 return asyncio.ensure_future(self._count_down(retry))
-            case Finished(_, notice) if notice:
-                output.close()
-                self.say(f"note: {notice}")
+            case Finished(message, notice):
+                self._close_output()
+                if notice:
+                    self.say(f"note: {notice}")
+                sources = sources_markdown(message.extras)
+                if sources:
+                    self._new_output().text(sources + "\n")
+                    self._close_output()
             case Failed(error, kept):
-                output.close()
+                self._close_output()
                 suffix = " (the partial reply is kept; /retry asks again)" if kept is not None else ""
                 self.say(f"error: {error.message}{suffix}")
+            case ToolRequested(call):
+                self._close_output()
+                self.say(f"tool call: {call.describe()}")
+            case ToolFinished(call, response, approved):
+                outcome = (
+                    "denied" if not approved else ("error: " + response["error"] if "error" in response else "done")
+                )
+                self.say(f"tool {call.name}: {outcome}")
         return None
 
     async def _count_down(self, retry: Retrying) -> None:
@@ -275,6 +368,10 @@ class PlainRepl:
             return [("md", "Markdown"), ("json", "lossless JSON, re-importable")]
         if command == "open":
             return [(row.id, row.title) for row in self.store.list_conversations(limit=30)]
+        if command in TOGGLES:
+            return [("on", ""), ("off", "")]
+        if command == "preset":
+            return [(name, text[:60]) for name, text in self.session.settings.presets.items()]
         if command == "model" and self._models:
             return [(model.name, model.display_name) for model in self._models]
         return []
@@ -369,9 +466,8 @@ class PlainRepl:
         last_reply = next((m for m in reversed(conversation.messages) if m.role == "model"), None)
         if last_reply is not None:
             self.say("last reply:")
-            output = MarkdownOutput(self.stdout) if self.colour else PlainOutput(self.stdout, self.stdout)
-            output.text(last_reply.text)
-            output.close()
+            self._new_output().text(last_reply.text)
+            self._close_output()
 
     async def _command_export(self, argument: str) -> None:
         format_name, _, target = argument.partition(" ")
@@ -419,6 +515,35 @@ class PlainRepl:
             self.say("nothing to retry yet")
             return
         await self.stream_reply(self.session.regenerate())
+
+    async def _toggle(self, command: str, argument: str) -> None:
+        key = TOGGLES[command]
+        if argument not in ("on", "off"):
+            state = "on" if getattr(self.session.settings, key) else "off"
+            self.say(f"/{command} is {state}; use /{command} on or /{command} off")
+            return
+        self._update_settings(**{key: argument == "on"})
+        self.say(f"/{command} {argument} (from the next request)")
+
+    async def _command_search(self, argument: str) -> None:
+        await self._toggle("search", argument)
+
+    async def _command_url(self, argument: str) -> None:
+        await self._toggle("url", argument)
+
+    async def _command_code(self, argument: str) -> None:
+        await self._toggle("code", argument)
+
+    async def _command_tools(self, argument: str) -> None:
+        await self._toggle("tools", argument)
+
+    async def _command_preset(self, argument: str) -> None:
+        name, _, text = argument.partition(" ")
+        presets = self.session.settings.presets
+        if name not in presets:
+            self.say(f"presets: {', '.join(presets)}; use /preset NAME [your text, @files]")
+            return
+        await self.send("\n\n".join(piece for piece in (presets[name], text.strip()) if piece))
 
     async def _command_help(self, argument: str) -> None:
         for command in COMMANDS:

@@ -294,3 +294,24 @@ def test_at_path_completion(settings: Settings, workdir: Path) -> None:
     repl = PlainRepl(settings, open_store(), colour=False, stdout=io.StringIO())
     found = [c.text for c in SlashCompleter(repl).get_completions(Document("review @ap"), CompleteEvent())]
     assert found == ["app.py"]
+
+
+async def test_a_turn_through_an_openai_compatible_endpoint(
+    fake_openai, openai_settings: Settings, tmp_path: Path
+) -> None:
+    from flashchat.testing.fake_openai import Reply as OpenAIReply
+
+    fake_openai.enqueue(OpenAIReply.text("Hello from a gateway."), OpenAIReply.text("Second turn."))
+    repl = ReplDriver(openai_settings, tmp_path)
+    await repl.start()
+    repl.type("hi" + ENTER)
+    await repl.wait_for_output("Hello from a gateway.")
+    repl.type("/thinking low" + ENTER)
+    repl.type("again" + ENTER)
+    await repl.wait_for_output("Second turn.")
+    await repl.quit()
+    first, second = fake_openai.completion_requests()
+    assert (first.reasoning_effort, second.reasoning_effort) == ("medium", "low")
+    assert second.roles() == ["user", "assistant", "user"]
+    stored = repl.store.load(repl.store.latest_id())
+    assert [m.provider for m in stored.messages if m.role == "model"] == ["openai", "openai"]

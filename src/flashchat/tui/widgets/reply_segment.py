@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from textual.timer import Timer
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from flashchat.tui.widgets.code_fence import DeferredFence
 
+# Text is handed to the MarkdownStream at most once a frame: the screen is painted at 60 fps anyway, and
+# every append re-parses the last block, so a 4-character token per append would be wasted work.
+FLUSH_INTERVAL = 1 / 60
+
 
 class ReplySegment(Markdown):
     """A slice of a reply (see `flashchat.tui.segments`) rendered as Markdown; also used for thoughts.
 
-    While streaming, text goes through Textual's `MarkdownStream`, which re-parses only the last block and
-    coalesces writes when tokens outrun rendering; `streaming` tells `DeferredFence` to leave an open fence
-    unhighlighted. `finish` ends the stream; after that the segment is never written to again.
+    While streaming, text is gathered for one frame (`FLUSH_INTERVAL`) and then goes through Textual's
+    `MarkdownStream`, which re-parses only the last block and coalesces writes when appends fall behind;
+    `streaming` tells `DeferredFence` to leave an open fence unhighlighted. `finish` ends the stream; after
+    that the segment is never written to again.
 
     A finished segment far from the viewport is *parked*: it keeps its height but hides its blocks, so the
     compositor, which visits every displayed widget on every frame, skips them. Links are not opened by a
@@ -34,13 +40,25 @@ class ReplySegment(Markdown):
         self.streaming = streaming
         self.parked = False
         self._stream: MarkdownStream | None = None
+        self._pending: list[str] = []
+        self._flush_timer: Timer | None = None
 
     async def write(self, text: str) -> None:
         if not text:
             return
+        self.text += text
+        self._pending.append(text)
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
+
+    async def _flush(self) -> None:
+        self._flush_timer = None
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
         if self._stream is None:
             self._stream = self.get_stream(self)
-        self.text += text
         await self._stream.write(text)
 
     async def finish(self, *, rerender: bool = True) -> None:
@@ -52,6 +70,9 @@ class ReplySegment(Markdown):
         if not self.streaming:
             return
         self.streaming = False
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+        await self._flush()
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None

@@ -72,6 +72,7 @@ class ReplyView(Vertical):
         self._thoughts: ThoughtsBlock | None = None
         self._segment: ReplySegment | None = None
         self._notice: ErrorNotice | None = None
+        self._waiting: Static | None = None
         self._safe_text = SafeTextStream()
         self._safe_thoughts = SafeTextStream()
         self._splitter = SegmentSplitter(self.segment_chars)
@@ -81,7 +82,8 @@ class ReplyView(Vertical):
         model = (message.model_version or message.model or self.model) if message else self.model
         yield Static(Content(reply_header(model, self.thinking_level)), classes="reply-header")
         if message is None:
-            yield Static("waiting for the model…", classes="reply-waiting")
+            self._waiting = Static("waiting for the model…", classes="reply-waiting")
+            yield self._waiting
             return
         if message.thoughts:
             yield ThoughtsBlock(terminal_safe(message.thoughts))
@@ -163,7 +165,8 @@ class ReplyView(Vertical):
             await self._thoughts.finish()
 
     async def _clear_waiting(self) -> None:
-        for waiting in self.query_children(".reply-waiting"):
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
             await waiting.remove()
 
     async def _drop_retry_notice(self) -> None:

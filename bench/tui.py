@@ -1,0 +1,415 @@
+"""The TUI's speed, against the fake Gemini server. Prints numbers; asserts nothing.
+
+    python bench/tui.py [--only first-frame,full-speed,paced,history] [--runs 5]
+
+Measures
+  first-frame  time from process start to the first painted frame: headless (tests/tui/first_frame_probe.py)
+               and under a real pseudo-terminal (`flashchat` started on a pty, until the status bar shows).
+  full-speed   a 20,000-token Markdown reply (prose, lists, tables, a 300-line code block) streamed from the
+               fake in 4-character chunks as fast as the client takes them: wall time until fully rendered,
+               for flashchat and, in the same run, for stock MarkdownStream into one plain Markdown widget.
+  paced        the same reply at 400 tokens/s in ~20-token chunks: delay from the fake's last byte to the last
+               token on screen, CPU share of the UI thread, and keystroke echo latency while it streams.
+  history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
+The document is the one from ../shared/notes/bench_markdown_stream.py (fixed seed), rebuilt here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import pty
+import random
+import resource
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+from flashchat.config import Settings
+from flashchat.conversation import Conversation, Message, Usage
+from flashchat.session import ChatSession
+from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.app import FlashchatApp
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = ROOT / "tests" / "tui" / "first_frame_probe.py"
+CHARS_PER_TOKEN = 4
+SIZE = (120, 40)
+WORDS = (
+    "the model stream token widget render layout parse block fence terminal async worker message screen scroll "
+    "anchor update append latency frame buffer python textual markdown chunk response prompt context cache"
+).split()
+
+
+# --- the synthetic reply (same recipe as the notes' benchmark) -------------------------------------------
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
+    if rng.random() < 0.3:
+        i = rng.randrange(len(words))
+        words[i] = f"`{words[i]}()`"
+    if rng.random() < 0.25:
+        i = rng.randrange(len(words))
+        words[i] = f"**{words[i]}**"
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
+def _paragraph(rng: random.Random) -> str:
+    return " ".join(_sentence(rng) for _ in range(rng.randint(3, 6))) + "\n\n"
+
+
+def _bullets(rng: random.Random, ordered: bool) -> str:
+    lines = [f"{f'{i + 1}.' if ordered else '-'} {_sentence(rng)}" for i in range(rng.randint(4, 8))]
+    return "\n".join(lines) + "\n\n"
+
+
+def _table(rng: random.Random) -> str:
+    rows = ["| name | type | description |", "| --- | --- | --- |"]
+    rows += [f"| `{rng.choice(WORDS)}` | {rng.choice(['str', 'int'])} | {_sentence(rng)} |" for _ in range(6)]
+    return "\n".join(rows) + "\n\n"
+
+
+def _python(rng: random.Random, lines: int) -> str:
+    out = ["```python"]
+    number = 0
+    while len(out) <= lines:
+        out += [
+            f"def {rng.choice(WORDS)}_{number}(value: int, items: list[str] | None = None) -> dict[str, int]:",
+            f'    """Compute the {rng.choice(WORDS)}."""',
+            "    result: dict[str, int] = {}",
+            "    for index, item in enumerate(items or []):",
+            f"        result[item] = value * index + {rng.randint(1, 999)}",
+            "    return result",
+            "",
+        ]
+        number += 1
+    return "\n".join([*out[: lines + 1], "```"]) + "\n\n"
+
+
+def make_document(tokens: int, seed: int = 1234) -> str:
+    rng = random.Random(seed)
+    target = tokens * CHARS_PER_TOKEN
+    parts = ["# Streaming benchmark answer\n\n", _paragraph(rng)]
+    big_done = False
+    section = 0
+    while sum(map(len, parts)) < target:
+        section += 1
+        parts.append(f"## Section {section}: {rng.choice(WORDS)}\n\n")
+        if not big_done and sum(map(len, parts)) >= target * 0.6:
+            parts += [_paragraph(rng), _python(rng, 300)]
+            big_done = True
+            continue
+        parts += [_paragraph(rng) for _ in range(rng.randint(1, 3))]
+        choice = rng.random()
+        if choice < 0.35:
+            parts.append(_bullets(rng, ordered=False))
+        elif choice < 0.5:
+            parts.append(_bullets(rng, ordered=True))
+        elif choice < 0.58:
+            parts.append(_table(rng))
+        if rng.random() < 0.45:
+            parts.append(_python(rng, rng.randint(8, 30)))
+    return "".join(parts)[:target]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def settings_for(fake: FakeGemini) -> Settings:
+    return Settings(api_key=fake.api_key, base_url=fake.url, first_token_timeout=60, idle_timeout=60)
+
+
+# --- first frame ---------------------------------------------------------------------------------------
+
+
+def first_frame_headless(runs: int, home: str) -> list[float]:
+    times = []
+    for _ in range(runs):
+        spawned = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, str(PROBE), f"{home}/config.toml"], capture_output=True, text=True, check=True
+        ).stdout
+        report = json.loads(out.strip().splitlines()[-1])
+        times.append(report["first_frame_monotonic"] - spawned)
+    return times
+
+
+def first_frame_pty(runs: int, fake: FakeGemini, home: str) -> list[float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_"))}
+    env.update(
+        GEMINI_API_KEY=fake.api_key,
+        GOOGLE_GEMINI_BASE_URL=fake.url,
+        XDG_CONFIG_HOME=f"{home}/config",
+        XDG_DATA_HOME=f"{home}/data",
+        TERM="xterm-256color",
+        COLUMNS="120",
+        LINES="40",
+    )
+    times = []
+    for _ in range(runs):
+        spawned = time.monotonic()
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execvpe(sys.executable, [sys.executable, "-m", "flashchat"], env)
+        seen = b""
+        shown = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+                if shown is None and b"thinking" in seen:
+                    shown = time.monotonic() - spawned
+                    os.write(master, b"\x11")  # ctrl+q
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        os.close(master)
+        if shown is not None:
+            times.append(shown)
+    return times
+
+
+# --- streaming -----------------------------------------------------------------------------------------
+
+
+class BaselineApp(App):
+    CSS = "#chat { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="chat"):
+            yield Markdown(id="md")
+
+
+async def baseline_full_speed(fake: FakeGemini, document: str) -> float:
+    fake.enqueue(Reply.text(document, chunk_chars=4))
+    app = BaselineApp()
+    session = ChatSession(settings_for(fake))
+    async with app.run_test(size=SIZE) as pilot:
+        markdown = app.query_one("#md", Markdown)
+        app.query_one("#chat", VerticalScroll).anchor()
+        await pilot.pause()
+        started = time.perf_counter()
+        stream = Markdown.get_stream(markdown)
+        async with contextlib.aclosing(session.send("go")) as replies:
+            async for event in replies:
+                if hasattr(event, "text") and type(event).__name__ == "TextDelta":
+                    await stream.write(event.text)
+        await stream.stop()
+        await pilot.pause()
+        elapsed = time.perf_counter() - started
+        assert markdown.source == document
+    await session.aclose()
+    return elapsed
+
+
+async def flashchat_full_speed(fake: FakeGemini, document: str) -> float:
+    fake.enqueue(Reply.text(document, chunk_chars=4))
+    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.composer.load_text("go")
+        started = time.perf_counter()
+        await pilot.press("enter")
+        while app.replying:
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        elapsed = time.perf_counter() - started
+        assert app.session.conversation.messages[-1].text == document
+    return elapsed
+
+
+async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: float) -> dict[str, float]:
+    chunk_chars = 20 * CHARS_PER_TOKEN
+    fake.enqueue(
+        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
+    )
+    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
+    frames: list[float] = []
+    original_display = App._display
+
+    def display(self: App, screen, renderable) -> None:
+        if renderable is not None:
+            frames.append(time.perf_counter())
+        original_display(self, screen, renderable)
+
+    App._display = display  # type: ignore[method-assign]
+    echoes: list[float] = []
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.composer.load_text("go")
+            await pilot.press("enter")
+            app.composer.load_text("")
+            wall_started, cpu_started = time.perf_counter(), time.thread_time()
+            typed = 0
+            while app.replying:
+                await asyncio.sleep(0.05)
+                if not app.replying:
+                    break
+                typed += 1
+                pressed = time.perf_counter()
+                frames_before = len(frames)
+                app.post_message(events.Key("x", "x"))
+                while len(app.composer.text) < typed or len(frames) == frames_before:
+                    await asyncio.sleep(0.001)
+                echoes.append(frames[-1] - pressed)
+            finished = time.perf_counter()
+            await pilot.pause()
+            shown = frames[-1]
+            wall = time.perf_counter() - wall_started
+            cpu = time.thread_time() - cpu_started
+    finally:
+        App._display = original_display  # type: ignore[method-assign]
+    last_byte_monotonic = fake.stream_timings[-1][-1]
+    # perf_counter and monotonic share a clock on Linux (CLOCK_MONOTONIC); convert through now.
+    offset = time.monotonic() - time.perf_counter()
+    return {
+        "tokens_per_second": tokens_per_second,
+        "last_byte_to_screen_s": round(max(shown, finished) + offset - last_byte_monotonic, 3),
+        "ui_thread_cpu_share": round(cpu / wall, 3),
+        "keystrokes": len(echoes),
+        "echo_median_ms": round(statistics.median(echoes) * 1000, 1),
+        "echo_p95_ms": round(percentile(echoes, 0.95) * 1000, 1),
+        "echo_max_ms": round(max(echoes) * 1000, 1),
+    }
+
+
+# --- a long stored conversation ------------------------------------------------------------------------
+
+
+def build_history(path: Path, messages: int) -> str:
+    from flashchat.store import open_store
+
+    store = open_store(path)
+    conversation = Conversation()
+    for number in range(messages // 2):
+        question = Message(role="user", text=f"Question {number}: {_sentence(random.Random(number))}")
+        answer_text = make_document(400, seed=number)
+        answer = Message(
+            role="model",
+            text=answer_text,
+            provider="gemini",
+            model="gemini-3.5-flash",
+            thinking_level="medium",
+            usage=Usage(prompt=1000 + number * 500, output=400, total=1400 + number * 500),
+            finish_reason="STOP",
+            native={"role": "model", "parts": [{"text": answer_text}]},
+        )
+        for message in (question, answer):
+            conversation.add(message)
+            store.save_message(conversation, message)
+    store.close()
+    return conversation.id or ""
+
+
+def open_history_child(database: str, conversation_id: str) -> None:
+    """Runs in a fresh process: open the conversation, report time to its first paint and peak RSS."""
+    started = time.monotonic()
+    from flashchat.store import open_store
+    from flashchat.tui.widgets.reply_view import ReplyView
+
+    report: dict[str, float] = {}
+    original_display = App._display
+
+    def display(self: App, screen, renderable) -> None:
+        if renderable is not None and "painted_s" not in report and self.query(ReplyView):
+            report["painted_s"] = time.monotonic() - started
+        original_display(self, screen, renderable)
+
+    App._display = display  # type: ignore[method-assign]
+
+    async def wait(pilot) -> None:
+        while "painted_s" not in report:
+            await pilot.pause(0.01)
+        await pilot.pause(0.3)
+        pilot.app.exit()
+
+    app = FlashchatApp(
+        Settings(api_key="bench"),
+        config_path=Path(database).with_name("config.toml"),
+        open_store=lambda: open_store(Path(database)),
+        conversation_id=conversation_id,
+        warm_up=False,
+    )
+    app.run(headless=True, size=SIZE, auto_pilot=wait)
+    report["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(report))
+
+
+def open_history(messages: int, runs: int, home: str) -> list[dict[str, float]]:
+    database = Path(home) / "history.db"
+    conversation_id = build_history(database, messages)
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, __file__, "--open-history-child", str(database), conversation_id],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="first-frame,full-speed,paced,history")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--rate", type=float, default=400.0, help="tokens per second for the paced run")
+    parser.add_argument("--open-history-child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.open_history_child:
+        open_history_child(*args.open_history_child)
+        return
+    only = set(args.only.split(","))
+    document = make_document(args.tokens)
+    results: dict[str, object] = {"document_chars": len(document), "document_tokens": len(document) // 4}
+    with tempfile.TemporaryDirectory() as home, FakeGemini() as fake:
+        os.environ.update(XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
+        if "first-frame" in only:
+            headless = first_frame_headless(args.runs, home)
+            on_pty = first_frame_pty(args.runs, fake, home)
+            results["first_frame_headless_s"] = {"median": round(statistics.median(headless), 3), "runs": headless}
+            results["first_frame_pty_s"] = {"median": round(statistics.median(on_pty), 3), "runs": on_pty}
+            print(json.dumps({k: results[k] for k in ("first_frame_headless_s", "first_frame_pty_s")}), flush=True)
+        if "full-speed" in only:
+            ours = asyncio.run(flashchat_full_speed(fake, document))
+            stock = asyncio.run(baseline_full_speed(fake, document))
+            results["full_speed_s"] = {"flashchat": round(ours, 2), "stock_markdown_stream": round(stock, 2)}
+            print(json.dumps({"full_speed_s": results["full_speed_s"]}), flush=True)
+        if "paced" in only:
+            results["paced"] = asyncio.run(flashchat_paced(fake, document, args.rate))
+            print(json.dumps({"paced": results["paced"]}), flush=True)
+        if "history" in only:
+            opened = open_history(2000, 3, home)
+            results["open_2000_messages"] = {
+                "painted_s_median": round(statistics.median(r["painted_s"] for r in opened), 3),
+                "max_rss_mb": max(r["max_rss_mb"] for r in opened),
+                "runs": opened,
+            }
+            print(json.dumps({"open_2000_messages": results["open_2000_messages"]}), flush=True)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -184,7 +184,9 @@ class FlashchatApp(App[int]):
     def _import_provider(self) -> None:
         """Import the provider (and google.genai) in a thread once the first frame is up, so the first
         send does not pay for it."""
-        import flashchat.providers.gemini  # noqa: F401
+        from flashchat.providers import import_provider
+
+        import_provider(self.settings)
 
     # -- the conversation on screen
 

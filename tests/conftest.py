@@ -1,7 +1,9 @@
-"""Shared fixtures: an isolated home for every test, the fake Gemini server, and a CLI runner."""
+"""Shared fixtures and helpers: an isolated home for every test, its config file, the fake servers, sessions
+with fast retries, and a CLI runner."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from flashchat.config import Settings
-from flashchat.session import RetryPolicy
+from flashchat.config import ConfigError, Settings, load_settings
+from flashchat.session import ChatSession, RetryPolicy
 from flashchat.testing.fake_gemini import FakeGemini
 from flashchat.testing.fake_openai import FakeOpenAI
 
@@ -34,6 +36,23 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     return tmp_path
+
+
+@pytest.fixture
+def config_file(isolated_home: Path) -> Path:
+    path = isolated_home / "config" / "flashchat" / "config.toml"
+    path.parent.mkdir(parents=True)
+    return path
+
+
+def assert_one_line_config_error(config_file: Path, text: str, expected: str) -> None:
+    """Loading ``text`` fails with a single line that names the file first and contains ``expected``."""
+    config_file.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{config_file}: ") and expected in message
+    assert "\n" not in message
 
 
 @pytest.fixture
@@ -82,6 +101,17 @@ def recording_sleep() -> RecordingSleep:
 
 
 FAST_RETRIES = RetryPolicy(base_delay=0.01, jitter=0.0)
+
+
+def make_session(settings: Settings, **kwargs) -> ChatSession:
+    kwargs.setdefault("retry_policy", FAST_RETRIES)
+    return ChatSession(settings, **kwargs)
+
+
+async def collect(stream) -> list:
+    """Every event of a turn; the stream is closed here, not left to the garbage collector."""
+    async with contextlib.aclosing(stream):
+        return [event async for event in stream]
 
 
 @dataclass

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import assert_one_line_config_error
 from flashchat.cli import main
-from flashchat.config import ConfigError, Settings, load_settings
+from flashchat.config import Settings, load_settings
 
 KEY = "AIzaSyD-fake-but-long-enough-key-1234"
-
-
-@pytest.fixture
-def config_file(isolated_home: Path) -> Path:
-    path = isolated_home / "config" / "flashchat" / "config.toml"
-    path.parent.mkdir(parents=True)
-    return path
 
 
 def test_defaults_without_a_file(config_file: Path) -> None:
@@ -54,12 +48,7 @@ def test_file_values_and_environment_precedence(config_file: Path) -> None:
 def test_config_errors_are_one_line_naming_file_line_and_what_is_allowed(
     config_file: Path, text: str, expected: str
 ) -> None:
-    config_file.write_text(text)
-    with pytest.raises(ConfigError) as caught:
-        load_settings(config_file, environ={})
-    message = str(caught.value)
-    assert message.startswith(f"{config_file}: ") and expected in message
-    assert "\n" not in message
+    assert_one_line_config_error(config_file, text, expected)
 
 
 def test_cli_reports_config_errors_with_exit_2(config_file: Path, capsys: pytest.CaptureFixture) -> None:

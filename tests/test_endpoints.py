@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import assert_one_line_config_error, run_cli
 from flashchat.cli import main
 from flashchat.config import (
     ConfigError,
@@ -22,13 +22,6 @@ from flashchat.testing.fake_gemini import FakeGemini
 from flashchat.testing.fake_openai import DEFAULT_SIGNATURE, FakeOpenAI, Reply
 
 GATEWAY_KEY = "gw-secret-key-0123456789"
-
-
-@pytest.fixture
-def config_file(isolated_home: Path) -> Path:
-    path = isolated_home / "config" / "flashchat" / "config.toml"
-    path.parent.mkdir(parents=True)
-    return path
 
 
 def write_endpoints(path: Path, local_url: str, *, extra: str = "", local_extra: str = "") -> None:
@@ -146,12 +139,7 @@ def test_gemini_key_resolution_is_unchanged_and_its_base_url_variable_stays_with
 def test_bad_endpoint_tables_are_one_line_errors_naming_file_line_and_table(
     config_file: Path, text: str, expected: str
 ) -> None:
-    config_file.write_text(text)
-    with pytest.raises(ConfigError) as caught:
-        load_settings(config_file, environ={})
-    message = str(caught.value)
-    assert message.startswith(f"{config_file}: ") and expected in message
-    assert "\n" not in message
+    assert_one_line_config_error(config_file, text, expected)
 
 
 def test_config_show_masks_endpoint_keys(config_file: Path, capsys: pytest.CaptureFixture) -> None:

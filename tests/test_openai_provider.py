@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST_RETRIES, RecordingSleep
+from conftest import RecordingSleep, collect, make_session
 from flashchat.config import Settings
 from flashchat.conversation import Conversation, Message, Usage
 from flashchat.errors import ErrorKind
@@ -23,16 +22,6 @@ from flashchat.testing.fake_gemini import Reply as GeminiReply
 from flashchat.testing.fake_openai import DEFAULT_SIGNATURE, FakeOpenAI, Reply
 
 WIRE = Path(__file__).parent / "wire" / "pydantic-ai"
-
-
-async def collect(stream) -> list:
-    async with contextlib.aclosing(stream):
-        return [event async for event in stream]
-
-
-def make_session(settings: Settings, **kwargs) -> ChatSession:
-    kwargs.setdefault("retry_policy", FAST_RETRIES)
-    return ChatSession(settings, **kwargs)
 
 
 def texts(events: list, kind: type = TextDelta) -> str:

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from conftest import FAST_RETRIES, RecordingSleep
+from conftest import RecordingSleep, collect, make_session
 from flashchat.config import Settings
 from flashchat.conversation import Usage
 from flashchat.errors import ErrorKind
@@ -28,16 +28,6 @@ def request_signatures(content: dict) -> list[bytes]:
         for part in content["parts"]
         if part.get("thoughtSignature") or part.get("thought_signature")
     ]
-
-
-async def collect(stream) -> list:
-    async with contextlib.aclosing(stream):
-        return [event async for event in stream]
-
-
-def make_session(settings: Settings, **kwargs) -> ChatSession:
-    kwargs.setdefault("retry_policy", FAST_RETRIES)
-    return ChatSession(settings, **kwargs)
 
 
 async def test_reply_streams_as_deltas_and_keeps_the_signature(fake: FakeGemini, settings: Settings) -> None:

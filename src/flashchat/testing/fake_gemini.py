@@ -25,22 +25,16 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import contextlib
 import json
 import re
 import secrets
-import socket
 import sys
-import threading
-import time
-import traceback
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer
 
 Json = dict[str, Any]
 
@@ -203,16 +197,8 @@ def _error_body(code: int, status: str | None, message: str | None, details: lis
 # --- requests and replies ------------------------------------------------------------------------------
 
 
-@dataclass
-class RecordedRequest:
+class RecordedRequest(ReceivedRequest):
     """One HTTP request as the fake received it (every route, including rejected ones)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    raw: bytes
 
     @property
     def contents(self) -> list[Json]:
@@ -567,148 +553,28 @@ def merge_chunks(chunks: list[Json]) -> Json:
 # --- HTTP ----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Outgoing:
-    """A response ready to write: one HTTP chunk per segment when streamed."""
-
-    status: int
-    content_type: str
-    segments: list[bytes]
-    streamed: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-    first_delay_s: float = 0.0
-    drop_after: int | None = None
-
-
-def _json_response(status: int, body: Json, **kwargs: Any) -> _Outgoing:
+def _json_response(status: int, body: Json, **kwargs: Any) -> Outgoing:
     data = _pretty_json(body).encode("utf-8")
-    return _Outgoing(status, "application/json; charset=UTF-8", [data], **kwargs)
+    return Outgoing(status, "application/json; charset=UTF-8", [data], **kwargs)
 
 
-def _rpc_error(code: int, message: str) -> _Outgoing:
+def _rpc_error(code: int, message: str) -> Outgoing:
     return _json_response(code, _error_body(code, None, message, None))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def version_string(self) -> str:
-        return "scaffolding on HTTPServer2"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # a fake that prints would corrupt the TUI screenshots and test output
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        self.server.connections.discard(self.connection)
-        with contextlib.suppress(ConnectionError):
-            super().finish()
-
-    def handle(self) -> None:
-        # A client that goes away mid-stream is a test scenario, not a bug in the fake.
-        with contextlib.suppress(ConnectionError):
-            super().handle()
-
-    def _serve(self) -> None:
-        fake = self.server.fake
-        split = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # the SDK never sends chunked
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        request = RecordedRequest(
-            method=self.command,
-            path=split.path,
-            query=dict(parse_qsl(split.query, keep_blank_values=True)),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-            raw=raw,
-        )
-        fake._record(request)
-        try:
-            outgoing = fake._route(request)
-        except Exception:
-            fake.server_errors.append(traceback.format_exc())
-            outgoing = _rpc_error(500, "fake_gemini: the handler failed; see FakeGemini.server_errors")
-        self._write(outgoing)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def _pause(self, seconds: float) -> bool:
-        """Sleep, but wake up when the fake stops. False means: stop writing."""
-        return seconds <= 0 or not self.server.fake._stopping.wait(seconds)
-
-    def _write(self, out: _Outgoing) -> None:
-        if not out.streamed and not self._pause(out.first_delay_s):
-            self.close_connection = True
-            return
-        self.send_response(out.status)
-        self.send_header("Content-Type", out.content_type)
-        self.send_header("Vary", "Origin, X-Origin, Referer")
-        for name, value in out.headers.items():
-            self.send_header(name, value)
-        if not out.streamed:
-            body = b"".join(out.segments)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if out.drop_after is not None:
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-            else:
-                self.wfile.write(body)
-            return
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        self.wfile.flush()
-        sent_at: list[float] = []
-        self.server.fake.stream_timings.append(sent_at)
-        for index, segment in enumerate(out.segments):
-            pause = out.first_delay_s if index == 0 else out.delay_s
-            if (out.drop_after is not None and index >= out.drop_after) or not self._pause(pause):
-                # No terminating zero-length chunk: the client sees an incomplete chunked body.
-                self.close_connection = True
-                return
-            if segment:  # an empty HTTP chunk would end the body early
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(segment), segment))
-                self.wfile.flush()
-                sent_at.append(time.monotonic())
-        if out.drop_after is not None:
-            self.close_connection = True
-            return
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], fake: FakeGemini) -> None:
-        self.fake = fake
-        self.connections: set[socket.socket] = set()
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            self.fake.server_errors.append(traceback.format_exc())
 
 
 # --- the fake ------------------------------------------------------------------------------------------
 
 
-class FakeGemini:
+class FakeGemini(ScriptedServer[RecordedRequest, Reply]):
     """A scripted Gemini Developer API on 127.0.0.1. Use as a context manager or start()/stop().
 
     Generate calls take replies from a FIFO (``enqueue``), then ask ``responder``, then echo the last
     user message. ``requests`` logs every request; ``server_errors`` collects the fake's own tracebacks
     (it never prints).
     """
+
+    request_class = RecordedRequest
+    thread_name = "fake-gemini"
 
     def __init__(
         self,
@@ -718,89 +584,18 @@ class FakeGemini:
         api_keys: Iterable[str] = (DEFAULT_API_KEY,),
         default_delay_s: float = 0.0,
     ) -> None:
-        self.host, self.port = host, port
-        self.api_keys: set[str] = set(api_keys)
-        self.api_key = DEFAULT_API_KEY if DEFAULT_API_KEY in self.api_keys else next(iter(self.api_keys), "")
-        self.default_delay_s = default_delay_s
-        self.responder: Callable[[RecordedRequest], Reply | None] | None = None
+        super().__init__(
+            host=host, port=port, api_keys=api_keys, default_api_key=DEFAULT_API_KEY, default_delay_s=default_delay_s
+        )
         self.models: list[Json] = [dict(model) for model in DEFAULT_MODELS]
-        self.requests: list[RecordedRequest] = []
-        self.server_errors: list[str] = []
-        # One list per streamed response: time.monotonic() after each event was flushed (for bench/).
-        self.stream_timings: list[list[float]] = []
-        self._queue: deque[Reply] = deque()
-        self._lock = threading.Condition()
         self._signatures: dict[str, set[bytes]] = {}  # functionCall key -> signatures the fake issued
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle
-
-    def start(self) -> FakeGemini:
-        if self._server is None:
-            self._stopping.clear()
-            self._server = _Server((self.host, self.port), self)
-            self.port = self._server.server_address[1]
-            # A short poll interval keeps stop() fast: shutdown() waits for the loop to notice.
-            serve = lambda server=self._server: server.serve_forever(poll_interval=0.02)  # noqa: E731
-            self._thread = threading.Thread(target=serve, name="fake-gemini", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        for connection in list(server.connections):
-            with contextlib.suppress(OSError):  # wakes handlers blocked on idle keep-alive reads
-                connection.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    # -- scripting and inspection
-
-    def enqueue(self, *replies: Reply) -> None:
-        with self._lock:
-            self._queue.extend(replies)
-
-    @property
-    def queued(self) -> int:
-        with self._lock:
-            return len(self._queue)
 
     def generate_requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return [request for request in self.requests if request.is_generate()]
-
-    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
-        """Block until at least ``count`` requests (any route) arrived; TimeoutError otherwise."""
-        with self._lock:
-            if not self._lock.wait_for(lambda: len(self.requests) >= count, timeout):
-                raise TimeoutError(f"expected {count} requests, got {len(self.requests)}")
-            return list(self.requests)
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-            self._lock.notify_all()
+        return self._requests_where(RecordedRequest.is_generate)
 
     # -- routing
 
-    def _route(self, request: RecordedRequest) -> _Outgoing:
+    def _route(self, request: RecordedRequest) -> Outgoing:
         key = request.api_key
         if not key:
             return _rpc_error(403, _UNREGISTERED_MESSAGE)
@@ -821,7 +616,7 @@ class FakeGemini:
             return _json_response(200, {"totalTokens": total, "promptTokensDetails": details})
         return _rpc_error(404, "Requested entity was not found.")
 
-    def _list_models(self, request: RecordedRequest) -> _Outgoing:
+    def _list_models(self, request: RecordedRequest) -> Outgoing:
         size = int(request.query.get("pageSize") or 50)
         start = int(request.query.get("pageToken") or 0)
         body: Json = {"models": self.models[start : start + size]}
@@ -829,13 +624,13 @@ class FakeGemini:
             body["nextPageToken"] = str(start + size)
         return _json_response(200, body)
 
-    def _get_model(self, model: str, request: RecordedRequest) -> _Outgoing:
+    def _get_model(self, model: str, request: RecordedRequest) -> Outgoing:
         for info in self.models:
             if info["name"] == f"models/{model}":
                 return _json_response(200, info)
         return self._error_response(Reply.error(404), request, method="get")
 
-    def _error_response(self, reply: Reply, request: RecordedRequest, method: str | None = None) -> _Outgoing:
+    def _error_response(self, reply: Reply, request: RecordedRequest, method: str | None = None) -> Outgoing:
         body = json.loads(json.dumps(reply.error_body))
         if body["error"].get("message") is None:
             version = re.search(r"/(v\d\w*)/", request.path)
@@ -847,7 +642,7 @@ class FakeGemini:
             )
         return _json_response(reply.status, body, first_delay_s=reply.first_delay_s)
 
-    def _generate(self, request: RecordedRequest, *, stream: bool) -> _Outgoing:
+    def _generate(self, request: RecordedRequest, *, stream: bool) -> Outgoing:
         if problem := self._validate(request):
             return _rpc_error(400, problem)
         reply = self._next_reply(request)
@@ -865,25 +660,23 @@ class FakeGemini:
         if request.query.get("alt") == "sse":
             segments = [f"data: {_sse_json(chunk)}\r\n\r\n".encode() for chunk in chunks]
             headers = {"Content-Disposition": "attachment"}
-            return _Outgoing(reply.status, "text/event-stream", segments, True, headers, **timing)
+            return Outgoing(reply.status, "text/event-stream", segments, True, headers, **timing)
         # Without alt=sse the server streams one JSON array of pretty-printed objects.
         pieces = [("[" if i == 0 else ",\r\n") + _pretty_json(chunk) + "\n" for i, chunk in enumerate(chunks)]
         segments = [piece.encode() for piece in [*pieces, "]" if chunks else "[]"]]
-        return _Outgoing(reply.status, "application/json; charset=UTF-8", segments, True, **timing)
+        return Outgoing(reply.status, "application/json; charset=UTF-8", segments, True, **timing)
 
-    def _next_reply(self, request: RecordedRequest) -> Reply:
-        with self._lock:
-            if self._queue:
-                return self._queue.popleft()
-        if self.responder is not None and (reply := self.responder(request)) is not None:
-            return reply
+    def _handler_failed(self) -> Outgoing:
+        return _rpc_error(500, "fake_gemini: the handler failed; see FakeGemini.server_errors")
+
+    def _echo(self, request: RecordedRequest) -> Reply:
         last_text = (request.user_texts() or [""])[-1]
         thoughts = None
         if request.include_thoughts():
             thoughts = "**Echoing the message**\n\nThe user wants their words back, so I repeat them.\n\n"
         return Reply.text(f"Echo: {last_text}", thoughts=thoughts, delay_s=self.default_delay_s)
 
-    def _replay(self, recording: Json, request: RecordedRequest) -> _Outgoing:
+    def _replay(self, recording: Json, request: RecordedRequest) -> Outgoing:
         response = recording["response"]
         body: str = response["body_text"]
         content_type = (response.get("headers") or {}).get("content-type", "application/json; charset=UTF-8")
@@ -904,7 +697,7 @@ class FakeGemini:
         except ValueError:
             pass  # a replay is served as recorded, parsable or not
         segments = [piece.encode("utf-8") for piece in pieces]
-        return _Outgoing(int(response["status"]), content_type, segments, streamed=streamed)
+        return Outgoing(int(response["status"]), content_type, segments, streamed=streamed)
 
     # -- validation the real API does
 
@@ -962,14 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeGemini(
         host=args.host, port=args.port, api_keys=args.api_key or [DEFAULT_API_KEY], default_delay_s=args.delay
     )
-    fake.start()
-    print(fake.url, flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    fake.serve_until_interrupted()
     return 0
 
 

@@ -8,7 +8,7 @@ usage chunk with empty ``choices`` when ``stream_options.include_usage`` is set,
 ``extra_content.google.thought_signature``, and error bodies ``{"error": {"message", "type", "param",
 "code"}}`` with ``Retry-After`` on 429 and ``x-request-id`` on every response.
 
-Standard library only (it reuses the HTTP plumbing of ``fake_gemini``).
+Standard library only (the HTTP server is shared with ``fake_gemini``).
 
     with FakeOpenAI() as fake:
         fake.enqueue(Reply.text("Hello", reasoning="The user greets me."))
@@ -31,18 +31,16 @@ import contextlib
 import json
 import re
 import secrets
-import socket
 import sys
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flashchat.testing import fake_gemini
-from flashchat.testing.fake_gemini import _Outgoing, _Server, estimate_tokens
+from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer
+from flashchat.testing.fake_gemini import estimate_tokens
 
 Json = dict[str, Any]
 
@@ -144,16 +142,8 @@ def _call_key(call: Any) -> str:
 # --- requests and replies ------------------------------------------------------------------------------
 
 
-@dataclass
-class RecordedRequest:
+class RecordedRequest(ReceivedRequest):
     """One HTTP request as the fake received it (every route, including rejected ones)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    raw: bytes
 
     @property
     def messages(self) -> list[Json]:
@@ -411,16 +401,20 @@ class Reply:
 # --- the fake ------------------------------------------------------------------------------------------
 
 
-def _json_out(status: int, body: Any, headers: dict[str, str] | None = None, **timing: Any) -> _Outgoing:
-    return _Outgoing(status, "application/json", [_compact(body).encode("utf-8")], False, dict(headers or {}), **timing)
+def _json_out(status: int, body: Any, headers: dict[str, str] | None = None, **timing: Any) -> Outgoing:
+    return Outgoing(status, "application/json", [_compact(body).encode("utf-8")], False, dict(headers or {}), **timing)
 
 
-class FakeOpenAI:
+class FakeOpenAI(ScriptedServer[RecordedRequest, Reply]):
     """A scripted OpenAI-compatible API on 127.0.0.1. Use as a context manager or start()/stop().
 
     ``url`` ends in ``/v1`` (use it as base_url). ``requests`` logs every request; ``server_errors``
     collects the fake's own tracebacks (it never prints).
     """
+
+    request_class = RecordedRequest
+    url_suffix = "/v1"
+    thread_name = "fake-openai"
 
     def __init__(
         self,
@@ -431,95 +425,25 @@ class FakeOpenAI:
         default_delay_s: float = 0.0,
         reject_reasoning_effort: bool | Collection[str] = False,
     ) -> None:
-        self.host, self.port = host, port
-        self.api_keys: set[str] = set(api_keys)
-        self.api_key = DEFAULT_API_KEY if DEFAULT_API_KEY in self.api_keys else next(iter(self.api_keys), "")
-        self.default_delay_s = default_delay_s
+        super().__init__(
+            host=host, port=port, api_keys=api_keys, default_api_key=DEFAULT_API_KEY, default_delay_s=default_delay_s
+        )
         self.reject_reasoning_effort = reject_reasoning_effort
-        self.responder: Callable[[RecordedRequest], Reply | None] | None = None
         self.models: list[Json] = [dict(model) for model in DEFAULT_MODELS]
-        self.requests: list[RecordedRequest] = []
-        self.server_errors: list[str] = []
-        self.stream_timings: list[list[float]] = []
-        self._queue: deque[Reply] = deque()
-        self._lock = threading.Condition()
         self._signatures: set[str] = set()  # every signature the fake issued
         self._call_signatures: dict[str, set[str]] = {}  # tool call key -> signatures issued with it
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle
-
-    def start(self) -> FakeOpenAI:
-        if self._server is None:
-            self._stopping.clear()
-            self._server = _Server((self.host, self.port), self)  # type: ignore[arg-type]
-            self.port = self._server.server_address[1]
-            serve = lambda server=self._server: server.serve_forever(poll_interval=0.02)  # noqa: E731
-            self._thread = threading.Thread(target=serve, name="fake-openai", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        for connection in list(server.connections):
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
-
-    # -- scripting and inspection
-
-    def enqueue(self, *replies: Reply) -> None:
-        with self._lock:
-            self._queue.extend(replies)
-
-    @property
-    def queued(self) -> int:
-        with self._lock:
-            return len(self._queue)
 
     def completion_requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return [request for request in self.requests if request.is_completion()]
+        return self._requests_where(RecordedRequest.is_completion)
 
-    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
-        """Block until at least ``count`` requests (any route) arrived; TimeoutError otherwise."""
-        with self._lock:
-            if not self._lock.wait_for(lambda: len(self.requests) >= count, timeout):
-                raise TimeoutError(f"expected {count} requests, got {len(self.requests)}")
-            return list(self.requests)
+    # -- routing
 
-    def _record(self, request: Any) -> None:
-        with self._lock:
-            self.requests.append(_converted(request))
-            self._lock.notify_all()
-
-    # -- routing (called by fake_gemini's handler)
-
-    def _route(self, incoming: Any) -> _Outgoing:
-        request = _converted(incoming)
+    def _route(self, request: RecordedRequest) -> Outgoing:
         out = self._dispatch(request)
         out.headers.setdefault("x-request-id", f"req_{secrets.token_hex(12)}")
         return out
 
-    def _dispatch(self, request: RecordedRequest) -> _Outgoing:
+    def _dispatch(self, request: RecordedRequest) -> Outgoing:
         if self.api_keys:
             if request.api_key is None:
                 return _json_out(401, error_body(401, _NO_KEY_MESSAGE, code=None))
@@ -539,7 +463,7 @@ class FakeOpenAI:
         message = f"Invalid URL ({request.method} {request.path})"
         return _json_out(404, error_body(404, message, type="invalid_request_error", code=None))
 
-    def _chat(self, request: RecordedRequest) -> _Outgoing:
+    def _chat(self, request: RecordedRequest) -> Outgoing:
         if problem := self._validate(request):
             return _json_out(400, problem)
         reply = self._next_reply(request)
@@ -570,7 +494,7 @@ class FakeOpenAI:
         if reply.done and reply.error_after is None:
             segments.append(b"data: [DONE]\n\n")
         headers = {"Cache-Control": "no-cache", **reply.headers}
-        return _Outgoing(reply.status, "text/event-stream; charset=utf-8", segments, True, headers, **timing)
+        return Outgoing(reply.status, "text/event-stream; charset=utf-8", segments, True, headers, **timing)
 
     def _stream_chunks(
         self, reply: Reply, request: RecordedRequest, ident: str, created: int, model: str
@@ -600,19 +524,17 @@ class FakeOpenAI:
             chunks.append({**header, "choices": [], "usage": usage})
         return chunks
 
-    def _next_reply(self, request: RecordedRequest) -> Reply:
-        with self._lock:
-            if self._queue:
-                return self._queue.popleft()
-        if self.responder is not None and (reply := self.responder(request)) is not None:
-            return reply
+    def _handler_failed(self) -> Outgoing:
+        return _json_out(500, error_body(500, "fake_openai: the handler failed; see FakeOpenAI.server_errors"))
+
+    def _echo(self, request: RecordedRequest) -> Reply:
         last_text = (request.user_texts() or [""])[-1]
         reasoning = None
         if request.reasoning_effort not in (None, "none", "minimal"):
             reasoning = "The user wants their words back, so I repeat them."
         return Reply.text(f"Echo: {last_text}", reasoning=reasoning, delay_s=self.default_delay_s)
 
-    def _replay(self, recording: Json) -> _Outgoing:
+    def _replay(self, recording: Json) -> Outgoing:
         response = recording["response"]
         body: str = response["body_text"]
         content_type = (response.get("headers") or {}).get("content-type", "application/json")
@@ -623,10 +545,10 @@ class FakeOpenAI:
                     chunk = json.loads(piece.removeprefix("data: "))
                     for choice in chunk.get("choices") or []:
                         self._remember(choice.get("delta"))
-            return _Outgoing(int(response["status"]), content_type, [p.encode() for p in pieces], True)
+            return Outgoing(int(response["status"]), content_type, [p.encode() for p in pieces], True)
         with contextlib.suppress(ValueError, AttributeError, IndexError):
             self._remember(json.loads(body)["choices"][0]["message"])
-        return _Outgoing(int(response["status"]), content_type, [body.encode("utf-8")])
+        return Outgoing(int(response["status"]), content_type, [body.encode("utf-8")])
 
     # -- validation the real endpoints do
 
@@ -702,13 +624,6 @@ class FakeOpenAI:
                     self._call_signatures.setdefault(_call_key(call), set()).update(own)
 
 
-def _converted(request: Any) -> RecordedRequest:
-    """fake_gemini's handler records its own request class; the same fields, OpenAI-flavoured helpers."""
-    if isinstance(request, RecordedRequest):
-        return request
-    return RecordedRequest(request.method, request.path, request.query, request.headers, request.body, request.raw)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m flashchat.testing.fake_openai",
@@ -722,14 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     keys = () if args.no_key else (args.api_key or [DEFAULT_API_KEY])
     fake = FakeOpenAI(host=args.host, port=args.port, api_keys=keys, default_delay_s=args.delay)
-    fake.start()
-    print(fake.url, flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    fake.serve_until_interrupted()
     return 0
 
 

@@ -87,3 +87,20 @@ async def test_a_long_conversation_opens_with_its_last_messages_and_loads_more_o
         await wait_until(pilot, lambda: len(view.message_widgets) == 2 * MOUNT_BATCH)
         await pilot.pause()
         assert first_before.region.y >= view.region.y  # what the user was looking at did not jump away
+
+
+async def test_the_view_follows_the_stream_until_the_user_scrolls_up(fake: FakeGemini, make_app) -> None:
+    fake.enqueue(Reply.text("".join(f"Paragraph {n} of a long answer.\n\n" for n in range(80)), delay_s=0.01))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ConversationView)
+        await send(pilot, "long")
+        await wait_until(pilot, lambda: view.max_scroll_y > 20)
+        assert view.scroll_y == view.max_scroll_y  # following the stream
+        view.scroll_to(y=5, animate=False)  # the user scrolls up to read
+        await pilot.pause()
+        await wait_for_reply(pilot)
+        assert view.scroll_y == 5 and view.max_scroll_y > 40
+        view.scroll_end(animate=False)
+        await pilot.pause()
+        assert view.following

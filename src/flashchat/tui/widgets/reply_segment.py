@@ -8,15 +8,17 @@ from textual.widgets.markdown import MarkdownStream
 
 from flashchat.tui.widgets.code_fence import DeferredFence
 
-# Text is handed to the MarkdownStream at most once a frame: the screen is painted at 60 fps anyway, and
-# every append re-parses the last block, so a 4-character token per append would be wasted work.
-FLUSH_INTERVAL = 1 / 60
+# Text is handed to the MarkdownStream at most 20 times a second. Every append re-parses the last block and
+# costs a layout and a repaint of the scrolling view (tens of ms in a long reply), so appending per token, or
+# even per 60 fps frame, leaves no time for key presses: measured at 400 tokens/s, keystroke echo p95 was
+# 250 ms at 1/60 s and 53 ms at 1/20 s (bench/tui.py).
+FLUSH_INTERVAL = 0.05
 
 
 class ReplySegment(Markdown):
     """A slice of a reply (see `flashchat.tui.segments`) rendered as Markdown; also used for thoughts.
 
-    While streaming, text is gathered for one frame (`FLUSH_INTERVAL`) and then goes through Textual's
+    While streaming, text is gathered for `FLUSH_INTERVAL` and then goes through Textual's
     `MarkdownStream`, which re-parses only the last block and coalesces writes when appends fall behind;
     `streaming` tells `DeferredFence` to leave an open fence unhighlighted. `finish` ends the stream; after
     that the segment is never written to again.

@@ -113,10 +113,6 @@ class ConversationView(VerticalScroll, can_focus=False):
     def message_widgets(self) -> list[Widget]:
         return [child for child in self.children if isinstance(child, (UserMessage, ReplyView))]
 
-    @property
-    def replies(self) -> list[ReplyView]:
-        return list(self.query_children(ReplyView))
-
     async def prune(self) -> None:
         """Unmount the oldest message widgets past MAX_MOUNTED, unless the user is reading up there."""
         widgets = self.message_widgets

@@ -105,10 +105,6 @@ class ReplyView(Vertical):
     def segments(self) -> list[ReplySegment]:
         return list(self.query_children(ReplySegment))
 
-    @property
-    def thoughts(self) -> ThoughtsBlock | None:
-        return next(iter(self.query_children(ThoughtsBlock)), None)
-
     async def add_thoughts(self, text: str) -> None:
         safe = self._safe_thoughts.feed(text)
         if self._thoughts is None:

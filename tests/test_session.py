@@ -430,3 +430,24 @@ async def test_connect_timeout_is_applied_and_retried(settings: Settings) -> Non
     assert len([e for e in events if isinstance(e, Retrying)]) == 2
     failure = events[-1]
     assert failure.error.kind is ErrorKind.NETWORK and "within 0.2 s" in failure.error.message
+
+
+async def test_forget_last_prompt_removes_it_and_its_answers(fake: FakeGemini, settings: Settings) -> None:
+    from flashchat.store import open_store
+
+    store = open_store()
+    session = make_session(settings, store=store)
+    await collect(session.send("first"))
+    await collect(session.send("second, with a typo"))
+    assert session.forget_last_prompt() == "second, with a typo"
+    assert [m.text for m in session.conversation.messages] == ["first", "Echo: first"]
+    assert [m.text for m in store.load(session.conversation.id).messages] == ["first", "Echo: first"]
+    await session.aclose()
+
+
+async def test_retrying_names_the_kind_of_failure(fake: FakeGemini, settings: Settings) -> None:
+    fake.enqueue(Reply.rate_limited(retry_delay="0.01s"), Reply.server_error(503), Reply.text("ok"))
+    session = make_session(settings)
+    events = await collect(session.send("hi"))
+    assert [e.kind for e in events if isinstance(e, Retrying)] == [ErrorKind.RATE_LIMIT, ErrorKind.SERVER]
+    await session.aclose()

@@ -167,9 +167,10 @@ def _main(argv: list[str] | None) -> int:
         if not sys.stdout.isatty():
             _error("no prompt: use -p TEXT or pipe text on stdin (the chat needs a terminal; see flashchat --help).")
             return EXIT_USAGE
-        from flashchat.tui.app import run_tui
+        from flashchat.tui.app import CONTINUE_LATEST, run_tui
 
-        return run_tui(settings, config_path=config_path)
+        conversation_id = args.cid or (CONTINUE_LATEST if args.continue_last else None)
+        return run_tui(settings, config_path=config_path, conversation_id=conversation_id)
 
     stdin_text = None
     if not sys.stdin.isatty():

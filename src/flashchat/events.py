@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flashchat.conversation import Message, ToolCall, Usage
-from flashchat.errors import ChatError
+from flashchat.errors import ChatError, ErrorKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Retrying:
     max_attempts: int
     delay_seconds: float
     reason: str
+    kind: ErrorKind  # what failed, so a front end can word it ("rate limited") without parsing `reason`
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,23 @@ class ChatSession:
             async for event in events:
                 yield event
 
+    def forget_last_prompt(self) -> str | None:
+        """Remove the last thing the user wrote and all that answered it (store included); return its text.
+
+        For "edit the last prompt and resend": the front end puts the text back in the composer.
+        """
+        messages = self.conversation.messages
+        typed = [i for i, m in enumerate(messages) if m.role == "user" and not m.answers_tool_calls]
+        if not typed:
+            return None
+        index = typed[-1]
+        text = messages[index].text
+        for message in messages[index:]:
+            if self.store is not None:
+                self.store.delete_message(self.conversation, message)
+        del messages[index:]
+        return text
+
     async def _turn(self) -> AsyncIterator[Event]:
         """Replies until the model stops calling local tools (each call approved by the user), within a budget."""
         calls_run = 0
@@ -238,7 +255,8 @@ class ChatSession:
                         yield Failed(error)
                         return
                     retries_done += 1
-                    yield Retrying(retries_done + 1, self.retry_policy.max_attempts(error), delay, error.message)
+                    attempts = self.retry_policy.max_attempts(error)
+                    yield Retrying(retries_done + 1, attempts, delay, error.message, error.kind)
                     await self._sleep(delay)
                     continue
                 finished, draft = draft, None

@@ -115,3 +115,20 @@ async def test_sidebar_renames_and_deletes(make_app, store: ConversationStore) -
         await pilot.pause()
         assert [s.id for s in store.list_conversations()] == [kept.id]
         assert [e.title for e in app.query_one(HistorySidebar).entries] == ["Keep me"]
+
+
+async def test_continue_latest_opens_the_newest_conversation(
+    fake: FakeGemini, make_app, store: ConversationStore
+) -> None:
+    """`flashchat -c` without -p: the chat opens on the most recent conversation."""
+    from flashchat.tui.app import CONTINUE_LATEST
+
+    for text in ("older chat", "newer chat"):
+        async with make_app(store=store).run_test() as pilot:
+            await send(pilot, text)
+            await wait_for_reply(pilot)
+    app = make_app(store=store, conversation_id=CONTINUE_LATEST)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: len(app.query(ReplyView)) == 1)
+        assert app.query_one(ReplyView).text == "Echo: newer chat"
+        assert app.session.conversation.id == store.latest_id()

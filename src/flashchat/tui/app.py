@@ -77,6 +77,10 @@ def error_text(error: ChatError, partial: Message | None) -> str:
     return " ".join(part for part in (error.message + kept, hint) if part)
 
 
+# `conversation_id` value that opens the most recent conversation (`flashchat -c`).
+CONTINUE_LATEST = "@latest"
+
+
 class FlashchatApp(App[int]):
     """The chat. `settings` are the starting settings; the session's copy changes as the user switches
     thinking level or model.
@@ -172,6 +176,8 @@ class FlashchatApp(App[int]):
             self.session.store = self.store
         if self.store is not None and self.store.warning:
             self.notify(f"History: {self.store.warning}", severity="warning", timeout=10)
+        if self.store is not None and self._conversation_id == CONTINUE_LATEST:
+            self._conversation_id = self.store.latest_id()
         if self.store is not None and self._conversation_id:
             await self.open_conversation(self._conversation_id)
 
@@ -430,16 +436,10 @@ class FlashchatApp(App[int]):
         if self.replying:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        messages = self.session.conversation.messages
-        index = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
-        if index is None:
+        text = self.session.forget_last_prompt()
+        if text is None:
             self.notify("There is no prompt to edit yet.")
             return
-        text = messages[index].text
-        for message in messages[index:]:
-            if self.store is not None:
-                self.store.delete_message(self.session.conversation, message)
-        del messages[index:]
         view = self.conversation_view
         last_user = next((w for w in reversed(view.message_widgets) if isinstance(w, UserMessage)), None)
         if last_user is not None:
@@ -548,7 +548,10 @@ class FlashchatApp(App[int]):
 
 
 def run_tui(settings: Settings, *, config_path: Path, conversation_id: str | None = None) -> int:
-    """Run the chat until the user quits; returns the process exit code."""
+    """Run the chat until the user quits; returns the process exit code.
+
+    `conversation_id` opens a stored conversation (a unique prefix will do; CONTINUE_LATEST: the newest).
+    """
     from flashchat.logs import route_library_output_to_log_file
 
     route_library_output_to_log_file()

@@ -9,18 +9,9 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
+from flashchat.errors import ErrorKind
 
-def retry_label(reason: str) -> str:
-    """A short name for why the engine is retrying.
-
-    `Retrying` carries the error's sentence but not its kind, so the kind is read back from the sentence the
-    engine writes for a 429 or a 5xx (see providers/gemini.py).
-    """
-    if "(429)" in reason or reason.lower().startswith("rate limited"):
-        return "rate limited"
-    if "server error" in reason.lower():
-        return "server error"
-    return "connection failed"
+RETRY_LABELS = {ErrorKind.RATE_LIMIT: "rate limited", ErrorKind.SERVER: "server error"}
 
 
 class ErrorNotice(Static):
@@ -57,10 +48,11 @@ class ErrorNotice(Static):
         self._retry: tuple[str, int, int, float, Callable[[], float]] | None = None
 
     def show_retry(
-        self, reason: str, attempt: int, max_attempts: int, delay_seconds: float, clock: Callable[[], float]
+        self, kind: ErrorKind, attempt: int, max_attempts: int, delay_seconds: float, clock: Callable[[], float]
     ) -> None:
         self.set_classes("-retrying")
-        self._retry = (retry_label(reason), attempt, max_attempts, clock() + delay_seconds, clock)
+        label = RETRY_LABELS.get(kind, "connection failed")
+        self._retry = (label, attempt, max_attempts, clock() + delay_seconds, clock)
         self._tick()
         if self._countdown is None:
             self._countdown = self.set_interval(0.25, self._tick)

@@ -120,7 +120,7 @@ class ReplyView(Vertical):
 
     async def show_retry(self, event: Retrying, clock: Callable[[], float]) -> None:
         notice = await self._ensure_notice()
-        notice.show_retry(event.reason, event.attempt, event.max_attempts, event.delay_seconds, clock)
+        notice.show_retry(event.kind, event.attempt, event.max_attempts, event.delay_seconds, clock)
 
     async def finish(self, message: Message, notice: str = "") -> None:
         await self._close(message)

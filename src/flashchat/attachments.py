@@ -7,6 +7,7 @@ refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with g
 from __future__ import annotations
 
 import glob
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ LANGUAGE_BY_SUFFIX = {
     ".svelte": "svelte", ".tf": "hcl", ".proto": "protobuf", ".diff": "diff", ".patch": "diff", ".ini": "ini",
     ".cfg": "ini", ".mk": "make", ".cmake": "cmake", ".gradle": "groovy", ".nix": "nix", ".zig": "zig",
 }  # fmt: skip
+# `@path` mentions a file to attach; an e-mail address or a bare `@` does not.
+AT_PATH = re.compile(r"(?<![\w@])@([\w./~-][^\s]*)")
+
 LANGUAGE_BY_NAME = {"Makefile": "make", "Dockerfile": "dockerfile", "CMakeLists.txt": "cmake", "Justfile": "just"}
 
 
@@ -109,6 +113,11 @@ def expand(patterns: list[str], root: Path) -> list[Path]:
     for path in found:
         unique.setdefault(path.resolve(), None)
     return list(unique)
+
+
+def mentioned_files(text: str, root: Path) -> list[str]:
+    """The `@path` mentions in `text` that name existing files under `root` (the TUI and the REPL attach them)."""
+    return [name for name in AT_PATH.findall(text) if (root / name).is_file()]
 
 
 def attach(patterns: list[str], root: Path) -> list[Attachment]:

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat import paths
-from flashchat.attachments import AttachmentError, attach, estimate_tokens, project_files
+from flashchat.attachments import AttachmentError, attach, estimate_tokens, mentioned_files, project_files
 from flashchat.config import THINKING_LEVELS, Settings
 from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Message, ToolCall, estimated_cost
 from flashchat.events import Event, Failed, Finished, Retrying, TextDelta, ThoughtDelta, ToolFinished, ToolRequested
@@ -74,8 +73,6 @@ COMMANDS = (
 COMMAND_NAMES = {command.name for command in COMMANDS} | {"exit"}
 # Slash command -> the setting it switches on and off.
 TOGGLES = {"search": "google_search", "url": "url_context", "code": "code_execution", "tools": "local_tools"}
-# `@path` mentions a file to attach; an e-mail address or a bare `@` does not.
-AT_PATH = re.compile(r"(?<![\w@])@([\w./~-][^\s]*)")
 
 
 def colour_wanted(no_color_flag: bool, environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
@@ -239,7 +236,7 @@ class PlainRepl:
 
     async def _with_attachments(self, text: str) -> str | None:
         root = Path.cwd()
-        mentioned = [name for name in AT_PATH.findall(text) if (root / name).is_file()]
+        mentioned = mentioned_files(text, root)
         if not mentioned:
             return text
         try:

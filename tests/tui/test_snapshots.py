@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flashchat.config import Settings
+from flashchat.conversation import Conversation, Message
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
 
@@ -142,3 +143,68 @@ def test_history_sidebar(snap_compare, app_for, isolated_home: Path) -> None:
     app = app_for(store=store, conversation=demo_conversation())
     assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
     store.close()
+
+
+def test_tool_approval_dialog(snap_compare, app_for, fake: FakeGemini, tmp_path: Path, monkeypatch) -> None:
+    """The prompt "what does app.py do?", a reply header, the one-line notice "⚙ read_file(path='app.py') ·
+    waiting for approval", and over it an amber-edged dialog: "The model wants to run a local tool",
+    read_file(path='app.py') on a raised line, the read-only note, and the Always (a) / Once (o) / Deny (d)
+    buttons with Once focused. The status bar shows "files" (local tools on)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    fake.enqueue(Reply.function_calls([("read_file", {"path": "app.py"})]))
+    settings = Settings(api_key=fake.api_key, base_url=fake.url, local_tools=True)
+
+    async def run_before(pilot) -> None:
+        pilot.app.query_one("#composer").load_text("what does app.py do?")
+        await pilot.press("enter")
+        while type(pilot.app.screen).__name__ != "ToolApprovalScreen":
+            await pilot.pause(0.01)
+        pilot.app.query_one("#composer").cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app_for(settings), terminal_size=SIZE, run_before=run_before)
+
+
+def test_reply_with_sources(snap_compare, app_for) -> None:
+    """A grounded reply ("Cloudy, 18 °C.") and under it, edged in the accent colour, "Sources:" with two
+    numbered links (weather.com, jma.go.jp) and "Searched for: “weather in Tokyo today”". The status bar
+    shows "search" (Google Search on)."""
+    grounding = {
+        "web_search_queries": ["weather in Tokyo today"],
+        "grounding_chunks": [
+            {"web": {"title": "weather.com", "uri": "https://weather.com/tokyo"}},
+            {"web": {"title": "jma.go.jp", "uri": "https://www.jma.go.jp/tokyo"}},
+        ],
+    }
+    conversation = Conversation(title="Weather")
+    conversation.add(Message(role="user", text="What's the weather in Tokyo?"))
+    conversation.add(
+        Message(
+            role="model",
+            text="Cloudy, 18 °C.",
+            model="gemini-3.5-flash",
+            thinking_level="medium",
+            extras={"grounding": grounding},
+        )
+    )
+    settings = Settings(api_key="snapshot-key", google_search=True)
+    assert snap_compare(app_for(settings, conversation=conversation), terminal_size=SIZE, run_before=settle)
+
+
+def test_endpoint_picker(snap_compare, app_for) -> None:
+    """The endpoint picker over the empty chat: "Switch endpoint (the conversation carries on)", then
+    "1  default", "2  gateway  openai · gemini-3.5-flash · https://gateway.example/v1" and
+    "3  local  openai · qwen3 · http://127.0.0.1:8080/v1", with "default" highlighted."""
+    endpoints = {
+        "gateway": {"provider": "openai", "model": "gemini-3.5-flash", "base_url": "https://gateway.example/v1"},
+        "local": {"provider": "openai", "model": "qwen3", "base_url": "http://127.0.0.1:8080/v1"},
+    }
+    settings = Settings(api_key="snapshot-key", endpoints=endpoints)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+
+    assert snap_compare(app_for(settings), terminal_size=SIZE, run_before=run_before)

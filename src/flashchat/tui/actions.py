@@ -17,6 +17,21 @@ class ChatAction:
     priority: bool = False  # True where the composer (a TextArea) would otherwise take the key
 
 
+@dataclass(frozen=True)
+class ToolToggle:
+    setting: str  # the Settings field it switches
+    title: str
+    badge: str  # its name in the status bar while it is on
+    help: str
+
+
+TOOL_TOGGLES: tuple[ToolToggle, ...] = (
+    ToolToggle("google_search", "Google Search", "search", "Let the model search Google and cite its sources."),
+    ToolToggle("url_context", "URL context", "url", "Let the model fetch and read URLs given in the prompt."),
+    ToolToggle("code_execution", "code execution", "code", "Let the model run Python on Google's servers."),
+    ToolToggle("local_tools", "local tools", "files", "Let the model read files here; each call asks you first."),
+)
+
 CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ChatAction("stop", "Stop the reply", "Stop the reply that is streaming; the partial text stays.", "escape", "Stop"),
     ChatAction(
@@ -71,6 +86,27 @@ CHAT_ACTIONS: tuple[ChatAction, ...] = (
     ),
     ChatAction("pick_model", "Choose the model", "Pick a model from the API's list (for this session).", "f2"),
     ChatAction("pick_theme", "Choose the theme", "Pick a colour theme; the choice is saved in the config file.", "f3"),
+    ChatAction(
+        "pick_endpoint",
+        "Switch endpoint",
+        "Use another [endpoints.NAME] from the config file, or the default; the chat carries on.",
+        "f5",
+    ),
+    ChatAction(
+        "pick_preset",
+        "Insert a preset prompt",
+        "Put a preset (review, explain, tests…) into the composer.",
+        "f6",
+        priority=True,  # TextArea selects a line on F6
+    ),
+    ChatAction(
+        "pick_tool",
+        "Switch tools on or off",
+        "Google Search, URL context, code execution, local file tools.",
+        "f7",
+        priority=True,  # TextArea selects all on F7
+    ),
+    *(ChatAction(f"toggle_tool('{tool.setting}')", f"Turn {tool.title} on or off", tool.help) for tool in TOOL_TOGGLES),
     ChatAction("set_api_key", "Set the API key", "Save a Gemini API key to the config file (mode 0600).", "f4"),
     ChatAction("toggle_thoughts", "Show or hide thoughts", "Ask for thought summaries from the next request on."),
     ChatAction("help", "Help", "Every key and action.", "f1", "Help"),

@@ -21,26 +21,51 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, OptionList
 
-from flashchat.config import THINKING_LEVELS, ConfigError, Settings, update_config_file
-from flashchat.conversation import Conversation, Message
+from flashchat.config import (
+    THINKING_LEVELS,
+    ConfigError,
+    Settings,
+    list_endpoints,
+    needs_api_key,
+    settings_for_endpoint,
+    update_config_file,
+)
+from flashchat.conversation import Conversation, Message, ToolCall
 from flashchat.errors import ChatError, ErrorKind
-from flashchat.events import Event, Failed, Finished, Retrying, TextDelta, ThoughtDelta, UsageUpdate
-from flashchat.session import ChatSession, RetryPolicy
-from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, bindings
+from flashchat.events import (
+    Event,
+    Failed,
+    Finished,
+    Retrying,
+    TextDelta,
+    ThoughtDelta,
+    ToolFinished,
+    ToolRequested,
+    UsageUpdate,
+)
+from flashchat.grounding import sources_markdown
+from flashchat.session import ChatSession, RetryPolicy, ToolApproval
+from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, TOOL_TOGGLES, bindings
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
 from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
+from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
 from flashchat.tui.text import code_blocks, count
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
-from flashchat.tui.widgets.composer import Composer, draft_for
+from flashchat.tui.widgets.attachment_chip import AttachmentChip
+from flashchat.tui.widgets.composer import Composer, Draft, draft_for
 from flashchat.tui.widgets.conversation_view import ConversationView
+from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.history_sidebar import HistoryEntry, HistorySidebar, summary_detail
 from flashchat.tui.widgets.level_selector import LevelSelector
+from flashchat.tui.widgets.path_suggestions import PathSuggestions, matching_paths
 from flashchat.tui.widgets.reply_view import ReplyView
+from flashchat.tui.widgets.sources_block import SourcesBlock
 from flashchat.tui.widgets.status_bar import StatusBar
+from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
 from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
 
@@ -50,8 +75,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("flashchat.tui")
 
 EMPTY_HINT = (
-    "Ask anything. Enter sends, Shift+Enter or Ctrl+J adds a line, Ctrl+T changes the thinking level, "
-    "Ctrl+U shows token usage, F1 lists every key."
+    "Ask anything. Enter sends, Shift+Enter or Ctrl+J adds a line, @path attaches a file, Ctrl+T changes the "
+    "thinking level, Ctrl+U shows token usage, F1 lists every key."
 )
 LIVE_USAGE_INTERVAL = 0.25  # seconds between usage-panel redraws while a reply streams
 RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block picker looks
@@ -75,6 +100,17 @@ def error_text(error: ChatError, partial: Message | None) -> str:
     kept = " The partial reply above is kept." if partial is not None and partial.text else ""
     hint = ERROR_HINTS.get(error.kind, "")
     return " ".join(part for part in (error.message + kept, hint) if part)
+
+
+def endpoint_label(settings: Settings) -> str:
+    """For the status bar: the [endpoints.NAME] in use, and the API it speaks."""
+    return f"{settings.endpoint} · {settings.provider}" if settings.endpoint else settings.provider
+
+
+def endpoint_choice(name: str, table: Any) -> str:
+    """A line of the endpoint picker: the name, then what the table changes (provider, model, URL)."""
+    details = [str(table[key]) for key in ("provider", "model", "base_url") if table.get(key)]
+    return "  ".join([name, " · ".join(details)]) if details else name
 
 
 # `conversation_id` value that opens the most recent conversation (`flashchat -c`).
@@ -127,6 +163,9 @@ class FlashchatApp(App[int]):
         self._usage_redraw_pending = False
         self._live_usage: Any = None
         self._save_theme_changes = False
+        self._current_reply: ReplyView | None = None  # the reply the streaming events go to
+        self._pending_tool: ToolCallNotice | None = None  # the tool call waiting for approval or running
+        self._project_files: list[str] | None = None  # for `@path` completion, listed on the first `@`
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)
@@ -142,7 +181,14 @@ class FlashchatApp(App[int]):
         return self.session.settings
 
     def _new_session(self, settings: Settings, conversation: Conversation | None = None) -> ChatSession:
-        return ChatSession(settings, conversation=conversation, store=self.store, **self._session_options)
+        return ChatSession(
+            settings,
+            conversation=conversation,
+            store=self.store,
+            approve_tool=self._approve_tool,
+            working_dir=Path.cwd(),
+            **self._session_options,
+        )
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -151,20 +197,28 @@ class FlashchatApp(App[int]):
             with Vertical(id="chat"):
                 yield ConversationView(id="conversation")
                 yield UsagePanel(id="usage")
+                yield PathSuggestions(id="path-suggestions")
                 yield Composer(id="composer")
-                yield StatusBar(level=self.settings.thinking_level, model=self.settings.model, id="status")
+                yield StatusBar(
+                    level=self.settings.thinking_level,
+                    model=self.settings.model,
+                    endpoint=endpoint_label(self.settings),
+                    id="status",
+                )
         yield Footer()
 
     async def on_mount(self) -> None:
         self.query_one("#usage").display = False
         self.query_one(HistorySidebar).display = False
+        self.query_one(PathSuggestions).display = False
+        self._show_tools()
         await self._show_conversation()
         self.query_one(Composer).focus()
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", timeout=10)
         self.theme_changed_signal.subscribe(self, self._save_theme)
         self._save_theme_changes = True
-        if not self.settings.api_key:
+        if self._missing_key:
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
         self.call_after_refresh(self._after_first_frame)
 
@@ -197,6 +251,11 @@ class FlashchatApp(App[int]):
     # -- the conversation on screen
 
     @property
+    def _missing_key(self) -> bool:
+        """Gemini needs a key; a local OpenAI-compatible server may well not."""
+        return needs_api_key(self.settings) and not self.settings.api_key
+
+    @property
     def conversation_view(self) -> ConversationView:
         return self.query_one(ConversationView)
 
@@ -210,6 +269,9 @@ class FlashchatApp(App[int]):
         self.composer.set_history([m.text for m in conversation.messages if m.role == "user"])
         self.sub_title = conversation.title
         self._refresh_usage()
+        for reply in self.conversation_view.query_children(ReplyView):
+            if reply.message is not None and (sources := sources_markdown(reply.message.extras)):
+                await self.conversation_view.mount(SourcesBlock(sources), after=reply)
 
     def _refresh_usage(self) -> None:
         conversation = self.session.conversation
@@ -224,38 +286,95 @@ class FlashchatApp(App[int]):
             self.composer.set_draft(draft_for(event.text))
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        if not self.settings.api_key:
+        if self._missing_key:
             self.composer.set_draft(draft_for(event.text))
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
             return
-        await self.conversation_view.add_user_message(event.text)
-        await self._start_reply(lambda: self.session.send(event.text))
+        from flashchat.attachments import AttachmentError, attach, mentioned_files
+
+        try:
+            attachments = attach(mentioned_files(event.text, Path.cwd()), Path.cwd())
+        except AttachmentError as error:
+            # As in the REPL: one unreadable or binary file and nothing is sent; the draft comes back to fix.
+            self.composer.set_draft(draft_for(event.text))
+            await self.conversation_view.mount(ErrorNotice(f"{error}; nothing was sent."))
+            return
+        user_message = await self.conversation_view.add_user_message(event.text)
+        prompt = "\n\n".join([event.text, *(attachment.as_prompt_block() for attachment in attachments)])
+        if attachments:
+            await self._show_attachments(attachments, after=user_message)
+        await self._start_reply(lambda: self.session.send(prompt))
+
+    async def _show_attachments(self, attachments: list[Any], *, after: UserMessage) -> None:
+        """A chip per attached file with its size in tokens, and a warning past `attach_warn_tokens`."""
+        counts = [await self._count_tokens(attachment.text) for attachment in attachments]
+        total = sum(tokens for tokens, _ in counts)
+        over_limit = total > self.settings.attach_warn_tokens
+        chips = [
+            AttachmentChip(
+                attachment.path, f"{tokens:,} tokens" if exact else f"~{tokens:,} tokens", over_limit=over_limit
+            )
+            for attachment, (tokens, exact) in zip(attachments, counts, strict=True)
+        ]
+        await self.conversation_view.mount_all(chips, after=after)
+        if over_limit:
+            self.notify(
+                f"The attached files are about {total:,} tokens (attach_warn_tokens is "
+                f"{self.settings.attach_warn_tokens:,}); Esc stops the reply.",
+                severity="warning",
+                timeout=10,
+            )
+
+    async def _count_tokens(self, text: str) -> tuple[int, bool]:
+        """The API's count (countTokens) when the provider has one, else a local estimate; True when exact."""
+        from flashchat.attachments import estimate_tokens
+
+        count_tokens = getattr(self.session.provider, "count_tokens", None)
+        if count_tokens is not None:
+            with contextlib.suppress(Exception):
+                return await count_tokens(self.settings, text), True
+        return estimate_tokens(text), False
 
     async def _start_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
-        settings = self.settings
-        reply = await self.conversation_view.add_reply(model=settings.model, thinking_level=settings.thinking_level)
+        self._current_reply = await self._add_reply()
         self.replying = True
         self.query_one(StatusBar).set_activity("streaming · Esc stops")
-        self._stream_reply(events, reply)
+        self._stream_reply(events)
+
+    async def _add_reply(self) -> ReplyView:
+        settings = self.settings
+        return await self.conversation_view.add_reply(model=settings.model, thinking_level=settings.thinking_level)
+
+    async def _live_reply(self) -> ReplyView:
+        """The reply that events go to; after a tool round the model answers in a new one."""
+        if self._current_reply is None or self._current_reply.finished:
+            self._current_reply = await self._add_reply()
+        return self._current_reply
 
     @work(exclusive=True, group="reply", exit_on_error=False)
-    async def _stream_reply(self, events: Callable[[], AsyncIterator[Event]], reply: ReplyView) -> None:
+    async def _stream_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
         messages = self.session.conversation.messages
         last_before = messages[-1] if messages else None
         try:
             async with contextlib.aclosing(events()) as stream:
                 async for event in stream:
-                    await self._show_event(event, reply)
+                    await self._show_event(event)
         except asyncio.CancelledError:
             # Esc: the session kept what had arrived as a stopped message.
-            last = messages[-1] if messages else None
-            stopped = last if last is not last_before and last is not None and last.role == "model" else None
-            await reply.stop(stopped)
+            if self._pending_tool is not None:
+                self._pending_tool.show_stopped()
+            reply = self._current_reply
+            if reply is not None and not reply.finished:
+                last = messages[-1] if messages else None
+                stopped = last if last is not last_before and last is not None and last.role == "model" else None
+                await reply.stop(stopped)
             raise
         except Exception as error:  # a bug must not take the chat down with it
             log.exception("reply failed")
+            reply = await self._live_reply()
             await reply.fail(None, f"Something went wrong in flashchat: {error!r}. Details are in the log file.")
         finally:
+            self._pending_tool = None
             self.replying = False
             self.query_one(StatusBar).set_activity("")
             self._refresh_usage()
@@ -264,23 +383,51 @@ class FlashchatApp(App[int]):
             if self.query_one(HistorySidebar).display:
                 self._fill_history(self.query_one(HistorySidebar).query_text)
 
-    async def _show_event(self, event: Event, reply: ReplyView) -> None:
+    async def _show_event(self, event: Event) -> None:
         match event:
             case TextDelta(text=text):
-                await reply.add_text(text)
+                await (await self._live_reply()).add_text(text)
             case ThoughtDelta(text=text):
-                await reply.add_thoughts(text)
+                await (await self._live_reply()).add_thoughts(text)
             case UsageUpdate(usage=usage):
                 self._live_usage = usage
                 if not self._usage_redraw_pending:
                     self._usage_redraw_pending = True
                     self.set_timer(LIVE_USAGE_INTERVAL, self._redraw_live_usage)
             case Retrying():
-                await reply.show_retry(event, self.clock)
+                await (await self._live_reply()).show_retry(event, self.clock)
             case Finished(message=message, notice=notice):
+                reply = await self._live_reply()
                 await reply.finish(message, notice)
+                if sources := sources_markdown(message.extras):
+                    await self.conversation_view.mount(SourcesBlock(sources), after=reply)
             case Failed(error=error, message=message):
-                await reply.fail(message, error_text(error, message))
+                await (await self._live_reply()).fail(message, error_text(error, message))
+            case ToolRequested(call=call):
+                self._pending_tool = ToolCallNotice(call)
+                await self.conversation_view.mount(self._pending_tool)
+            case ToolFinished(call=call, response=response, approved=approved):
+                if self._pending_tool is not None and self._pending_tool.call is call:
+                    self._pending_tool.show_outcome(response, approved)
+                    self._pending_tool = None
+
+    async def _approve_tool(self, call: ToolCall) -> ToolApproval:
+        """Asked by the session before each local tool call: the dialog's answer resolves the future it awaits."""
+        decided: asyncio.Future[ToolApproval] = asyncio.get_running_loop().create_future()
+
+        def answer(decision: ToolApproval | None) -> None:
+            if not decided.done():
+                decided.set_result(decision or ToolApproval.DENY)
+
+        dialog = ToolApprovalScreen(call)
+        self.push_screen(dialog, answer)
+        try:
+            return await decided
+        except asyncio.CancelledError:
+            # Esc stopped the reply while the dialog was up: the question no longer stands.
+            if self.screen is dialog:
+                self.pop_screen()
+            raise
 
     def _redraw_live_usage(self) -> None:
         self._usage_redraw_pending = False
@@ -427,9 +574,12 @@ class FlashchatApp(App[int]):
         if not any(message.role == "user" for message in messages):
             self.notify("Nothing to regenerate yet.")
             return
-        widgets = self.conversation_view.message_widgets
-        if widgets and isinstance(widgets[-1], ReplyView):
-            await self.conversation_view.remove_from(widgets[-1])
+        # Everything that answered the last prompt goes (tool rounds and sources too); its attachment chips stay.
+        children = list(self.conversation_view.children)
+        last_prompt = max((i for i, child in enumerate(children) if isinstance(child, UserMessage)), default=-1)
+        first_answer = next((child for child in children[last_prompt + 1 :] if isinstance(child, ReplyView)), None)
+        if first_answer is not None:
+            await self.conversation_view.remove_from(first_answer)
         await self._start_reply(self.session.regenerate)
 
     async def action_edit_last(self) -> None:
@@ -500,6 +650,109 @@ class FlashchatApp(App[int]):
         if model:
             self.session.settings = dataclasses.replace(self.settings, model=model)
             self.query_one(StatusBar).set_model(model)
+
+    def action_pick_endpoint(self) -> None:
+        endpoints = self.settings.endpoints
+        names = list_endpoints(self.settings)
+        choices = [("default", ""), *((endpoint_choice(name, endpoints[name]), name) for name in names)]
+        current = self.settings.endpoint
+        highlighted = names.index(current) + 1 if current in names else 0
+        title = "Switch endpoint (the conversation carries on)"
+        if not names:
+            title += ": add [endpoints.NAME] tables to the config file for more"
+        self.push_screen(PickerScreen(title, choices, highlighted=highlighted), self._endpoint_picked)
+
+    def _endpoint_picked(self, name: str | None) -> None:
+        if name is None:
+            return
+        try:
+            settings = settings_for_endpoint(name or None, self.config_path).with_overrides(
+                "switched", thinking_level=self.settings.thinking_level
+            )
+        except ConfigError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        self.session.settings = settings  # the session swaps providers itself
+        self._models = None  # another endpoint offers other models
+        status = self.query_one(StatusBar)
+        status.set_model(settings.model)
+        status.set_endpoint(endpoint_label(settings))
+        self._show_tools()
+        self.notify(f"Endpoint: {endpoint_label(settings)}, {settings.model}, from the next request on.")
+        if self._missing_key:
+            self.push_screen(SetupScreen(self.config_path), self._key_entered)
+
+    def action_pick_preset(self) -> None:
+        presets = self.settings.presets
+        choices = [(f"{name}  {text.splitlines()[0][:60] if text else ''}", name) for name, text in presets.items()]
+        self.push_screen(PickerScreen("Insert a preset prompt", choices), self._preset_picked)
+
+    def _preset_picked(self, name: str | None) -> None:
+        """The preset goes first and what was already typed stays after it, so preset + question send together."""
+        if name is None:
+            return
+        draft = self.composer.draft
+        text = "\n\n".join(piece for piece in (self.settings.presets[name], draft.text) if piece.strip())
+        self.composer.set_draft(Draft(text, draft.pastes))
+        self.composer.focus()
+
+    def action_pick_tool(self) -> None:
+        choices = [
+            (f"{'on ' if getattr(self.settings, tool.setting) else 'off'}  {tool.title}: {tool.help}", tool.setting)
+            for tool in TOOL_TOGGLES
+        ]
+        picker = PickerScreen("Switch a tool on or off (from the next request)", choices)
+        self.push_screen(picker, lambda setting: self.action_toggle_tool(setting) if setting else None)
+
+    def action_toggle_tool(self, setting: str) -> None:
+        tool = next(tool for tool in TOOL_TOGGLES if tool.setting == setting)
+        enabled = not getattr(self.settings, setting)
+        self.session.settings = dataclasses.replace(self.settings, **{setting: enabled})
+        self._show_tools()
+        self.notify(f"{tool.title[0].upper()}{tool.title[1:]} is {'on' if enabled else 'off'} from the next request.")
+
+    def _show_tools(self) -> None:
+        badges = [tool.badge for tool in TOOL_TOGGLES if getattr(self.settings, tool.setting)]
+        self.query_one(StatusBar).set_tools(badges)
+
+    # -- `@path` completion
+
+    @on(Composer.MentionChanged)
+    async def _mention_changed(self, event: Composer.MentionChanged) -> None:
+        if event.prefix is None:
+            self._close_suggestions()
+            return
+        if self._project_files is None:
+            from flashchat.attachments import project_files
+
+            # `git ls-files` over a big tree takes a moment: keep the UI responsive meanwhile.
+            self._project_files = await asyncio.to_thread(project_files, Path.cwd())
+        paths = matching_paths(self._project_files, event.prefix)
+        self.query_one(PathSuggestions).show_paths(paths)
+        self.composer.completing = bool(paths)
+
+    @on(Composer.CompletionKey)
+    def _completion_key(self, event: Composer.CompletionKey) -> None:
+        suggestions = self.query_one(PathSuggestions)
+        if event.key in ("up", "down"):
+            suggestions.move(-1 if event.key == "up" else 1)
+        elif event.key in ("tab", "enter") and suggestions.chosen is not None:
+            self._complete_with(suggestions.chosen)
+        else:
+            self._close_suggestions()
+
+    @on(OptionList.OptionSelected, "#path-suggestions")
+    def _suggestion_clicked(self, event: OptionList.OptionSelected) -> None:
+        self._complete_with(self.query_one(PathSuggestions).paths[event.option_index])
+
+    def _complete_with(self, path: str) -> None:
+        self.composer.complete_mention(path)
+        self._close_suggestions()
+        self.composer.focus()
+
+    def _close_suggestions(self) -> None:
+        self.query_one(PathSuggestions).hide()
+        self.composer.completing = False
 
     def action_pick_theme(self) -> None:
         self.search_themes()

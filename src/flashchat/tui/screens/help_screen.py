@@ -16,6 +16,8 @@ COMPOSER_KEYS = (
     ("shift+enter, ctrl+j", "New line (Shift+Enter needs a terminal with the kitty keyboard protocol)"),
     ("up / down", "On an empty composer: earlier prompts"),
     ("ctrl+f", "Expand the [pasted: …] chips into the full text"),
+    ("@path", "Attach a file (honours .gitignore): up / down choose, tab or enter completes, esc closes the list"),
+    ("a / o / d", "When the model asks to run a local tool: allow always / once, or deny (esc denies too)"),
     ("ctrl+p", "Command palette: every action, thinking levels, themes"),
     ("ctrl+q", "Quit"),
 )

@@ -55,13 +55,19 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
     ]
 
     def __init__(
-        self, title: str, choices: list[tuple[str, T]] | None = None, *, loading_text: str = "Loading…"
+        self,
+        title: str,
+        choices: list[tuple[str, T]] | None = None,
+        *,
+        loading_text: str = "Loading…",
+        highlighted: int = 0,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.loading_text = loading_text
         self._values: list[T] = []
         self._initial = choices
+        self._initial_highlight = highlighted
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -71,7 +77,7 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
 
     def on_mount(self) -> None:
         if self._initial is not None:
-            self.set_choices(self._initial)
+            self.set_choices(self._initial, highlighted=self._initial_highlight)
 
     def set_choices(self, choices: list[tuple[str, T]], *, highlighted: int = 0) -> None:
         self._values = [value for _, value in choices]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from textual import events
+from textual import events, on
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
@@ -14,6 +14,10 @@ from flashchat.tui.text import count
 
 CHIP_MIN_LINES = 21  # a paste over 20 lines becomes a chip
 _NAMED_IN_DIFF = re.compile(r"^(?:\+\+\+ b/|diff --git a/)(\S+)", re.MULTILINE)
+# An `@path` being typed, up to the cursor: what the path popup completes.
+_MENTION_AT_CURSOR = re.compile(r"(?<![\w@])@([\w./~-]*)$")
+# Keys the path popup takes while it is open; everything else goes on into the composer.
+COMPLETION_KEYS = ("up", "down", "tab", "enter", "escape")
 _NAMED_IN_COMMENT = re.compile(r"^\s*(?:#|//|--|/\*|<!--)\s*(?:file(?:name)?:\s*)?([\w./-]+\.[A-Za-z0-9]{1,6})\b")
 
 
@@ -71,6 +75,8 @@ class Composer(TextArea):
       `[pasted: 412 lines, app.py?]` stands in for it, which keeps a 2,000-line paste instant; the full text is
       sent, and Ctrl+F expands the chips in place.
     - Up on an empty composer recalls earlier prompts; Down walks back to the draft.
+    - Typing `@` starts a file mention: `MentionChanged` carries what follows it, so the app can offer paths;
+      while the app sets `completing`, the keys in COMPLETION_KEYS go to it as `CompletionKey`.
     """
 
     DEFAULT_CSS = """
@@ -98,6 +104,20 @@ class Composer(TextArea):
             super().__init__()
             self.text = text
 
+    class MentionChanged(Message):
+        """The `@path` at the cursor changed: `prefix` is what follows the `@`, None when there is no mention."""
+
+        def __init__(self, prefix: str | None) -> None:
+            super().__init__()
+            self.prefix = prefix
+
+    class CompletionKey(Message):
+        """A key meant for the open path popup (one of COMPLETION_KEYS)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -111,11 +131,18 @@ class Composer(TextArea):
         self._history: list[Draft] = []  # earlier prompts, oldest first
         self._history_position: int | None = None  # index into _history while recalling
         self._unsent = Draft()  # what was typed before the user started recalling
+        self.completing = False  # set by the app while the path popup is open
+        self._mention: str | None = None
 
     # -- sending
 
     async def _on_key(self, event: events.Key) -> None:
         # Runs before TextArea's own handler, which would insert "\n" for Enter.
+        if self.completing and event.key in COMPLETION_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.CompletionKey(event.key))
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -141,6 +168,24 @@ class Composer(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    # -- mentioning files
+
+    @on(TextArea.SelectionChanged)
+    def _check_mention(self) -> None:
+        row, column = self.cursor_location
+        match = _MENTION_AT_CURSOR.search(self.document.get_line(row)[:column])
+        mention = match[1] if match else None
+        if mention != self._mention:
+            self._mention = mention
+            self.post_message(self.MentionChanged(mention))
+
+    def complete_mention(self, path: str) -> None:
+        """Replace the `@prefix` at the cursor with `@path ` (the space ends the mention, closing the popup)."""
+        if self._mention is None:
+            return
+        row, column = self.cursor_location
+        self.replace(f"{path} ", (row, column - len(self._mention)), (row, column))
 
     # -- pasting
 

@@ -1,4 +1,5 @@
-"""The line under the composer: thinking level, model, context use, and what is happening now."""
+"""The line under the composer: thinking level, model, endpoint, tools that are on, context use, and what is
+happening now."""
 
 from __future__ import annotations
 
@@ -29,25 +30,38 @@ class StatusBar(Horizontal):
             width: 1fr;
             text-align: right;
         }
+        & > #status-tools {
+            color: $text-accent;
+        }
         & > #status-context.-warning {
             color: $text-warning;
         }
     }
     """
 
-    def __init__(self, *, level: str, model: str, id: str | None = None) -> None:
+    def __init__(self, *, level: str, model: str, endpoint: str, id: str | None = None) -> None:
         super().__init__(id=id)
         self._level = level
         self._model = model
+        self._endpoint = endpoint
 
     def compose(self) -> ComposeResult:
         yield LevelSelector(self._level, id="level-selector")
         yield Static(Content(self._model), id="status-model")
+        yield Static(Content(self._endpoint), id="status-endpoint")
+        yield Static(id="status-tools")
         yield Static(id="status-context")
         yield Static(id="status-activity")
 
     def set_model(self, model: str) -> None:
         self.query_one("#status-model", Static).update(Content(model))
+
+    def set_endpoint(self, endpoint: str) -> None:
+        self.query_one("#status-endpoint", Static).update(Content(endpoint))
+
+    def set_tools(self, badges: list[str]) -> None:
+        """The tools that are on, by short name ("search · files"); nothing while all are off."""
+        self.query_one("#status-tools", Static).update(Content(" · ".join(badges)))
 
     def set_context(self, tokens: int) -> None:
         fraction = tokens / CONTEXT_WINDOW_TOKENS

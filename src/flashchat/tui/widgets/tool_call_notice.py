@@ -1,0 +1,52 @@
+"""One line in the conversation per local tool call: what the model asked for, then how it went."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+from flashchat.conversation import ToolCall
+
+
+def tool_outcome(response: dict[str, Any], approved: bool) -> str:
+    if not approved:
+        return "denied"
+    if "error" in response:
+        return f"error: {response['error']}"
+    return "done"
+
+
+class ToolCallNotice(Static):
+    """Mounted when the model requests a call (the approval dialog is up), updated when the call has run,
+    so the conversation keeps a record of what was read on the user's behalf."""
+
+    DEFAULT_CSS = """
+    ToolCallNotice {
+        height: auto;
+        margin: 0 2 1 2;
+        padding: 0 1;
+        border-left: outer $secondary;
+        color: $text-muted;
+        &.-denied {
+            border-left: outer $warning;
+        }
+        &.-failed {
+            border-left: outer $error;
+        }
+    }
+    """
+
+    def __init__(self, call: ToolCall) -> None:
+        super().__init__(Content(f"⚙ {call.describe()} · waiting for approval"))
+        self.call = call
+
+    def show_outcome(self, response: dict[str, Any], approved: bool) -> None:
+        self.set_class(not approved, "-denied")
+        self.set_class(approved and "error" in response, "-failed")
+        self.update(Content(f"⚙ {self.call.describe()} · {tool_outcome(response, approved)}"))
+
+    def show_stopped(self) -> None:
+        self.set_class(True, "-denied")
+        self.update(Content(f"⚙ {self.call.describe()} · stopped before it ran"))

@@ -70,6 +70,7 @@ from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
+    from flashchat.attachments import Attachment
     from flashchat.store import ConversationStore
 
 log = logging.getLogger("flashchat.tui")
@@ -305,7 +306,7 @@ class FlashchatApp(App[int]):
             await self._show_attachments(attachments, after=user_message)
         await self._start_reply(lambda: self.session.send(prompt))
 
-    async def _show_attachments(self, attachments: list[Any], *, after: UserMessage) -> None:
+    async def _show_attachments(self, attachments: list[Attachment], *, after: UserMessage) -> None:
         """A chip per attached file with its size in tokens, and a warning past `attach_warn_tokens`."""
         counts = [await self._count_tokens(attachment.text) for attachment in attachments]
         total = sum(tokens for tokens, _ in counts)

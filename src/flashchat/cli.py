@@ -22,10 +22,11 @@ from flashchat.config import (
     parse_command_line_value,
     update_config_file,
 )
-from flashchat.store import ConversationStore, StoreError
+from flashchat.errors import StoreError
 
 if TYPE_CHECKING:
     from flashchat.conversation import Conversation
+    from flashchat.store import ConversationStore
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -192,7 +193,7 @@ def _config_path() -> Path:
 def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
     from flashchat.attachments import AttachmentError, attach
     from flashchat.oneshot import OneShot, build_prompt
-    from flashchat.store import open_store
+    from flashchat.store import ConversationStore, open_store
 
     try:
         attachments = attach(args.files or [], Path.cwd())
@@ -268,7 +269,7 @@ def _conversation_to_continue(
 
 def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
     from flashchat.repl import colour_wanted, run_repl
-    from flashchat.store import open_store
+    from flashchat.store import ConversationStore, open_store
 
     if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)

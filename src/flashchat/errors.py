@@ -47,3 +47,10 @@ class ChatError(Exception):
 
     def __repr__(self) -> str:
         return f"ChatError({self.kind.value!r}, {self.message!r}, status={self.status})"
+
+
+class StoreError(Exception):
+    """Something the user asked of the history store that cannot be done (unknown id, bad import file).
+
+    Defined here, not in store.py, so the command line can catch it without importing the store.
+    """

@@ -22,6 +22,7 @@ from typing import Any
 
 from flashchat import paths
 from flashchat.conversation import Conversation, Message, Usage
+from flashchat.errors import StoreError
 
 DATABASE_NAME = "history.db"
 EXPORT_FORMAT = "flashchat.conversation"
@@ -114,10 +115,6 @@ _UPDATE_MESSAGE = f"UPDATE messages SET position = ?, {', '.join(f'{f} = ?' for 
 _SELECT_MESSAGES = (
     f"SELECT id, {', '.join(_MESSAGE_FIELDS)} FROM messages WHERE conversation_id = ? ORDER BY position, id"
 )
-
-
-class StoreError(Exception):
-    """Something the user asked of the store that cannot be done (unknown id, bad import file)."""
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class ConversationView(VerticalScroll, can_focus=False):
         self._first_mounted = 0  # index in _messages of the first mounted message widget
         self._park_timer_running = False
         self._loading_earlier = False
+        self._laid_out_width = 0
 
     def on_mount(self) -> None:
         self.anchor()
@@ -161,9 +162,13 @@ class ConversationView(VerticalScroll, can_focus=False):
             self.load_earlier()
 
     def on_resize(self, event: events.Resize) -> None:
-        # Parked heights were measured at the old width: let every segment lay itself out again.
-        for segment in self._segments():
-            segment.unpark()
+        # Parked heights were measured at the old width: let every segment lay itself out again. Only the
+        # width matters: the view gets shorter each time the composer grows a line, and unparking a long
+        # reply for that stalled the app for 200-400 ms.
+        if event.size.width != self._laid_out_width:
+            self._laid_out_width = event.size.width
+            for segment in self._segments():
+                segment.unpark()
         self.schedule_parking()
 
     def schedule_parking(self) -> None:

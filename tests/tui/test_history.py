@@ -132,3 +132,35 @@ async def test_continue_latest_opens_the_newest_conversation(
         await wait_until(pilot, lambda: len(app.query(ReplyView)) == 1)
         assert app.query_one(ReplyView).text == "Echo: newer chat"
         assert app.session.conversation.id == store.latest_id()
+
+
+async def test_reopened_tool_rounds_show_as_tool_lines_not_as_typed_messages(
+    fake: FakeGemini, make_app, store: ConversationStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from flashchat.session import ChatSession, ToolApproval
+    from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
+    from flashchat.tui.widgets.user_message import UserMessage
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    fake.enqueue(Reply.function_calls([("read_file", {"path": "a.py"})]), Reply.text("It sets x."))
+
+    async def allow(call):
+        return ToolApproval.ONCE
+
+    session = ChatSession(
+        dataclasses.replace(make_app().session.settings, local_tools=True),
+        store=store, approve_tool=allow, working_dir=tmp_path,
+    )  # fmt: skip
+    stream = session.send("what is in a.py?")
+    async for _ in stream:
+        pass
+    await session.aclose()
+
+    app = make_app(store=store, conversation_id=session.conversation.id)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: len(app.query(ToolCallNotice)) == 1)
+        assert len(app.query(UserMessage)) == 1  # only what the user typed
+        notice = app.query_one(ToolCallNotice)
+        assert "read_file(path='a.py') -> ok" in str(notice.render())

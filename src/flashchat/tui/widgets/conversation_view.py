@@ -14,6 +14,7 @@ from flashchat.conversation import Message
 from flashchat.tui.text import count
 from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.reply_view import ReplyView
+from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
 from flashchat.tui.widgets.user_message import UserMessage
 
 MOUNT_BATCH = 16  # messages mounted when a conversation opens, and each time the user scrolls to the top
@@ -23,12 +24,17 @@ PARK_INTERVAL = 0.25  # and how often to re-decide anyway: the view pins itself 
 
 
 def message_widget(message: Message) -> Widget:
+    if message.answers_tool_calls:
+        # Written by the session, not typed by the user: shown like the live tool-call lines.
+        return ToolCallNotice(None, stored_summary=message.text.strip("[]"))
     if message.role == "user":
         return UserMessage(message.text)
     return ReplyView(model=message.model, thinking_level=message.thinking_level, message=message)
 
 
 def _backed_by_a_message(widget: Widget) -> bool:
+    if isinstance(widget, ToolCallNotice):
+        return widget.stands_for_a_stored_message
     return isinstance(widget, UserMessage) or (isinstance(widget, ReplyView) and widget.message is not None)
 
 
@@ -120,7 +126,14 @@ class ConversationView(VerticalScroll, can_focus=False):
         excess = len(widgets) - MAX_MOUNTED
         if excess <= 0 or not self.following:
             return
-        doomed = widgets[: excess + MOUNT_BATCH // 2]
+        last_doomed = widgets[min(len(widgets), excess + MOUNT_BATCH // 2) - 1]
+        # Everything above the cut goes, tool-call lines, sources and chips included, not just the messages.
+        children = list(self.children)
+        doomed = [
+            child
+            for child in children[: children.index(last_doomed) + 1]
+            if not child.has_class("earlier") and not child.has_class("empty-hint")
+        ]
         self._first_mounted += sum(1 for widget in doomed if _backed_by_a_message(widget))
         await self.remove_children(doomed)
         self._update_earlier_label()

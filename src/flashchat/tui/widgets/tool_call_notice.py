@@ -38,15 +38,23 @@ class ToolCallNotice(Static):
     }
     """
 
-    def __init__(self, call: ToolCall) -> None:
-        super().__init__(Content(f"⚙ {call.describe()} · waiting for approval"))
+    def __init__(self, call: ToolCall | None, *, stored_summary: str = "") -> None:
+        """`call` for a live call; None with `stored_summary` for the tool results of a reopened conversation."""
+        text = f"⚙ {call.describe()} · waiting for approval" if call is not None else f"⚙ {stored_summary}"
+        super().__init__(Content(text))
         self.call = call
 
+    @property
+    def stands_for_a_stored_message(self) -> bool:
+        return self.call is None
+
     def show_outcome(self, response: dict[str, Any], approved: bool) -> None:
+        assert self.call is not None
         self.set_class(not approved, "-denied")
         self.set_class(approved and "error" in response, "-failed")
         self.update(Content(f"⚙ {self.call.describe()} · {tool_outcome(response, approved)}"))
 
     def show_stopped(self) -> None:
+        assert self.call is not None
         self.set_class(True, "-denied")
         self.update(Content(f"⚙ {self.call.describe()} · stopped before it ran"))

@@ -104,3 +104,24 @@ async def test_the_view_follows_the_stream_until_the_user_scrolls_up(fake: FakeG
         view.scroll_end(animate=False)
         await pilot.pause()
         assert view.following
+
+
+async def test_pruning_removes_everything_above_the_cut(make_app) -> None:
+    """Tool-call lines, sources and chips sit between messages; pruning must not leave them behind."""
+    from flashchat.conversation import ToolCall
+    from flashchat.tui.widgets.conversation_view import MAX_MOUNTED
+    from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
+    from flashchat.tui.widgets.user_message import UserMessage
+
+    app = make_app()
+    async with app.run_test() as pilot:
+        view = app.conversation_view
+        for number in range(MAX_MOUNTED + 10):
+            await view.add_user_message(f"message {number}")
+            await view.mount(ToolCallNotice(ToolCall("read_file", {"path": f"{number}.py"})))
+        await pilot.pause()
+        await view.prune()
+        users, notices = list(view.query(UserMessage)), list(view.query(ToolCallNotice))
+        assert len(users) < MAX_MOUNTED and len(notices) == len(users)
+        first = next(child for child in view.children if isinstance(child, (UserMessage, ToolCallNotice)))
+        assert isinstance(first, UserMessage)

@@ -126,12 +126,13 @@ class ConversationView(VerticalScroll, can_focus=False):
         excess = len(widgets) - MAX_MOUNTED
         if excess <= 0 or not self.following:
             return
-        last_doomed = widgets[min(len(widgets), excess + MOUNT_BATCH // 2) - 1]
-        # Everything above the cut goes, tool-call lines, sources and chips included, not just the messages.
+        cut = excess + MOUNT_BATCH // 2
         children = list(self.children)
+        first_kept = children.index(widgets[cut]) if cut < len(widgets) else len(children)
+        # Everything above the first kept message goes: tool-call lines, sources and chips too, not just messages.
         doomed = [
             child
-            for child in children[: children.index(last_doomed) + 1]
+            for child in children[:first_kept]
             if not child.has_class("earlier") and not child.has_class("empty-hint")
         ]
         self._first_mounted += sum(1 for widget in doomed if _backed_by_a_message(widget))

@@ -8,11 +8,11 @@ from textual.widgets.markdown import MarkdownStream
 
 from flashchat.tui.widgets.code_fence import DeferredFence
 
-# Text is handed to the MarkdownStream at most 20 times a second. Every append re-parses the last block and
-# costs a layout and a repaint of the scrolling view (tens of ms in a long reply), so appending per token, or
-# even per 60 fps frame, leaves no time for key presses: measured at 400 tokens/s, keystroke echo p95 was
-# 250 ms at 1/60 s and 53 ms at 1/20 s (bench/tui.py).
-FLUSH_INTERVAL = 0.05
+# Text is handed to the MarkdownStream at most 10 times a second. Every append re-parses the last block and
+# costs a layout and a repaint of the whole scrolling view (10-25 ms in a long reply, about 30 widgets laid out
+# and painted), so appending more often leaves no time for key presses: measured at 400 tokens/s
+# (bench/tui.py), keystroke echo p95 was 250 ms at 1/60 s, ~58 ms at 1/20 s and ~46 ms at 1/10 s.
+FLUSH_INTERVAL = 0.1
 
 
 class ReplySegment(Markdown):

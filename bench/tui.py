@@ -42,6 +42,7 @@ from flashchat.conversation import Conversation, Message, Usage
 from flashchat.session import ChatSession
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
+from oneshot import environment  # bench/ is on sys.path when this runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = ROOT / "tests" / "tui" / "first_frame_probe.py"
@@ -151,12 +152,8 @@ def first_frame_headless(runs: int, home: str) -> list[float]:
 
 
 def first_frame_pty(runs: int, fake: FakeGemini, home: str) -> list[float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_"))}
+    env = environment(fake, home)
     env.update(
-        GEMINI_API_KEY=fake.api_key,
-        GOOGLE_GEMINI_BASE_URL=fake.url,
-        XDG_CONFIG_HOME=f"{home}/config",
-        XDG_DATA_HOME=f"{home}/data",
         TERM="xterm-256color",
         COLUMNS="120",
         LINES="40",

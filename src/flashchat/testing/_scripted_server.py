@@ -18,8 +18,14 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
 from urllib.parse import parse_qsl, urlsplit
+
+
+def load_recording(source: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """A recording from ../shared/wire (or tests/wire), given as a path or already loaded."""
+    return source if isinstance(source, dict) else json.loads(Path(source).read_text("utf-8"))
 
 
 @dataclass

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer
+from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer, load_recording
 
 Json = dict[str, Any]
 
@@ -389,7 +389,7 @@ class Reply:
     @classmethod
     def replay(cls, source: str | Path | Json) -> Reply:
         """Serve a recording from /work/shared/wire byte for byte, whatever the request was."""
-        recording = source if isinstance(source, dict) else json.loads(Path(source).read_text("utf-8"))
+        recording = load_recording(source)
         return cls(status=int(recording["response"]["status"]), recording=recording)
 
     # -- errors

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat.testing import fake_gemini
-from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer
+from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer, load_recording
 from flashchat.testing.fake_gemini import estimate_tokens
 
 Json = dict[str, Any]
@@ -313,7 +313,7 @@ class Reply:
     @classmethod
     def replay(cls, source: str | Path | Json) -> Reply:
         """Serve a recording from /work/shared/wire byte for byte, whatever the request was."""
-        recording = source if isinstance(source, dict) else json.loads(Path(source).read_text("utf-8"))
+        recording = load_recording(source)
         return cls(status=int(recording["response"]["status"]), recording=recording)
 
     # -- errors

@@ -98,11 +98,11 @@ def test_no_key_says_how_to_set_one(cli_env: dict) -> None:
 
 
 def test_bad_key_exits_1_with_a_fix(fake: FakeGemini, cli_env: dict) -> None:
-    cli_env["GEMINI_API_KEY"] = "AIzaSyThisIsNotAValidKeyAtAll000000000"
+    cli_env["GEMINI_API_KEY"] = "fake-key-ThisIsNotAValidKeyAtAll000000"
     result = run_cli(["-p", "hi"], cli_env)
     assert result.returncode == 1
     assert "API key was rejected" in result.stderr and "Traceback" not in result.stderr
-    assert "AIzaSyThisIsNotAValidKeyAtAll000000000" not in result.stderr + result.stdout
+    assert "fake-key-ThisIsNotAValidKeyAtAll000000" not in result.stderr + result.stdout
 
 
 def test_rate_limit_is_announced_then_succeeds(fake: FakeGemini, cli_env: dict) -> None:

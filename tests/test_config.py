@@ -11,7 +11,7 @@ from conftest import assert_one_line_config_error
 from flashchat.cli import main
 from flashchat.config import Settings, load_settings
 
-KEY = "AIzaSyD-fake-but-long-enough-key-1234"
+KEY = "fake-key-D-but-long-enough-key-1234"
 
 
 def test_defaults_without_a_file(config_file: Path) -> None:

@@ -154,7 +154,7 @@ def test_export_md_and_json_import_via_cli(fake: FakeGemini, cli_env: dict, isol
 
 
 def test_api_key_never_reaches_the_database_or_exports(fake: FakeGemini, cli_env: dict, isolated_home: Path) -> None:
-    key = "AIzaSyKeyThatMustNeverBeStored0123456789"
+    key = "fake-key-ThatMustNeverBeStored0123456789"
     fake.api_keys.add(key)
     cli_env["GEMINI_API_KEY"] = key
     run_cli(["-p", "remember this"], cli_env)

@@ -22,13 +22,12 @@ from flashchat.config import (
     parse_command_line_value,
     update_config_file,
 )
-from flashchat.errors import StoreError
+from flashchat.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, StoreError
 
 if TYPE_CHECKING:
     from flashchat.conversation import Conversation
     from flashchat.store import ConversationStore
 
-EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EXAMPLES = """\
 examples:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorKind(StrEnum):
@@ -22,6 +25,26 @@ class ErrorKind(StrEnum):
 
 # Failures worth another attempt when nothing has reached the user yet.
 RETRYABLE = frozenset({ErrorKind.RATE_LIMIT, ErrorKind.SERVER, ErrorKind.NETWORK})
+
+
+# The process exit codes the command line documents (README, --help).
+EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def retry_info_delay(error: Any) -> float | None:
+    """Seconds from a google.rpc `RetryInfo.retryDelay` ("37s", "0.5s") in an error object's details, if any.
+
+    Gemini sends it on 429s through the native API and through its OpenAI-compatible endpoint alike.
+    """
+    details = error.get("details") if isinstance(error, Mapping) else None
+    for detail in details or []:
+        if isinstance(detail, Mapping) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match[1])
+    return None
 
 
 class ChatError(Exception):

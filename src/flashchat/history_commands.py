@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from flashchat.errors import EXIT_OK
 from flashchat.export import conversation_markdown
 from flashchat.safetext import terminal_safe
 from flashchat.store import ConversationStore, StoreError
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def _visible(text: str, stream: TextIO) -> str:

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import Settings
+from flashchat.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK
 from flashchat.events import (
     Failed,
     Finished,
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from flashchat.events import Event
     from flashchat.session import ToolApproval
     from flashchat.store import ConversationStore
-
-EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class JsonOutput:

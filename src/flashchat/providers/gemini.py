@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from google.genai import types
 
 from flashchat.config import Settings
 from flashchat.conversation import Conversation, Message, ReplyDraft, ToolCall, Usage
-from flashchat.errors import ChatError, ErrorKind
+from flashchat.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
 
 if TYPE_CHECKING:
@@ -321,22 +320,13 @@ def _transport_message(error: BaseException, settings: Settings, draft: ReplyDra
     return f"The connection to {_host(settings)} failed before the reply started."
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
-
-
-def retry_delay_from(body: Any) -> float | None:
-    """The server's `RetryInfo.retryDelay` ("37s", "0.5s") in seconds, if the error body has one."""
-    error = body.get("error") if isinstance(body, dict) else None
-    for detail in (error or {}).get("details") or []:
-        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
-            match = _DURATION.match(str(detail.get("retryDelay", "")))
-            if match:
-                return float(match[1])
-    return None
+def _rpc_error(body: Any) -> dict[str, Any] | None:
+    """The google.rpc error object of an error response body ({"error": {...}})."""
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def _error_reasons(body: Any) -> set[str]:
-    error = body.get("error") if isinstance(body, dict) else None
+    error = _rpc_error(body)
     return {
         str(detail.get("reason"))
         for detail in (error or {}).get("details") or []
@@ -376,7 +366,7 @@ def classify_api_error(error: genai_errors.APIError, settings: Settings) -> Chat
             ErrorKind.RATE_LIMIT,
             "Rate limited or out of quota (429)" + (f": {server_text}" if server_text else "."),
             status=code,
-            retry_after=retry_delay_from(error.details),
+            retry_after=retry_info_delay(_rpc_error(error.details)),
             detail=detail,
         )
     if code >= 500:

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -35,7 +34,7 @@ import httpx2
 from flashchat import __version__
 from flashchat.config import GOOGLE_OPENAI_BASE_URL, Settings, mask_secret
 from flashchat.conversation import Conversation, ReplyDraft, Usage
-from flashchat.errors import ChatError, ErrorKind
+from flashchat.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
 
 if TYPE_CHECKING:
@@ -336,9 +335,6 @@ def _error_fields(body: Any) -> tuple[str, str, str, str]:
     return str(message or ""), str(kind), str(error.get("param") or ""), "" if code is None else str(code)
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
-
-
 def retry_after_from(headers: Mapping[str, str], body: Any) -> float | None:
     """Seconds to wait from `retry-after-ms`, `Retry-After` (seconds or an HTTP date) or a RetryInfo."""
     with contextlib.suppress(KeyError, ValueError):
@@ -350,12 +346,7 @@ def retry_after_from(headers: Mapping[str, str], body: Any) -> float | None:
         except ValueError:
             with contextlib.suppress(TypeError, ValueError):
                 return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    error = _get(body[0] if isinstance(body, list) and body else body, "error")
-    for detail in (error.get("details") if isinstance(error, Mapping) else None) or []:
-        is_retry_info = isinstance(detail, Mapping) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo")
-        if is_retry_info and (match := _DURATION.match(str(detail.get("retryDelay", "")))):
-            return float(match[1])
-    return None
+    return retry_info_delay(_get(body[0] if isinstance(body, list) and body else body, "error"))
 
 
 def classify_http_error(

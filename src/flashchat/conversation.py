@@ -119,12 +119,19 @@ class Conversation:
                 total = total + message.usage
         return total
 
+    def last_reply(self, *, with_usage: bool = False) -> Message | None:
+        """The newest model message (with `with_usage`, the newest one the server reported usage for)."""
+        return next(
+            (m for m in reversed(self.messages) if m.role == "model" and (m.usage is not None or not with_usage)),
+            None,
+        )
+
     def context_tokens(self) -> int:
         """Tokens the next request starts from: the last reply's prompt plus what it added."""
-        for message in reversed(self.messages):
-            if message.usage is not None:
-                return message.usage.prompt + message.usage.output + message.usage.tool_use
-        return 0
+        reply = self.last_reply(with_usage=True)
+        if reply is None or reply.usage is None:
+            return 0
+        return reply.usage.prompt + reply.usage.output + reply.usage.tool_use
 
 
 def make_title(text: str, limit: int = 60) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from flashchat import paths
 from flashchat.attachments import AttachmentError, attach, estimate_tokens, mentioned_files, project_files
 from flashchat.config import THINKING_LEVELS, Settings
-from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Message, ToolCall, estimated_cost
+from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
 from flashchat.events import Event, Failed, Finished, Retrying, TextDelta, ThoughtDelta, ToolFinished, ToolRequested
 from flashchat.export import conversation_markdown
 from flashchat.grounding import sources_markdown
@@ -413,7 +413,7 @@ class PlainRepl:
 
     async def _command_usage(self, argument: str) -> None:
         conversation = self.session.conversation
-        last = next((m for m in reversed(conversation.messages) if m.role == "model" and m.usage), None)
+        last = conversation.last_reply(with_usage=True)
         if last is None or last.usage is None:
             self.say("no usage yet: send a message first")
             return
@@ -460,7 +460,7 @@ class PlainRepl:
         self.say(
             f"opened {conversation.id}: {terminal_safe(conversation.title)} ({len(conversation.messages)} messages)"
         )
-        last_reply = next((m for m in reversed(conversation.messages) if m.role == "model"), None)
+        last_reply = conversation.last_reply()
         if last_reply is not None:
             self.say("last reply:")
             self._new_output().text(last_reply.text)
@@ -488,7 +488,7 @@ class PlainRepl:
         self.say(f"wrote {path}")
 
     async def _command_copy(self, argument: str) -> None:
-        reply = self._last_reply()
+        reply = self.session.conversation.last_reply()
         if reply is None:
             self.say("no reply to copy yet")
             return
@@ -551,9 +551,6 @@ class PlainRepl:
         return "quit"
 
     _command_exit = _command_quit
-
-    def _last_reply(self) -> Message | None:
-        return next((m for m in reversed(self.session.conversation.messages) if m.role == "model"), None)
 
 
 def run_repl(settings: Settings, store: ConversationStore, *, colour: bool, conversation: Conversation | None) -> int:

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from flashchat.config import Settings
-from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Message, Usage, estimated_cost
+from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Usage, estimated_cost
 from flashchat.tui.text import count, seconds, usd
 
 CONTEXT_WARNING_FRACTION = 0.8
@@ -29,10 +29,6 @@ def context_text(tokens: int, window: int = CONTEXT_WINDOW_TOKENS) -> str:
 def meter(fraction: float, width: int = METER_WIDTH) -> str:
     filled = round(min(1.0, max(0.0, fraction)) * width)
     return "█" * filled + "░" * (width - filled)
-
-
-def last_reply(conversation: Conversation) -> Message | None:
-    return next((m for m in reversed(conversation.messages) if m.role == "model" and m.usage is not None), None)
 
 
 class UsagePanel(Vertical):
@@ -69,7 +65,7 @@ class UsagePanel(Vertical):
         yield Static(id="usage-cost")
 
     def refresh_from(self, conversation: Conversation, settings: Settings) -> None:
-        reply = last_reply(conversation)
+        reply = conversation.last_reply(with_usage=True)
         self.last_usage = reply.usage if reply else None
         self.first_token_seconds = reply.first_token_seconds if reply else None
         self.total_usage = conversation.total_usage()

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events as textual_events
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
@@ -48,6 +49,7 @@ from flashchat.events import (
 from flashchat.grounding import sources_markdown
 from flashchat.session import ChatSession, RetryPolicy, ToolApproval
 from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, TOOL_TOGGLES, bindings
+from flashchat.tui.quiet_gc import QuietCollector
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
@@ -167,6 +169,7 @@ class FlashchatApp(App[int]):
         self._current_reply: ReplyView | None = None  # the reply the streaming events go to
         self._pending_tool: ToolCallNotice | None = None  # the tool call waiting for approval or running
         self._project_files: list[str] | None = None  # for `@path` completion, listed on the first `@`
+        self._quiet_gc = QuietCollector()
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)
@@ -209,6 +212,8 @@ class FlashchatApp(App[int]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._quiet_gc.start(self.clock())
+        self.set_interval(1.0, self._collect_garbage_if_idle)
         self.query_one("#usage").display = False
         self.query_one(HistorySidebar).display = False
         self.query_one(PathSuggestions).display = False
@@ -237,9 +242,18 @@ class FlashchatApp(App[int]):
             await self.open_conversation(self._conversation_id)
 
     async def on_unmount(self) -> None:
+        self._quiet_gc.stop()
         await self.session.aclose()
         if self.store is not None and self._open_store is not None:
             self.store.close()
+
+    async def on_event(self, event: textual_events.Event) -> None:
+        if isinstance(event, textual_events.InputEvent):
+            self._quiet_gc.saw_input(self.clock())
+        await super().on_event(event)
+
+    def _collect_garbage_if_idle(self) -> None:
+        self._quiet_gc.collect_if_idle(self.clock(), busy=self.replying)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _import_provider(self) -> None:
@@ -339,6 +353,7 @@ class FlashchatApp(App[int]):
     async def _start_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
         self._current_reply = await self._add_reply()
         self.replying = True
+        self._live_usage = None
         self.query_one(StatusBar).set_activity("streaming · Esc stops")
         self._stream_reply(events)
 
@@ -434,7 +449,9 @@ class FlashchatApp(App[int]):
         self._usage_redraw_pending = False
         if self.replying and self._live_usage is not None:
             conversation = self.session.conversation
-            self.query_one(UsagePanel).show_live(self._live_usage, self.settings, conversation)
+            panel = self.query_one(UsagePanel)
+            if panel.display:
+                panel.show_live(self._live_usage, self.settings, conversation)
             usage = self._live_usage
             self.query_one(StatusBar).set_context(usage.prompt + usage.output + usage.tool_use)
 
@@ -465,6 +482,8 @@ class FlashchatApp(App[int]):
     def action_toggle_usage(self) -> None:
         panel = self.query_one(UsagePanel)
         panel.display = not panel.display
+        if panel.display and self.replying and self._live_usage is not None:
+            panel.show_live(self._live_usage, self.settings, self.session.conversation)
 
     async def action_new_chat(self) -> None:
         await self._switch_to(None)

@@ -7,6 +7,7 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from flashchat.tui.widgets.code_fence import DeferredFence
+from flashchat.tui.widgets.streamed_list import StreamedBulletList, StreamedOrderedList
 
 # Text is handed to the MarkdownStream at most 10 times a second. Every append re-parses the last block and
 # costs a layout and a repaint of the whole scrolling view (10-25 ms in a long reply, about 30 widgets laid out
@@ -34,7 +35,13 @@ class ReplySegment(Markdown):
     }
     """
 
-    BLOCKS = {**Markdown.BLOCKS, "fence": DeferredFence, "code_block": DeferredFence}
+    BLOCKS = {
+        **Markdown.BLOCKS,
+        "fence": DeferredFence,
+        "code_block": DeferredFence,
+        "bullet_list_open": StreamedBulletList,
+        "ordered_list_open": StreamedOrderedList,
+    }
 
     def __init__(self, text: str = "", *, streaming: bool = False) -> None:
         super().__init__(None if streaming else text, open_links=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 
 from textual.app import ComposeResult
@@ -33,40 +32,6 @@ def reply_marker(message: Message | None, *, stopped: bool = False) -> str:
     if message is not None and message.incomplete:
         return "incomplete: the reply ended early; what arrived is kept"
     return ""
-
-
-def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
-    """A `gc.callbacks` hook: after a full collection, move every survivor to the permanent generation."""
-    if phase == "stop" and info["generation"] == 2:
-        gc.freeze()
-
-
-class StreamingHeap:
-    """Keeps CPython's full garbage collections cheap while a reply streams.
-
-    A streaming reply churns through short-lived cyclic objects (the blocks each Markdown append builds and
-    throws away, render caches), which triggers a full collection about once a second; each one walks every
-    object the app holds, so it grew from 20 to 500 ms over a 20,000-token reply and made up a quarter of
-    the UI thread's time, in stalls that delayed key echoes (bench/tui.py, paced run). While a reply streams,
-    the survivors of each full collection are frozen (`gc.freeze`): they are the app and the reply so far,
-    which are alive anyway, so later collections only walk what was allocated since. When the stream ends
-    they are handed back (`gc.unfreeze`), so garbage among them is collected as usual from then on.
-    """
-
-    _streams = 0
-
-    @classmethod
-    def begin(cls) -> None:
-        if cls._streams == 0:
-            gc.callbacks.append(_freeze_survivors)
-        cls._streams += 1
-
-    @classmethod
-    def end(cls) -> None:
-        cls._streams -= 1
-        if cls._streams == 0:
-            gc.callbacks.remove(_freeze_survivors)
-            gc.unfreeze()
 
 
 class ReplyView(Vertical):
@@ -111,20 +76,6 @@ class ReplyView(Vertical):
         self._safe_text = SafeTextStream()
         self._safe_thoughts = SafeTextStream()
         self._splitter = SegmentSplitter(self.segment_chars)
-        self._streaming_heap = False
-
-    def on_mount(self) -> None:
-        if not self.finished and not self._streaming_heap:
-            self._streaming_heap = True
-            StreamingHeap.begin()
-
-    def on_unmount(self) -> None:
-        self._end_streaming_heap()
-
-    def _end_streaming_heap(self) -> None:
-        if self._streaming_heap:
-            self._streaming_heap = False
-            StreamingHeap.end()
 
     def compose(self) -> ComposeResult:
         message = self.message
@@ -240,4 +191,3 @@ class ReplyView(Vertical):
             self.query_one(".reply-header", Static).update(Content(header))
         if marker := reply_marker(message, stopped=stopped):
             await self.mount(Static(Content(marker), classes="reply-marker"), before=self._notice)
-        self.call_after_refresh(self._end_streaming_heap)

@@ -44,6 +44,7 @@ class StatusBar(Horizontal):
         self._level = level
         self._model = model
         self._endpoint = endpoint
+        self._context_text = ""
 
     def compose(self) -> ComposeResult:
         yield LevelSelector(self._level, id="level-selector")
@@ -66,7 +67,11 @@ class StatusBar(Horizontal):
     def set_context(self, tokens: int) -> None:
         fraction = tokens / CONTEXT_WINDOW_TOKENS
         label = self.query_one("#status-context", Static)
-        label.update(Content(f"context {fraction:.0%}" if tokens else ""))
+        text = f"context {fraction:.0%}" if tokens else ""
+        if text != self._context_text:
+            # Only when the figure changes: a new width means laying out the screen again.
+            self._context_text = text
+            label.update(Content(text))
         label.set_class(fraction > CONTEXT_WARNING_FRACTION, "-warning")
 
     def set_activity(self, text: str) -> None:

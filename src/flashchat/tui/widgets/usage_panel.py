@@ -93,13 +93,19 @@ class UsagePanel(Vertical):
         total_text = f"Conversation   {usage_line(total)} · total {count(total.total)} · {replies} {noun}"
         fraction = self.context_tokens / CONTEXT_WINDOW_TOKENS
         context = self.query_one("#usage-context", Static)
-        context.update(Content(f"Context        {meter(fraction)} {context_text(self.context_tokens)}"))
+        self._set_line(context, f"Context        {meter(fraction)} {context_text(self.context_tokens)}")
         context.set_class(fraction > CONTEXT_WARNING_FRACTION, "-warning")
-        self.query_one("#usage-last", Static).update(Content(last_text))
-        self.query_one("#usage-total", Static).update(Content(total_text))
+        self._set_line(self.query_one("#usage-last", Static), last_text)
+        self._set_line(self.query_one("#usage-total", Static), total_text)
         cost_line = self.query_one("#usage-cost", Static)
         turn_cost = estimated_cost(last, settings) if last is not None else None
         total_cost = estimated_cost(total, settings)
         cost_line.display = total_cost is not None
         if total_cost is not None:
-            cost_line.update(Content(f"Estimated cost {usd(turn_cost)} last turn · {usd(total_cost)} conversation"))
+            self._set_line(cost_line, f"Estimated cost {usd(turn_cost)} last turn · {usd(total_cost)} conversation")
+
+    @staticmethod
+    def _set_line(line: Static, text: str) -> None:
+        # Each line is one row high whatever it says: no layout pass, which while a reply streams would
+        # re-lay out the whole conversation four times a second for nothing.
+        line.update(Content(text), layout=False)

@@ -32,6 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# isort: split
+import flashchat.tui  # noqa: F401  (sets Textual's frame rate, which Textual reads when first imported)
+
+# isort: split
 from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll

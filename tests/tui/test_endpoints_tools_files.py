@@ -226,3 +226,21 @@ async def test_preset_picker_puts_the_preset_before_the_typed_text(make_app) -> 
         names = list(app.settings.presets)
         await pilot.press(str(names.index("review") + 1))
         assert app.composer.text == app.settings.presets["review"] + "\n\nmy question"
+
+
+async def test_editing_a_prompt_that_attached_a_file_brings_back_the_mention(
+    fake: FakeGemini, make_app, workdir: Path
+) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await send(pilot, "review @app.py")
+        await wait_for_reply(pilot)
+        await pilot.press("ctrl+l")
+        assert app.composer.text == "review @app.py"
+        assert not app.query(AttachmentChip)
+        await pilot.pause()
+        assert not app.query_one(PathSuggestions).display  # Enter sends; it does not pick a path
+        await pilot.press("enter")
+        await wait_for_reply(pilot)
+    first, second = fake.generate_requests()
+    assert second.user_texts() == first.user_texts()  # the file is attached again, once

@@ -614,6 +614,8 @@ class FlashchatApp(App[int]):
         last_user = next((w for w in reversed(view.message_widgets) if isinstance(w, UserMessage)), None)
         if last_user is not None:
             await view.remove_from(last_user)
+            # What the user typed (`@path` mentions and all), not the prompt with the files' text added.
+            text = last_user.text
         self.composer.set_draft(draft_for(text))
         self.composer.focus()
         self._refresh_usage()

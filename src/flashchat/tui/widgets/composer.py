@@ -165,17 +165,25 @@ class Composer(TextArea):
         self.pastes = dict(draft.pastes)
         self.load_text(draft.text)
         self.move_cursor(self.document.end)
+        # A mention the restored text ends with was completed before: offering paths for it again would make
+        # Enter pick a path instead of sending.
+        if self._mention is not None:
+            self.post_message(self.MentionChanged(None))
+        self._mention = self._mention_at_cursor()
 
     def action_newline(self) -> None:
         self.insert("\n")
 
     # -- mentioning files
 
-    @on(TextArea.SelectionChanged)
-    def _check_mention(self) -> None:
+    def _mention_at_cursor(self) -> str | None:
         row, column = self.cursor_location
         match = _MENTION_AT_CURSOR.search(self.document.get_line(row)[:column])
-        mention = match[1] if match else None
+        return match[1] if match else None
+
+    @on(TextArea.SelectionChanged)
+    def _check_mention(self) -> None:
+        mention = self._mention_at_cursor()
         if mention != self._mention:
             self._mention = mention
             self.post_message(self.MentionChanged(mention))

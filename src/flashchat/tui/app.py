@@ -212,7 +212,6 @@ class FlashchatApp(App[int]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self._quiet_gc.start(self.clock())
         self.set_interval(1.0, self._collect_garbage_if_idle)
         self.query_one("#usage").display = False
         self.query_one(HistorySidebar).display = False
@@ -252,8 +251,14 @@ class FlashchatApp(App[int]):
             self._quiet_gc.saw_input(self.clock())
         await super().on_event(event)
 
+    def watch_replying(self, replying: bool) -> None:
+        if replying:
+            self._quiet_gc.stream_started()
+        else:
+            self._quiet_gc.stream_ended()
+
     def _collect_garbage_if_idle(self) -> None:
-        self._quiet_gc.collect_if_idle(self.clock(), busy=self.replying)
+        self._quiet_gc.collect_if_idle(self.clock())
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _import_provider(self) -> None:

@@ -7,9 +7,13 @@ builds.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
@@ -86,6 +90,15 @@ class SegmentApp(App):
         yield VerticalScroll(id="view")
 
 
+@contextlib.asynccontextmanager
+async def streaming_segment() -> AsyncIterator[tuple[Pilot, ReplySegment]]:
+    app = SegmentApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        segment = ReplySegment(streaming=True)
+        await app.query_one("#view").mount(segment)
+        yield pilot, segment
+
+
 async def rendered_tree(text: str, *, chunk: int | None, stock: bool = False) -> list[tuple]:
     app = SegmentApp()
     async with app.run_test(size=(100, 40)) as pilot:
@@ -116,10 +129,7 @@ async def test_a_finished_reply_is_laid_out_as_textual_lays_out_markdown() -> No
 
 
 async def test_an_open_fence_streams_as_plain_text_and_is_highlighted_once_it_closes() -> None:
-    app = SegmentApp()
-    async with app.run_test(size=(100, 40)) as pilot:
-        segment = ReplySegment(streaming=True)
-        await app.query_one("#view").mount(segment)
+    async with streaming_segment() as (pilot, segment):
         await segment.append("Code:\n\n```python\n")
         for number in range(40):
             await segment.append(f"value_{number} = {number}\n")
@@ -149,10 +159,7 @@ def test_streaming_code_measures_only_what_grew() -> None:
 
 async def test_a_streaming_list_keeps_its_items_and_adds_new_ones() -> None:
     """Textual rebuilds a growing list on every append; ours keeps the items already shown."""
-    app = SegmentApp()
-    async with app.run_test(size=(100, 40)) as pilot:
-        segment = ReplySegment(streaming=True)
-        await app.query_one("#view").mount(segment)
+    async with streaming_segment() as (pilot, segment):
         await segment.append("- one\n- tw")
         first_item = segment.query("Horizontal").first()
         await segment.append("o\n- three\n- four, and more")

@@ -22,7 +22,7 @@ class StreamedList(MarkdownBlock):
 
     Textual re-parses the last block of a streaming Markdown widget on every append and, for a list, removes
     the mounted list and mounts the new one: every item, four widgets each, styled, laid out and painted
-    again, ten times a second. While a list was on screen that made a third of the appends cost over 40 ms
+    again, ten times a second. While a list was on screen one screen update in six took over 40 ms
     (bench/tui.py, paced run). Text only ever arrives at the end, so the items before the last one cannot
     have changed: this keeps them, updates the last item's last paragraph in place (or replaces that one
     item when more than a paragraph changed), and mounts the items that are new. The rows built here are

@@ -56,6 +56,16 @@ def assert_one_line_config_error(config_file: Path, text: str, expected: str) ->
 
 
 @pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The current directory for a chat that mentions or reads files: one small Python file in it."""
+    root = tmp_path / "work"
+    root.mkdir()
+    (root / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
 def fake() -> FakeGemini:
     with FakeGemini() as server:
         yield server

@@ -220,15 +220,6 @@ def test_under_a_real_terminal(fake: FakeGemini, cli_env: dict) -> None:
     assert fake.generate_requests()[0].user_texts() == ["hello from a pty"]
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "work"
-    root.mkdir()
-    (root / "app.py").write_text("def add(a, b):\n    return a - b\n")
-    monkeypatch.chdir(root)
-    return root
-
-
 async def test_tool_calls_ask_first_and_remember_always(fake: FakeGemini, settings: Settings, workdir: Path) -> None:
     fake.enqueue(
         Reply.function_calls([("read_file", {"path": "app.py"})]),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST_RETRIES
+from conftest import make_session
 from flashchat.config import Settings
 from flashchat.conversation import ToolCall
 from flashchat.events import Finished, ToolFinished, ToolRequested
@@ -63,6 +63,13 @@ class Approver:
         return self.decisions.pop(0) if self.decisions else ToolApproval.ONCE
 
 
+def tools_session(settings: Settings, workdir: Path, approve_tool=None, **options) -> ChatSession:
+    """A session with the local tools on, confined to `workdir`; `options` change other settings."""
+    return make_session(
+        dataclasses.replace(settings, local_tools=True, **options), approve_tool=approve_tool, working_dir=workdir
+    )
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     root = tmp_path / "work"
@@ -85,7 +92,7 @@ async def test_grounded_reply_keeps_and_shows_its_sources(fake: FakeGemini, sett
     }
     fake.enqueue(Reply.events([chunk]))
     store = open_store()
-    session = ChatSession(dataclasses.replace(settings, google_search=True), store=store, retry_policy=FAST_RETRIES)
+    session = make_session(dataclasses.replace(settings, google_search=True), store=store)
     events = await run(session, "weather in Tokyo?")
     await session.aclose()
     assert fake.generate_requests()[0].body["tools"] == [{"googleSearch": {}}]
@@ -101,7 +108,7 @@ async def test_grounded_reply_keeps_and_shows_its_sources(fake: FakeGemini, sett
 async def test_code_execution_is_shown_and_echoed_back(fake: FakeGemini, settings: Settings) -> None:
     recording = json.loads((WIRE / "pydantic-ai/test_code_execution_stream__00.json").read_text())
     fake.enqueue(Reply.replay(recording), Reply.text("Done."))
-    session = ChatSession(dataclasses.replace(settings, code_execution=True), retry_policy=FAST_RETRIES)
+    session = make_session(dataclasses.replace(settings, code_execution=True))
     events = await run(session, "compute it")
     text = events[-1].message.text
     assert "```python\nresult = 65465 - 6544 * 65464 - 6 + 1.02255\nprint(result)\n```" in text
@@ -130,10 +137,7 @@ async def test_parallel_calls_get_one_response_each_with_matching_ids(
         Reply.text("a.py prints 'a'."),
     )
     approver = Approver(ToolApproval.ONCE, ToolApproval.ONCE)
-    session = ChatSession(
-        dataclasses.replace(settings, local_tools=True), approve_tool=approver, working_dir=workdir,
-        retry_policy=FAST_RETRIES,
-    )  # fmt: skip
+    session = tools_session(settings, workdir, approver)
     events = await run(session, "what does a.py do?")
     await session.aclose()
     assert [type(e).__name__ for e in events if not type(e).__name__.endswith(("Delta", "Update"))] == [
@@ -164,10 +168,7 @@ async def test_denied_and_outside_calls_answer_with_errors(fake: FakeGemini, set
         Reply.text("Understood."),
     )
     approver = Approver(ToolApproval.ONCE, ToolApproval.DENY)
-    session = ChatSession(
-        dataclasses.replace(settings, local_tools=True), approve_tool=approver, working_dir=workdir,
-        retry_policy=FAST_RETRIES,
-    )  # fmt: skip
+    session = tools_session(settings, workdir, approver)
     events = await run(session, "read things")
     await session.aclose()
     finished = [e for e in events if isinstance(e, ToolFinished)]
@@ -186,10 +187,7 @@ async def test_always_is_remembered_and_the_budget_is_enforced(
         Reply.text("Enough."),
     )
     approver = Approver(ToolApproval.ALWAYS)
-    session = ChatSession(
-        dataclasses.replace(settings, local_tools=True, max_tool_calls=2), approve_tool=approver,
-        working_dir=workdir, retry_policy=FAST_RETRIES,
-    )  # fmt: skip
+    session = tools_session(settings, workdir, approver, max_tool_calls=2)
     events = await run(session, "explore")
     await session.aclose()
     finished = [e for e in events if isinstance(e, ToolFinished)]
@@ -201,7 +199,7 @@ async def test_always_is_remembered_and_the_budget_is_enforced(
 
 async def test_without_an_approver_calls_are_denied(fake: FakeGemini, settings: Settings, workdir: Path) -> None:
     fake.enqueue(Reply.function_calls([("read_file", {"path": "a.py"})]), Reply.text("ok"))
-    session = ChatSession(dataclasses.replace(settings, local_tools=True), working_dir=workdir)
+    session = tools_session(settings, workdir)
     events = await run(session, "x")
     await session.aclose()
     assert next(e for e in events if isinstance(e, ToolFinished)).response == {"error": DENIED}
@@ -216,9 +214,7 @@ async def test_stopping_during_approval_still_answers_every_call(
         await asyncio.sleep(3600)
         return ToolApproval.DENY
 
-    session = ChatSession(
-        dataclasses.replace(settings, local_tools=True), approve_tool=never_answers, working_dir=workdir
-    )
+    session = tools_session(settings, workdir, never_answers)
     stream = session.send("read a.py")
     async with contextlib.aclosing(stream):
         async for event in stream:
@@ -233,7 +229,7 @@ async def test_stopping_during_approval_still_answers_every_call(
 
 async def test_regenerate_drops_the_whole_tool_round(fake: FakeGemini, settings: Settings, workdir: Path) -> None:
     fake.enqueue(Reply.function_calls([("list_directory", {})]), Reply.text("first"), Reply.text("second"))
-    session = ChatSession(dataclasses.replace(settings, local_tools=True), approve_tool=Approver(), working_dir=workdir)
+    session = tools_session(settings, workdir, Approver())
     await run(session, "look")
     stream = session.regenerate()
     async with contextlib.aclosing(stream):
@@ -253,7 +249,7 @@ async def test_recorded_function_call_follow_ups_can_be_rebuilt(
     call_recording = json.loads((WIRE / f"pydantic-ai/{name}__00.json").read_text())
     follow_up = json.loads((WIRE / f"pydantic-ai/{name}__01.json").read_text())["request"]["body"]["contents"]
     fake.enqueue(Reply.replay(call_recording))
-    session = ChatSession(settings, retry_policy=FAST_RETRIES)
+    session = make_session(settings)
     events = await run(session, call_recording["request"]["body"]["contents"][0]["parts"][0]["text"])
     await session.aclose()
     assert isinstance(events[-1], Finished)

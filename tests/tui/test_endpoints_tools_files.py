@@ -6,8 +6,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import pytest
-
 from flashchat.config import Settings, load_settings
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.testing.fake_openai import FakeOpenAI
@@ -35,15 +33,6 @@ GROUNDING = {
 
 def status_text(app, name: str) -> str:
     return str(app.query_one(f"#status-{name}").render())
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "work"
-    root.mkdir()
-    (root / "app.py").write_text("def add(a, b):\n    return a - b\n")
-    monkeypatch.chdir(root)
-    return root
 
 
 # -- endpoints

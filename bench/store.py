@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from flashchat.config import Settings
-from flashchat.conversation import Conversation, Message, Usage
-from flashchat.session import ChatSession
-from flashchat.store import open_store
+from flashchat.config.settings import Settings
+from flashchat.core.conversation import Conversation, Message, Usage
+from flashchat.core.session import ChatSession
+from flashchat.store.conversation_store import open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 
 WORDS = ("asyncio thread lock python review patch signature stream token cache model answer question").split()

@@ -41,9 +41,9 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
-from flashchat.config import Settings
-from flashchat.conversation import Conversation, Message, Usage
-from flashchat.session import ChatSession
+from flashchat.config.settings import Settings
+from flashchat.core.conversation import Conversation, Message, Usage
+from flashchat.core.session import ChatSession
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
 from oneshot import environment  # bench/ is on sys.path when this runs as a script
@@ -298,7 +298,7 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
 
 
 def build_history(path: Path, messages: int) -> str:
-    from flashchat.store import open_store
+    from flashchat.store.conversation_store import open_store
 
     store = open_store(path)
     conversation = Conversation()
@@ -325,7 +325,7 @@ def build_history(path: Path, messages: int) -> str:
 def open_history_child(database: str, conversation_id: str) -> None:
     """Runs in a fresh process: open the conversation, report time to its first paint and peak RSS."""
     started = time.monotonic()
-    from flashchat.store import open_store
+    from flashchat.store.conversation_store import open_store
     from flashchat.tui.widgets.reply_view import ReplyView
 
     report: dict[str, float] = {}

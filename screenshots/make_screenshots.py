@@ -17,7 +17,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from flashchat.config import Settings
+from flashchat.config.settings import Settings
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
 
@@ -128,7 +128,7 @@ async def main() -> None:
             await shoot("rate-limited", settings, rate_limited),
             await shoot("setup", Settings(api_key=""), setup),
         ]
-        from flashchat.store import open_store
+        from flashchat.store.conversation_store import open_store
 
         store = open_store(Path(tempfile.mkdtemp()) / "history.db")
         shots.append(await shoot("history", settings, history, store=store))

@@ -3,29 +3,15 @@ with fast retries, and a CLI runner."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from flashchat.config import ConfigError, Settings, load_settings
-from flashchat.session import ChatSession, RetryPolicy
+from flashchat.config.settings import Settings
 from flashchat.testing.fake_gemini import FakeGemini
 from flashchat.testing.fake_openai import FakeOpenAI
-
-ENV_VARS_TO_CLEAR = (
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GOOGLE_GEMINI_BASE_URL",
-    "GOOGLE_GENAI_USE_VERTEXAI",
-    "GOOGLE_GENAI_API_VERSION",
-    "OPENAI_API_KEY",
-    "NO_COLOR",
-)
+from support import ENV_VARS_TO_CLEAR, RecordingSleep
 
 
 @pytest.fixture(autouse=True)
@@ -43,16 +29,6 @@ def config_file(isolated_home: Path) -> Path:
     path = isolated_home / "config" / "flashchat" / "config.toml"
     path.parent.mkdir(parents=True)
     return path
-
-
-def assert_one_line_config_error(config_file: Path, text: str, expected: str) -> None:
-    """Loading ``text`` fails with a single line that names the file first and contains ``expected``."""
-    config_file.write_text(text)
-    with pytest.raises(ConfigError) as caught:
-        load_settings(config_file, environ={})
-    message = str(caught.value)
-    assert message.startswith(f"{config_file}: ") and expected in message
-    assert "\n" not in message
 
 
 @pytest.fixture
@@ -95,40 +71,9 @@ def openai_settings(fake_openai: FakeOpenAI) -> Settings:
     )
 
 
-class RecordingSleep:
-    """Stands in for asyncio.sleep in the session so retry delays are asserted, not waited for."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
 @pytest.fixture
 def recording_sleep() -> RecordingSleep:
     return RecordingSleep()
-
-
-FAST_RETRIES = RetryPolicy(base_delay=0.01, jitter=0.0)
-
-
-def make_session(settings: Settings, **kwargs) -> ChatSession:
-    kwargs.setdefault("retry_policy", FAST_RETRIES)
-    return ChatSession(settings, **kwargs)
-
-
-async def collect(stream) -> list:
-    """Every event of a turn; the stream is closed here, not left to the garbage collector."""
-    async with contextlib.aclosing(stream):
-        return [event async for event in stream]
-
-
-@dataclass
-class CliResult:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture
@@ -136,17 +81,3 @@ def cli_env(fake: FakeGemini, isolated_home: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ENV_VARS_TO_CLEAR}
     env.update(GEMINI_API_KEY=fake.api_key, GOOGLE_GEMINI_BASE_URL=fake.url, PYTHONUNBUFFERED="1")
     return env
-
-
-def run_cli(args: list[str], env: dict[str, str], stdin: bytes | None = None, timeout: float = 60) -> CliResult:
-    """Run `python -m flashchat` as a real subprocess with pipes (no TTY), like a script would."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "flashchat", *args],
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        env=env,
-        timeout=timeout,
-    )
-    return CliResult(
-        completed.returncode, completed.stdout.decode("utf-8", "replace"), completed.stderr.decode("utf-8", "replace")
-    )

@@ -1,5 +1,5 @@
 import sys
 
-from flashchat.cli import main
+from flashchat.cli.main import main
 
 sys.exit(main())

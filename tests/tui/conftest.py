@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
-from conftest import FAST_RETRIES
-from flashchat.config import Settings
+from flashchat.config.settings import Settings
 from flashchat.tui.app import FlashchatApp
+from support import FAST_RETRIES
 
 
 @pytest.fixture
@@ -27,27 +25,3 @@ def make_app(settings: Settings, config_path: Path) -> Callable[..., FlashchatAp
         return FlashchatApp(kwargs.pop("settings", settings), config_path=config_path, **kwargs)
 
     return make
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (the fake answers over real HTTP, so this is not instant)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.01)
-
-
-async def wait_for_reply(pilot: Pilot) -> None:
-    """Until the reply worker is done and the screen has caught up."""
-    app = pilot.app
-    await wait_until(pilot, lambda: not app.replying)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def send(pilot: Pilot, text: str) -> None:
-    composer = pilot.app.query_one("#composer")
-    composer.load_text(text)
-    await pilot.press("enter")

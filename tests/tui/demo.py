@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flashchat.conversation import Conversation, Message, Usage
+from flashchat.core.conversation import Conversation, Message, Usage
 
 QUESTION = "How do I read a file line by line in Python, and skip blank lines?"
 THOUGHTS = "**Reading the question**\n\nThey want idiomatic iteration over a file, with blank lines filtered out."

@@ -17,10 +17,10 @@ started = time.monotonic()
 
 from textual.app import App  # noqa: E402
 
-from flashchat.config import Settings  # noqa: E402
+from flashchat.config.settings import Settings  # noqa: E402
 from flashchat.tui.app import FlashchatApp  # noqa: E402
 
-HEAVY_MODULES = ("google.genai", "flashchat.providers.gemini", "flashchat.store", "httpx2")
+HEAVY_MODULES = ("google.genai", "flashchat.providers.gemini", "flashchat.store.conversation_store", "httpx2")
 report: dict[str, object] = {"started_monotonic": started}
 original_display = App._display
 

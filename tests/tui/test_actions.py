@@ -6,7 +6,7 @@ import dataclasses
 import stat
 from pathlib import Path
 
-from flashchat.config import load_settings
+from flashchat.config.settings import load_settings
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.actions import CHAT_ACTIONS
 from flashchat.tui.screens.help_screen import HelpScreen
@@ -16,7 +16,7 @@ from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.thoughts_block import ThoughtsBlock
 from flashchat.tui.widgets.user_message import UserMessage
 
-from .conftest import send, wait_for_reply, wait_until
+from .pilot_helpers import send, wait_for_reply, wait_until
 
 CODE_REPLY = "Two snippets:\n\n```python\nprint('one')\n```\n\nand\n\n```bash\necho two\necho three\n```\n"
 

@@ -14,7 +14,7 @@ from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
 
-from .conftest import send, wait_for_reply, wait_until
+from .pilot_helpers import send, wait_for_reply, wait_until
 
 
 async def test_type_and_send_shows_the_streamed_reply(fake: FakeGemini, make_app) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from flashchat.config import Settings, load_settings
+from flashchat.config.settings import Settings, load_settings
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.testing.fake_openai import FakeOpenAI
 from flashchat.testing.fake_openai import Reply as OpenAIReply
@@ -20,7 +20,7 @@ from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.sources_block import SourcesBlock
 from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
 
-from .conftest import send, wait_for_reply, wait_until
+from .pilot_helpers import send, wait_for_reply, wait_until
 
 GROUNDING = {
     "webSearchQueries": ["weather in Tokyo today"],

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from flashchat.conversation import Conversation, Message, Usage
-from flashchat.store import ConversationStore, open_store
+from flashchat.core.conversation import Conversation, Message, Usage
+from flashchat.store.conversation_store import ConversationStore, open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.widgets.history_sidebar import HistorySidebar
 from flashchat.tui.widgets.reply_view import ReplyView
 
-from .conftest import send, wait_for_reply, wait_until
+from .pilot_helpers import send, wait_for_reply, wait_until
 
 SIGNATURE = b"\x00\xffsigned-by-the-fake\xfe"
 
@@ -139,7 +139,7 @@ async def test_reopened_tool_rounds_show_as_tool_lines_not_as_typed_messages(
 ) -> None:
     import dataclasses
 
-    from flashchat.session import ChatSession, ToolApproval
+    from flashchat.core.session import ChatSession, ToolApproval
     from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
     from flashchat.tui.widgets.user_message import UserMessage
 

@@ -6,14 +6,14 @@ import random
 
 import pytest
 
-from flashchat.conversation import Conversation, Message
+from flashchat.core.conversation import Conversation, Message
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.segments import SegmentSplitter, split_segments
 from flashchat.tui.widgets.code_fence import DeferredFence
 from flashchat.tui.widgets.conversation_view import MOUNT_BATCH, ConversationView
 from flashchat.tui.widgets.reply_view import ReplyView
 
-from .conftest import send, wait_for_reply, wait_until
+from .pilot_helpers import send, wait_for_reply, wait_until
 
 LONG_MARKDOWN = "".join(
     f"## Part {n}\n\nSome prose about part {n}, long enough to matter. " * 3
@@ -108,7 +108,7 @@ async def test_the_view_follows_the_stream_until_the_user_scrolls_up(fake: FakeG
 
 async def test_pruning_removes_everything_above_the_cut(make_app) -> None:
     """Tool-call lines, sources and chips sit between messages; pruning must not leave them behind."""
-    from flashchat.conversation import ToolCall
+    from flashchat.core.conversation import ToolCall
     from flashchat.tui.widgets.conversation_view import MAX_MOUNTED
     from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
     from flashchat.tui.widgets.user_message import UserMessage

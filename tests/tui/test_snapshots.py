@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flashchat.config import Settings
-from flashchat.conversation import Conversation, Message
+from flashchat.config.settings import Settings
+from flashchat.core.conversation import Conversation, Message
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
 
@@ -125,7 +125,7 @@ def test_theme(snap_compare, app_for, theme: str) -> None:
 def test_history_sidebar(snap_compare, app_for, isolated_home: Path) -> None:
     """The history sidebar on the left: "History", the search box, and three conversations, newest first,
     each with its message and token counts; the demo conversation is open on the right."""
-    from flashchat.store import open_store
+    from flashchat.store.conversation_store import open_store
 
     store = open_store(isolated_home / "snapshot-history.db")
     for question in ("Plan a trip to Lisbon", "Explain Rust lifetimes", "Fix my regex"):

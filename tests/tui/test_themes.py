@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from flashchat import paths
-from flashchat.config import load_settings
+from flashchat.config import paths
+from flashchat.config.settings import load_settings
 from flashchat.tui.themes import load_themes, shipped_theme_dir
 
 SHIPPED = {"flashchat-dark", "flashchat-light", "flashchat-high-contrast"}

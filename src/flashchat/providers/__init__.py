@@ -1,46 +1,42 @@
-"""Providers turn a conversation into a request and a streamed response into events.
+"""Providers: Gemini (google-genai, generateContent) and any OpenAI-compatible `/v1/chat/completions` server.
 
-Each provider module imports its SDK lazily, so choosing one costs nothing until the first send.
+Each provider module imports its SDK lazily, so choosing one costs nothing until the first send; what a
+provider can do is declared here, so a front end can show it before the module is imported.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
-from flashchat.config import Settings
-from flashchat.conversation import Conversation, Message, ReplyDraft, ToolCall
-from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.providers.base import THINKING_LEVELS, Capabilities
 
-StreamEvent = TextDelta | ThoughtDelta | UsageUpdate
+if TYPE_CHECKING:
+    from flashchat.config.settings import Settings
+    from flashchat.providers.base import Provider
+
+CAPABILITIES: dict[str, Capabilities] = {
+    "gemini": Capabilities(
+        local_tools=True,
+        builtin_tools=frozenset({"google_search", "url_context", "code_execution"}),
+        count_tokens=True,
+        thinking_levels=THINKING_LEVELS,
+        thought_signatures=True,
+        media_types=frozenset(),
+    ),
+    # Chat Completions as flashchat speaks it today: text in, text and reasoning out, no tools.
+    "openai": Capabilities(
+        local_tools=False,
+        builtin_tools=frozenset(),
+        count_tokens=False,
+        thinking_levels=THINKING_LEVELS,
+        thought_signatures=True,  # Gemini's compatible endpoint: extra_content.google.thought_signature
+        media_types=frozenset(),
+    ),
+}
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str  # what to put in `model`, e.g. "gemini-3.5-flash"
-    display_name: str = ""
-    input_token_limit: int | None = None
-    output_token_limit: int | None = None
-    thinking: bool = False
-
-
-class Provider(Protocol):
-    name: str
-
-    def stream(self, conversation: Conversation, settings: Settings, draft: ReplyDraft) -> AsyncIterator[StreamEvent]:
-        """Stream one reply into `draft`, yielding deltas; raise `ChatError` for every failure."""
-        ...
-
-    async def list_models(self, settings: Settings) -> list[ModelInfo]:
-        """Models that can chat, from the API; raises `ChatError` like `stream`."""
-        ...
-
-    def tool_results_message(self, results: list[tuple[ToolCall, dict[str, Any]]]) -> Message:
-        """The user turn answering the function calls of the last reply (only providers that offer tools)."""
-        ...
-
-    async def aclose(self) -> None: ...
+def capabilities_for(settings: Settings) -> Capabilities:
+    return CAPABILITIES["openai" if settings.provider == "openai" else "gemini"]
 
 
 def import_provider(settings: Settings) -> None:

@@ -18,13 +18,14 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from flashchat.config import Settings
-from flashchat.conversation import Conversation, Message, ReplyDraft, ToolCall, Usage
-from flashchat.errors import ChatError, ErrorKind, retry_info_delay
-from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.config.settings import Settings
+from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall, Usage
+from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
+from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.providers import CAPABILITIES
 
 if TYPE_CHECKING:
-    from flashchat.providers import ModelInfo, StreamEvent
+    from flashchat.providers.base import ModelInfo, StreamEvent
 
 NAME = "gemini"
 
@@ -94,7 +95,7 @@ def _tools(settings: Settings) -> list[types.Tool]:
     if settings.code_execution:
         tools.append(types.Tool(code_execution=types.ToolCodeExecution()))
     if settings.local_tools:
-        from flashchat.local_tools import DECLARATIONS
+        from flashchat.core.local_tools import DECLARATIONS
 
         declarations = [types.FunctionDeclaration(**declaration) for declaration in DECLARATIONS]
         tools.append(types.Tool(function_declarations=declarations))
@@ -164,6 +165,7 @@ def _enum_name(value: Any) -> str:
 
 class GeminiProvider:
     name = NAME
+    capabilities = CAPABILITIES[NAME]
     tool_results_message = staticmethod(tool_results_message)
 
     def __init__(self) -> None:
@@ -172,7 +174,7 @@ class GeminiProvider:
 
     def _client(self, settings: Settings) -> genai.Client:
         if not settings.api_key:
-            from flashchat.config import NO_KEY_MESSAGE
+            from flashchat.config.settings import NO_KEY_MESSAGE
 
             raise ChatError(ErrorKind.NO_KEY, NO_KEY_MESSAGE)
         key = (id(asyncio.get_running_loop()), settings.api_key, settings.base_url, settings.connect_timeout)
@@ -193,7 +195,7 @@ class GeminiProvider:
                 await client.aio.aclose()
 
     async def list_models(self, settings: Settings) -> list[ModelInfo]:
-        from flashchat.providers import ModelInfo
+        from flashchat.providers.base import ModelInfo
 
         try:
             pager = await self._client(settings).aio.models.list(config={"page_size": 100})

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from flashchat import __version__
-from flashchat.config import GOOGLE_OPENAI_BASE_URL, Settings, mask_secret
-from flashchat.conversation import Conversation, ReplyDraft, Usage
-from flashchat.errors import ChatError, ErrorKind, retry_info_delay
-from flashchat.events import TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.config.settings import GOOGLE_OPENAI_BASE_URL, Settings, mask_secret
+from flashchat.core.conversation import Conversation, ReplyDraft, Usage
+from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
+from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.providers import CAPABILITIES
 
 if TYPE_CHECKING:
-    from flashchat.providers import ModelInfo, StreamEvent
+    from flashchat.providers.base import ModelInfo, StreamEvent
 
 NAME = "openai"
 
@@ -419,6 +420,7 @@ def rejects_reasoning_effort(status: int, body_text: str) -> bool:
 
 class OpenAICompatProvider:
     name = NAME
+    capabilities = CAPABILITIES[NAME]
 
     def __init__(self) -> None:
         # One client per event loop and connect timeout: httpx pools belong to the loop that made them.
@@ -451,7 +453,7 @@ class OpenAICompatProvider:
                 await client.aclose()
 
     async def list_models(self, settings: Settings) -> list[ModelInfo]:
-        from flashchat.providers import ModelInfo
+        from flashchat.providers.base import ModelInfo
 
         try:
             response = await self._client(settings).get(

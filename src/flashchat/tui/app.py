@@ -24,7 +24,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList
 
-from flashchat.config import (
+from flashchat.config.settings import (
     THINKING_LEVELS,
     ConfigError,
     Settings,
@@ -33,9 +33,9 @@ from flashchat.config import (
     settings_for_endpoint,
     update_config_file,
 )
-from flashchat.conversation import Conversation, Message, ToolCall
-from flashchat.errors import ChatError, ErrorKind
-from flashchat.events import (
+from flashchat.core.conversation import Conversation, Message, ToolCall
+from flashchat.core.errors import ChatError, ErrorKind
+from flashchat.core.events import (
     Event,
     Failed,
     Finished,
@@ -46,8 +46,9 @@ from flashchat.events import (
     ToolRequested,
     UsageUpdate,
 )
-from flashchat.grounding import sources_markdown
-from flashchat.session import ChatSession, RetryPolicy, ToolApproval
+from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
+from flashchat.render.formatting import code_blocks, count
+from flashchat.render.sources import sources_markdown
 from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, TOOL_TOGGLES, bindings
 from flashchat.tui.quiet_gc import QuietCollector
 from flashchat.tui.screens.help_screen import HelpScreen
@@ -55,7 +56,6 @@ from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
 from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
-from flashchat.tui.text import code_blocks, count
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
 from flashchat.tui.widgets.attachment_chip import AttachmentChip
 from flashchat.tui.widgets.composer import Composer, Draft, draft_for
@@ -72,8 +72,8 @@ from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
-    from flashchat.attachments import Attachment
-    from flashchat.store import ConversationStore
+    from flashchat.core.attachments import Attachment
+    from flashchat.store.conversation_store import ConversationStore
 
 log = logging.getLogger("flashchat.tui")
 
@@ -310,7 +310,7 @@ class FlashchatApp(App[int]):
             self.composer.set_draft(draft_for(event.text))
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
             return
-        from flashchat.attachments import AttachmentError, attach, mentioned_files
+        from flashchat.core.attachments import AttachmentError, attach, mentioned_files
 
         try:
             attachments = attach(mentioned_files(event.text, Path.cwd()), Path.cwd())
@@ -347,7 +347,7 @@ class FlashchatApp(App[int]):
 
     async def _count_tokens(self, text: str) -> tuple[int, bool]:
         """The API's count (countTokens) when the provider has one, else a local estimate; True when exact."""
-        from flashchat.attachments import estimate_tokens
+        from flashchat.core.attachments import estimate_tokens
 
         count_tokens = getattr(self.session.provider, "count_tokens", None)
         if count_tokens is not None:
@@ -750,7 +750,7 @@ class FlashchatApp(App[int]):
             self._close_suggestions()
             return
         if self._project_files is None:
-            from flashchat.attachments import project_files
+            from flashchat.core.attachments import project_files
 
             # `git ls-files` over a big tree takes a moment: keep the UI responsive meanwhile.
             self._project_files = await asyncio.to_thread(project_files, Path.cwd())
@@ -832,12 +832,12 @@ def run_tui(settings: Settings, *, config_path: Path, conversation_id: str | Non
 
     `conversation_id` opens a stored conversation (a unique prefix will do; CONTINUE_LATEST: the newest).
     """
-    from flashchat.logs import route_library_output_to_log_file
+    from flashchat.config.logs import route_library_output_to_log_file
 
     route_library_output_to_log_file()
 
     def open_default_store() -> ConversationStore:
-        from flashchat.store import open_store
+        from flashchat.store.conversation_store import open_store
 
         return open_store()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from textual.color import ColorParseError
 from textual.theme import Theme
 
-from flashchat import paths
+from flashchat.config import paths
 
 DEFAULT_THEME = "flashchat-dark"
 

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from flashchat.config import ConfigError, update_config_file
+from flashchat.config.settings import ConfigError, update_config_file
 
 EXPLANATION = (
     "flashchat needs a Gemini API key. Get one at https://aistudio.google.com/apikey, then either:\n\n"

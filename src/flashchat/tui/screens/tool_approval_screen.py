@@ -10,8 +10,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from flashchat.conversation import ToolCall
-from flashchat.session import ToolApproval
+from flashchat.core.conversation import ToolCall
+from flashchat.core.session import ToolApproval
 
 
 class ToolApprovalScreen(ModalScreen[ToolApproval]):

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from flashchat.tui.text import count
+from flashchat.render.formatting import count
 
 CHIP_MIN_LINES = 21  # a paste over 20 lines becomes a chip
 _NAMED_IN_DIFF = re.compile(r"^(?:\+\+\+ b/|diff --git a/)(\S+)", re.MULTILINE)

@@ -10,8 +10,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from flashchat.conversation import Message
-from flashchat.tui.text import count
+from flashchat.core.conversation import Message
+from flashchat.render.formatting import count
 from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.tool_call_notice import ToolCallNotice

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
-from flashchat.errors import ErrorKind
+from flashchat.core.errors import ErrorKind
 
 RETRY_LABELS = {ErrorKind.RATE_LIMIT: "rate limited", ErrorKind.SERVER: "server error"}
 

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from flashchat.safetext import terminal_safe
-from flashchat.tui.text import count
+from flashchat.render.formatting import count
+from flashchat.render.safe_text import terminal_safe
 
 
 @dataclass(frozen=True)

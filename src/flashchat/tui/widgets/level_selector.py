@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from flashchat.config import THINKING_LEVELS
+from flashchat.config.settings import THINKING_LEVELS
 
 
 class LevelOption(Static):

@@ -9,11 +9,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from flashchat.conversation import Message
-from flashchat.events import Retrying
-from flashchat.safetext import terminal_safe
+from flashchat.core.conversation import Message
+from flashchat.core.events import Retrying
+from flashchat.render.safe_text import SafeTextStream, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
-from flashchat.tui.text import SafeTextStream
 from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.thoughts_block import ThoughtsBlock

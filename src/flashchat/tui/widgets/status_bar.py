@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from flashchat.conversation import CONTEXT_WINDOW_TOKENS
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
 from flashchat.tui.widgets.level_selector import LevelSelector
 from flashchat.tui.widgets.usage_panel import CONTEXT_WARNING_FRACTION
 

@@ -7,7 +7,7 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Static
 
-from flashchat.conversation import ToolCall
+from flashchat.core.conversation import ToolCall
 
 
 def tool_outcome(response: dict[str, Any], approved: bool) -> str:

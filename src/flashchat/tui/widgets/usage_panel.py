@@ -7,9 +7,9 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from flashchat.config import Settings
-from flashchat.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Usage, estimated_cost
-from flashchat.tui.text import count, seconds, usd
+from flashchat.config.settings import Settings
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, Usage, estimated_cost
+from flashchat.render.formatting import count, seconds, usd
 
 CONTEXT_WARNING_FRACTION = 0.8
 METER_WIDTH = 24

@@ -6,8 +6,8 @@ from textual import events
 from textual.content import Content
 from textual.widgets import Static
 
-from flashchat.safetext import terminal_safe
-from flashchat.tui.text import count
+from flashchat.render.formatting import count
+from flashchat.render.safe_text import terminal_safe
 
 PREVIEW_LINES = 12
 

@@ -1,0 +1,97 @@
+"""`flashchat history ...`: list, show, search, export, import and delete stored conversations."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from flashchat.core.errors import EXIT_OK
+from flashchat.render.safe_text import terminal_safe
+from flashchat.render.transcript import conversation_markdown
+from flashchat.store.conversation_store import ConversationStore, StoreError
+
+
+def _visible(text: str, stream: TextIO) -> str:
+    return terminal_safe(text) if stream.isatty() else text
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def list_conversations(store: ConversationStore, limit: int, out: TextIO) -> int:
+    rows = store.list_conversations(limit=limit)
+    if not rows:
+        out.write('No conversations yet: start one with flashchat -p "..." or flashchat.\n')
+        return EXIT_OK
+    out.write(f"{'id':<8}  {'updated':<16}  {'msgs':>5}  {'tokens':>9}  title\n")
+    for row in rows:
+        title = _visible(row.title or "(untitled)", out)
+        out.write(
+            f"{row.id:<8}  {_when(row.updated_at):<16}  {row.message_count:>5}  {row.total_tokens:>9,}  {title}\n"
+        )
+    return EXIT_OK
+
+
+def show(store: ConversationStore, conversation_id: str, out: TextIO) -> int:
+    text = conversation_markdown(store.load(store.resolve_id(conversation_id)))
+    if out.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console(file=out, highlight=False).print(Markdown(terminal_safe(text)))
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
+def search(store: ConversationStore, query: str, limit: int, out: TextIO) -> int:
+    hits = store.search(query, limit=limit)
+    if not hits:
+        out.write(f"No matches for {query!r}.\n")
+        return EXIT_OK
+    for hit in hits:
+        out.write(f"{hit.conversation_id}  {_when(hit.updated_at)}  {_visible(hit.title, out)}\n")
+        out.write(f"    {_visible(hit.snippet, out)}\n")
+    return EXIT_OK
+
+
+def export(store: ConversationStore, conversation_id: str, format_name: str, output: str | None, out: TextIO) -> int:
+    conversation_id = store.resolve_id(conversation_id)
+    if format_name == "json":
+        text = json.dumps(store.export_json(conversation_id), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = conversation_markdown(store.load(conversation_id))
+    if output in (None, "-"):
+        out.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        sys.stderr.write(f"flashchat: wrote {output}\n")
+    return EXIT_OK
+
+
+def import_file(store: ConversationStore, source: str, out: TextIO) -> int:
+    try:
+        raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        document = json.loads(raw)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StoreError(f"cannot read {source}: {error}") from None
+    new_id = store.import_json(document)
+    out.write(f"imported as {new_id}\n")
+    return EXIT_OK
+
+
+def delete(store: ConversationStore, conversation_id: str, assume_yes: bool, out: TextIO) -> int:
+    conversation_id = store.resolve_id(conversation_id)
+    if not assume_yes and sys.stdin.isatty():
+        summary = store.summary(conversation_id)
+        answer = input(f"Delete {terminal_safe(summary.title)!r} ({summary.message_count} messages)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            out.write("Kept.\n")
+            return EXIT_OK
+    store.delete(conversation_id)
+    out.write(f"deleted {conversation_id}\n")
+    return EXIT_OK

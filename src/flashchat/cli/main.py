@@ -1,0 +1,357 @@
+"""Command line entry point. Imports stay light: `--help` and `--version` never load google.genai."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flashchat import __version__
+from flashchat.config.settings import (
+    NO_KEY_MESSAGE,
+    OPTIONS,
+    THINKING_LEVELS,
+    ConfigError,
+    Settings,
+    key_file_is_exposed,
+    load_settings,
+    mask_secret,
+    needs_api_key,
+    parse_command_line_value,
+    update_config_file,
+)
+from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, StoreError
+
+if TYPE_CHECKING:
+    from flashchat.core.conversation import Conversation
+    from flashchat.store.conversation_store import ConversationStore
+
+
+EXAMPLES = """\
+examples:
+  flashchat -p "Explain Python's GIL in three sentences."
+  git diff | flashchat -p "Review this change" --thinking high
+  flashchat -p "Summarise" --json < notes.txt | jq -r .text
+  flashchat -c -p "And what about asyncio?"      # continue the last conversation
+  flashchat history search "GIL"
+  flashchat config set thinking_level low
+  flashchat --endpoint local -p "hi"              # an [endpoints.local] table in the config file
+
+keys: GEMINI_API_KEY (or GOOGLE_API_KEY), else api_key in the config file; for provider "openai",
+  OPENAI_API_KEY (a variable named by api_key_env comes first), else api_key, else none (local servers).
+exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupted.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flashchat",
+        description="A terminal chat assistant for Gemini 3.5 Flash.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"flashchat {__version__}")
+    parser.add_argument(
+        "-p", "--prompt", metavar="TEXT", nargs="?", const="", help="ask once and print the reply (stdin is appended)"
+    )
+    parser.add_argument(
+        "-f", "--file", metavar="PATH", action="append", dest="files", help="attach a file or glob (repeatable)"
+    )
+    parser.add_argument("--preset", metavar="NAME", help="start the prompt with a preset: review, explain, tests...")
+    parser.add_argument("--search", action="store_true", default=None, help="let the model search Google, with sources")
+    parser.add_argument("--url-context", action="store_true", default=None, help="let the model read URLs you give")
+    parser.add_argument("--code-execution", action="store_true", default=None, help="let the model run Python")
+    parser.add_argument(
+        "--allow-tools", action="store_true", help="let the model read files here (one-shot: every call allowed)"
+    )
+    parser.add_argument("--thinking", choices=THINKING_LEVELS, help="thinking level for this request")
+    parser.add_argument("--model", metavar="NAME", help="model to use (default from config: gemini-3.5-flash)")
+    parser.add_argument("--endpoint", metavar="NAME", help="use the [endpoints.NAME] table of the config file")
+    parser.add_argument("--system", metavar="TEXT", help="system instruction for this request")
+    parser.add_argument("--show-thoughts", action="store_true", default=None, help="show thought summaries")
+    parser.add_argument("--usage", action="store_true", help="print a token-usage line on stderr")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with text, usage and status")
+    parser.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="continue the last chat")
+    parser.add_argument("--cid", metavar="ID", help="continue the conversation with this id (see flashchat history)")
+    parser.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
+    parser.add_argument("--plain", action="store_true", help="line-mode chat in the terminal's scrollback")
+    parser.add_argument("--no-color", action="store_true", help="plain text instead of rendered Markdown")
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    config = commands.add_parser("config", help="show or change settings", description="Show or change settings.")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_commands.add_parser("show", help="effective settings and where each comes from (key masked)")
+    config_commands.add_parser("path", help="print the config file's path")
+    setter = config_commands.add_parser(
+        "set", help="set a key in the config file", epilog="keys: " + ", ".join(OPTIONS)
+    )
+    setter.add_argument("key", metavar="KEY")
+    setter.add_argument("value", metavar="VALUE", help="the value; for api_key, '-' reads it from stdin")
+    unsetter = config_commands.add_parser("unset", help="remove a key from the config file")
+    unsetter.add_argument("key", metavar="KEY")
+    history = commands.add_parser("history", help="stored conversations", description="Stored conversations.")
+    history.add_argument("-n", "--limit", type=int, default=30, help="how many to list (default 30)")
+    history_commands = history.add_subparsers(dest="history_command", metavar="ACTION")
+    shower = history_commands.add_parser("show", help="print one conversation")
+    shower.add_argument("id", metavar="ID")
+    searcher = history_commands.add_parser("search", help="full-text search, best matches first")
+    searcher.add_argument("text", metavar="TEXT", nargs="+")
+    searcher.add_argument("-n", "--limit", type=int, default=20)
+    exporter = history_commands.add_parser("export", help="write a conversation as Markdown or lossless JSON")
+    exporter.add_argument("id", metavar="ID")
+    exporter.add_argument("--format", choices=("md", "json"), default="md")
+    exporter.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    importer = history_commands.add_parser("import", help="store a conversation exported as JSON")
+    importer.add_argument("file", metavar="FILE", help="the JSON export, or - for stdin")
+    deleter = history_commands.add_parser("delete", help="delete a conversation")
+    deleter.add_argument("id", metavar="ID")
+    deleter.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def _error(text: str) -> None:
+    sys.stderr.write(f"flashchat: {text}\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except ConfigError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except StoreError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_API_ERROR
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    config_path = _config_path()
+    if args.command == "config":
+        return _config_command(args, config_path)
+    if args.command == "history":
+        return _history_command(args)
+
+    settings = load_settings(config_path, endpoint=args.endpoint).with_overrides(
+        "--option",
+        model=args.model,
+        thinking_level=args.thinking,
+        show_thoughts=args.show_thoughts,
+        google_search=args.search,
+        url_context=args.url_context,
+        code_execution=args.code_execution,
+    )
+    if args.system is not None:
+        settings = settings.with_overrides("--system", system_prompt=args.system)
+    key_in_file = settings.origins.get("api_key", "").startswith(("config", "[endpoints."))
+    if settings.api_key and key_in_file and key_file_is_exposed(config_path):
+        _error(f"warning: {config_path} holds an API key but others can read it; run chmod 600 on it.")
+
+    if args.preset is not None and args.preset not in settings.presets:
+        _error(f"unknown preset {args.preset!r}; presets: {', '.join(settings.presets)} (add more under [presets])")
+        return EXIT_USAGE
+    if args.plain:
+        return _plain_repl(args, settings)
+    asked_once = args.prompt is not None or args.files or args.preset is not None
+    if not asked_once and sys.stdin.isatty():
+        if not sys.stdout.isatty():
+            _error("no prompt: use -p TEXT or pipe text on stdin (the chat needs a terminal; see flashchat --help).")
+            return EXIT_USAGE
+        from flashchat.tui.app import CONTINUE_LATEST, run_tui
+
+        conversation_id = args.cid or (CONTINUE_LATEST if args.continue_last else None)
+        return run_tui(settings, config_path=config_path, conversation_id=conversation_id)
+
+    stdin_text = None
+    if not sys.stdin.isatty():
+        from flashchat.core.prompt import read_stdin
+
+        stdin_text = read_stdin(sys.stdin.buffer, lambda text: _error(f"warning: {text}"))
+    if not asked_once and stdin_text is None:
+        _error("no prompt: use -p TEXT or pipe text on stdin (see flashchat --help).")
+        return EXIT_USAGE
+    return _one_shot(args, settings, stdin_text)
+
+
+def _config_path() -> Path:
+    from flashchat.config import paths
+
+    return paths.config_file()
+
+
+def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
+    from flashchat.cli.oneshot import OneShot
+    from flashchat.core.attachments import AttachmentError, attach
+    from flashchat.core.prompt import build_prompt
+    from flashchat.store.conversation_store import ConversationStore, open_store
+
+    try:
+        attachments = attach(args.files or [], Path.cwd())
+    except AttachmentError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    if not _attachments_size_ok(attachments, settings):
+        return EXIT_USAGE
+    preset = settings.presets[args.preset] if args.preset else ""
+    prompt = build_prompt(args.prompt, stdin_text, preset=preset, attachments=attachments)
+    if not prompt.strip():
+        _error("the prompt is empty: give text with -p or on stdin.")
+        return EXIT_USAGE
+    # Local tools in one-shot mode only with --allow-tools: there may be nobody to ask.
+    settings = settings.with_overrides("--allow-tools", local_tools=bool(args.allow_tools))
+    if not settings.api_key and needs_api_key(settings):
+        _error(NO_KEY_MESSAGE)
+        return EXIT_USAGE
+    store = ConversationStore.in_memory() if args.no_save else open_store()
+    if store.warning:
+        _error(f"warning: {store.warning}")
+    conversation, settings = _conversation_to_continue(args, store, settings)
+    runner = OneShot(
+        settings,
+        store=store,
+        conversation=conversation,
+        show_usage=args.usage,
+        as_json=args.json,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+    )
+    try:
+        return runner.run(prompt)
+    finally:
+        store.close()
+
+
+def _attachments_size_ok(attachments: list[Any], settings: Settings) -> bool:
+    """Warn before sending more than attach_warn_tokens of files; ask first when someone is there to answer."""
+    from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
+
+    tokens = sum(attachment.estimated_tokens for attachment in attachments)
+    if tokens <= settings.attach_warn_tokens:
+        return True
+    if tokens > CONTEXT_WINDOW_TOKENS:
+        _error(f"the attached files are about {tokens:,} tokens, more than the model's {CONTEXT_WINDOW_TOKENS:,}.")
+        return False
+    note = f"the attached files are about {tokens:,} tokens (attach_warn_tokens is {settings.attach_warn_tokens:,})"
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        answer = input(f"flashchat: {note}. Send them? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            _error("not sent.")
+            return False
+        return True
+    _error(f"warning: {note}; sending anyway.")
+    return True
+
+
+def _conversation_to_continue(
+    args: argparse.Namespace, store: ConversationStore, settings: Settings
+) -> tuple[Conversation | None, Settings]:
+    """The conversation -c/--cid asks for (None for a new one), and settings with its system prompt."""
+    if not (args.continue_last or args.cid):
+        return None, settings
+    wanted = args.cid or store.latest_id()
+    if wanted is None:
+        raise StoreError("no earlier conversation to continue (see flashchat history).")
+    conversation = store.load(store.resolve_id(wanted))
+    if args.system is None:
+        settings = settings.with_overrides("conversation", system_prompt=conversation.system_prompt)
+    return conversation, settings
+
+
+def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
+    from flashchat.repl.plain_repl import colour_wanted, run_repl
+    from flashchat.store.conversation_store import ConversationStore, open_store
+
+    if not settings.api_key and needs_api_key(settings):
+        _error(NO_KEY_MESSAGE)
+        return EXIT_USAGE
+    store = ConversationStore.in_memory() if args.no_save else open_store()
+    try:
+        conversation, settings = _conversation_to_continue(args, store, settings)
+        return run_repl(settings, store, colour=colour_wanted(args.no_color), conversation=conversation)
+    finally:
+        store.close()
+
+
+def _history_command(args: argparse.Namespace) -> int:
+    from flashchat.cli import history_commands as commands
+    from flashchat.store.conversation_store import open_store
+
+    store = open_store()
+    if store.warning:
+        _error(f"warning: {store.warning}")
+    out = sys.stdout
+    try:
+        match args.history_command:
+            case None:
+                return commands.list_conversations(store, args.limit, out)
+            case "show":
+                return commands.show(store, args.id, out)
+            case "search":
+                return commands.search(store, " ".join(args.text), args.limit, out)
+            case "export":
+                return commands.export(store, args.id, args.format, args.output, out)
+            case "import":
+                return commands.import_file(store, args.file, out)
+            case _:
+                return commands.delete(store, args.id, args.yes, out)
+    finally:
+        store.close()
+
+
+def _config_command(args: argparse.Namespace, path: Path) -> int:
+    if args.config_command == "path":
+        print(path)
+        return EXIT_OK
+    if args.config_command == "show":
+        _show_settings(load_settings(path, endpoint=args.endpoint), path)
+        return EXIT_OK
+    if args.config_command == "unset":
+        if args.key not in OPTIONS:
+            raise ConfigError(f"unknown key '{args.key}'; known keys: {', '.join(OPTIONS)}")
+        update_config_file(path, args.key, None)
+        print(f"{args.key} removed from {path}")
+        return EXIT_OK
+    value = _read_secret() if args.key == "api_key" and args.value == "-" else args.value
+    update_config_file(path, args.key, parse_command_line_value(args.key, value))
+    shown = mask_secret(value) if OPTIONS[args.key].secret else repr(value)
+    print(f"{args.key} = {shown} written to {path}")
+    if args.key == "api_key" and any(os.environ.get(name) for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY")):
+        print("note: GEMINI_API_KEY / GOOGLE_API_KEY is set in this shell and takes precedence.")
+    return EXIT_OK
+
+
+def _read_secret() -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("API key: ").strip()
+    return sys.stdin.readline().strip()
+
+
+def _show_settings(settings: Settings, path: Path) -> None:
+    import tomli_w
+
+    print(f"# {path}{'' if path.exists() else ' (does not exist yet)'}")
+    for key, option in OPTIONS.items():
+        value: Any = getattr(settings, key)
+        origin = settings.origins.get(key, "default")
+        if value is None:
+            print(f"# {key} is unset  ({option.help})")
+            continue
+        if option.secret:
+            value = mask_secret(value) if value else "(not set)"
+        line = tomli_w.dumps({key: value}).strip()
+        print(f"{line}  # {origin}")
+    for name, table in settings.endpoints.items():
+        shown = {key: mask_secret(value) if OPTIONS[key].secret else value for key, value in table.items()}
+        print(f"\n{tomli_w.dumps({'endpoints': {name: shown}}).strip()}")

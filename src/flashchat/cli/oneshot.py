@@ -1,0 +1,194 @@
+"""One-shot mode: `flashchat -p "question"`, `git diff | flashchat -p "review"`.
+
+Piped stdout gets the reply's plain text as it arrives and nothing else (notices, retries and usage go to
+stderr); a terminal gets progressively rendered Markdown (see terminal_output.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any, TextIO
+
+from flashchat.config.settings import Settings
+from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from flashchat.core.events import (
+    Failed,
+    Finished,
+    Retrying,
+    TextDelta,
+    ThoughtDelta,
+    ToolFinished,
+    ToolRequested,
+    UsageUpdate,
+)
+from flashchat.render.safe_text import json_c1_safe, terminal_safe
+from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
+
+if TYPE_CHECKING:
+    from flashchat.core.conversation import Conversation, Message, ToolCall, Usage
+    from flashchat.core.events import Event
+    from flashchat.core.session import ToolApproval
+    from flashchat.store.conversation_store import ConversationStore
+
+
+class JsonOutput:
+    """`--json`: nothing while streaming; one object at the end."""
+
+    def thought(self, text: str) -> None:
+        pass
+
+    def text(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class OneShot:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: ConversationStore | None = None,
+        conversation: Conversation | None = None,
+        show_usage: bool = False,
+        as_json: bool = False,
+        stdout: TextIO,
+        stderr: TextIO,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.conversation = conversation
+        # Reported by the caller when the store opened; only a warning that appears mid-run is ours to print.
+        self._store_warning_at_start = store.warning if store is not None else ""
+        self.show_usage = show_usage
+        self.as_json = as_json
+        self.stdout, self.stderr = stdout, stderr
+        self.output: PlainOutput | MarkdownOutput | JsonOutput
+        if as_json:
+            self.output = JsonOutput()
+        elif stdout.isatty():
+            self.output = MarkdownOutput(stdout)
+        else:
+            self.output = PlainOutput(stdout, stderr)
+        self.usage: Usage | None = None
+        self.message: Message | None = None
+        self.error: Failed | None = None
+        self.session: Any = None
+
+    def warn(self, text: str) -> None:
+        self.stderr.write(f"flashchat: {terminal_safe(text)}\n")
+        self.stderr.flush()
+
+    def run(self, prompt: str) -> int:
+        try:
+            return asyncio.run(self._run(prompt))
+        except KeyboardInterrupt:
+            return self._interrupted()
+
+    async def _run(self, prompt: str) -> int:
+        from flashchat.config.logs import route_library_output_to_log_file
+        from flashchat.core.session import ChatSession
+
+        route_library_output_to_log_file()
+        self.session = ChatSession(
+            self.settings, store=self.store, conversation=self.conversation, approve_tool=self._allow_every_call
+        )
+        try:
+            async for event in self.session.send(prompt):
+                self._handle(event)
+        finally:
+            await self.session.aclose()
+        self.output.close()
+        return self._report()
+
+    async def _allow_every_call(self, call: ToolCall) -> ToolApproval:
+        """--allow-tools is the user's approval for this run; each call is still shown."""
+        from flashchat.core.session import ToolApproval
+
+        return ToolApproval.ONCE
+
+    def _handle(self, event: Event) -> None:
+        match event:
+            case ToolRequested(call):
+                self.warn(f"tool: {call.describe()}")
+            case ToolFinished(call, response, _):
+                outcome = f"error: {response['error']}" if "error" in response else "ok"
+                self.warn(f"tool: {call.name} -> {outcome}")
+            case TextDelta(text):
+                self.output.text(text)
+            case ThoughtDelta(text):
+                if self.settings.show_thoughts:
+                    self.output.thought(text)
+            case UsageUpdate(usage):
+                self.usage = usage
+            case Retrying(attempt, max_attempts, delay, reason):
+                self.warn(f"{reason} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
+            case Finished(message, notice):
+                self.message = message
+                if notice:
+                    self.warn(notice)
+            case Failed() as failure:
+                self.error = failure
+                self.message = failure.message
+
+    def _show_sources(self) -> None:
+        from flashchat.render.sources import sources_markdown
+
+        sources = sources_markdown(self.message.extras if self.message else None)
+        if not sources or self.as_json:
+            return
+        if isinstance(self.output, MarkdownOutput):
+            self.output = MarkdownOutput(self.stdout)
+            self.output.text("\n" + sources + "\n")
+            self.output.close()
+        else:
+            self.stderr.write(sources + "\n")
+
+    def _report(self) -> int:
+        self._show_sources()
+        if self.store is not None and self.store.warning != self._store_warning_at_start:
+            self.warn(f"warning: {self.store.warning}")
+        if self.as_json:
+            self._print_json()
+        elif self.error is not None:
+            kept = " (the partial reply above is kept)" if self.error.message and self.error.message.text else ""
+            self.warn(f"error: {self.error.error.message}{kept}")
+        if self.show_usage:
+            self.stderr.write(usage_line(self.usage, self.message) + "\n")
+        return EXIT_API_ERROR if self.error is not None else EXIT_OK
+
+    def _interrupted(self) -> int:
+        self.output.close()
+        if self.session is not None and self.message is None:
+            messages = self.session.conversation.messages
+            self.message = messages[-1] if messages and messages[-1].role == "model" else None
+        if self.as_json:
+            self._print_json(interrupted=True)
+        self.warn("interrupted; the reply so far is kept.")
+        return EXIT_INTERRUPTED
+
+    def _print_json(self, *, interrupted: bool = False) -> None:
+        message = self.message
+        result: dict[str, Any] = {
+            "text": message.text if message else "",
+            "thoughts": message.thoughts if message else "",
+            "usage": self.usage.to_dict() if self.usage else None,
+            "finish_reason": message.finish_reason if message else None,
+            "model_version": message.model_version if message else None,
+            "thinking_level": self.settings.thinking_level,
+            "incomplete": interrupted or self.error is not None or (message.incomplete if message else True),
+        }
+        grounding = (message.extras or {}).get("grounding", {}) if message else {}
+        if grounding:
+            result["sources"] = [
+                {"title": chunk["web"].get("title", ""), "uri": chunk["web"].get("uri", "")}
+                for chunk in grounding.get("grounding_chunks") or []
+                if "web" in chunk
+            ]
+            result["search_queries"] = grounding.get("web_search_queries") or []
+        if self.error is not None:
+            result["error"] = {"kind": self.error.error.kind.value, "message": self.error.error.message}
+        self.stdout.write(json_c1_safe(json.dumps(result, ensure_ascii=False)) + "\n")
+        self.stdout.flush()

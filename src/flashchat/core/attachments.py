@@ -1,0 +1,150 @@
+"""Bringing files into a prompt: `-f PATH` in one-shot mode, `@path` in the TUI and the REPL.
+
+Each file becomes a fenced block headed by its path, with a language hint from its name. Binary files are
+refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with garbage.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from flashchat.core.prompt import fenced
+
+# Read this much to decide whether a file is binary.
+_SNIFF_BYTES = 8192
+# A whole-file cap: well past any source file, well short of filling memory by accident.
+MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024
+
+LANGUAGE_BY_SUFFIX = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".ts": "typescript",
+    ".tsx": "tsx", ".jsx": "jsx", ".rs": "rust", ".go": "go", ".java": "java", ".kt": "kotlin", ".c": "c",
+    ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".rb": "ruby", ".php": "php",
+    ".swift": "swift", ".scala": "scala", ".sh": "bash", ".bash": "bash", ".zsh": "zsh", ".fish": "fish",
+    ".ps1": "powershell", ".sql": "sql", ".html": "html", ".css": "css", ".scss": "scss", ".json": "json",
+    ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".xml": "xml", ".md": "markdown", ".rst": "rst",
+    ".tex": "latex", ".lua": "lua", ".r": "r", ".jl": "julia", ".ex": "elixir", ".exs": "elixir",
+    ".erl": "erlang", ".hs": "haskell", ".ml": "ocaml", ".clj": "clojure", ".dart": "dart", ".vue": "vue",
+    ".svelte": "svelte", ".tf": "hcl", ".proto": "protobuf", ".diff": "diff", ".patch": "diff", ".ini": "ini",
+    ".cfg": "ini", ".mk": "make", ".cmake": "cmake", ".gradle": "groovy", ".nix": "nix", ".zig": "zig",
+}  # fmt: skip
+# `@path` mentions a file to attach; an e-mail address or a bare `@` does not.
+AT_PATH = re.compile(r"(?<![\w@])@([\w./~-][^\s]*)")
+
+LANGUAGE_BY_NAME = {"Makefile": "make", "Dockerfile": "dockerfile", "CMakeLists.txt": "cmake", "Justfile": "just"}
+
+
+class AttachmentError(Exception):
+    """A file that cannot be attached; the text says which and why, in one line."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    path: str  # as the user should see it: relative to the working directory when inside it
+    text: str
+
+    @property
+    def language(self) -> str:
+        name = Path(self.path).name
+        return LANGUAGE_BY_NAME.get(name) or LANGUAGE_BY_SUFFIX.get(Path(name).suffix.lower(), "")
+
+    @property
+    def estimated_tokens(self) -> int:
+        return estimate_tokens(self.text)
+
+    def as_prompt_block(self) -> str:
+        return f"`{self.path}`:\n\n{fenced(self.text, self.language)}"
+
+
+def estimate_tokens(text: str) -> int:
+    """A local guess (about 4 characters a token) for warnings before sending; the API's count is the truth."""
+    return max(1, len(text) // 4) if text else 0
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_attachment(path: Path, root: Path) -> Attachment:
+    shown = _shown_path(path, root)
+    try:
+        if path.is_dir():
+            raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
+        size = path.stat().st_size
+        if size > MAX_ATTACHMENT_BYTES:
+            raise AttachmentError(
+                f"{shown} is {size / 1e6:.1f} MB; files over {MAX_ATTACHMENT_BYTES // 2**20} MB are refused"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise AttachmentError(f"{shown}: no such file") from None
+    except OSError as error:
+        raise AttachmentError(f"{shown}: cannot read it ({error.strerror})") from None
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise AttachmentError(f"{shown} looks binary (it has NUL bytes); only text files can be attached")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AttachmentError(
+            f"{shown} is not UTF-8 text (bad byte at offset {error.start}); only text files can be attached"
+        ) from None
+    return Attachment(shown, text)
+
+
+def expand(patterns: list[str], root: Path) -> list[Path]:
+    """Files named by `patterns` (paths or globs, `**` recursive), in order, each once."""
+    found: list[Path] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(Path(p) for p in glob.glob(pattern, root_dir=root, recursive=True))
+            files = [root / match for match in matches if (root / match).is_file()]
+            if not files:
+                raise AttachmentError(f"{pattern}: no files match")
+            found.extend(files)
+        else:
+            found.append(root / Path(pattern).expanduser())
+    unique: dict[Path, None] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), None)
+    return list(unique)
+
+
+def mentioned_files(text: str, root: Path) -> list[str]:
+    """The `@path` mentions in `text` that name existing files under `root` (the TUI and the REPL attach them)."""
+    return [name for name in AT_PATH.findall(text) if (root / name).is_file()]
+
+
+def attach(patterns: list[str], root: Path) -> list[Attachment]:
+    return [read_attachment(path, root) for path in expand(patterns, root)]
+
+
+def project_files(root: Path, limit: int = 20_000) -> list[str]:
+    """Paths for `@path` completion: what git tracks or would track (honours .gitignore), else a plain walk."""
+    try:
+        listing = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.splitlines()
+        return sorted(listing)[:limit]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    skipped = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    files: list[str] = []
+    for path in sorted(root.rglob("*")):
+        if any(part in skipped for part in path.relative_to(root).parts):
+            continue
+        if path.is_file():
+            files.append(str(path.relative_to(root)))
+            if len(files) >= limit:
+                break
+    return files

@@ -1,0 +1,333 @@
+"""The engine: one conversation, one provider, and the policy for retries, timeouts and stopping.
+
+`ChatSession.send(text)` is an async generator of `flashchat.core.events` that every front end consumes. The
+session owns the retry policy because the SDK retries nothing once a stream has started, and it keeps
+whatever arrived when a reply fails, times out or is stopped, so nothing the user saw is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flashchat.config.settings import Settings
+from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
+from flashchat.core.errors import ChatError, ErrorKind
+from flashchat.core.events import Event, Failed, Finished, Retrying, ToolFinished, ToolRequested
+from flashchat.providers import provider_for
+from flashchat.providers.base import Provider, ToolCaller
+
+if TYPE_CHECKING:
+    from flashchat.store.conversation_store import ConversationStore
+
+# A streaming reply is written to the store at least this often, so a crash loses at most this much.
+SAVE_INTERVAL_SECONDS = 0.25
+
+DENIED = "The user denied this tool call."
+CANCELLED = "The user stopped the turn before this tool call ran."
+BUDGET_SPENT = "Limited action budget: at most {limit} tool calls per turn are allowed. Answer with what you have."
+
+
+class ToolApproval(StrEnum):
+    ALWAYS = "always"  # this tool, for the rest of the session
+    ONCE = "once"
+    DENY = "deny"
+
+
+ToolApprover = Callable[[ToolCall], Awaitable[ToolApproval]]
+
+# Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
+NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """429: back off 1 s, 2 s, 4 s (with jitter) or as long as the server's RetryInfo asks, up to a cap.
+    5xx and connection failures before the first token: two more tries. Other errors: never retried."""
+
+    rate_limit_retries: int = 3
+    server_retries: int = 2
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    jitter: float = 0.2
+
+    def max_attempts(self, error: ChatError) -> int:
+        retries = self.rate_limit_retries if error.kind is ErrorKind.RATE_LIMIT else self.server_retries
+        return 1 + retries
+
+    def delay(self, error: ChatError, retries_done: int) -> float | None:
+        """Seconds to wait before the next attempt, or None when the error should be reported now."""
+        if not error.retryable or retries_done + 1 >= self.max_attempts(error):
+            return None
+        if error.retry_after is not None:
+            if error.retry_after > self.max_delay:
+                return None
+            return error.retry_after + random.uniform(0, self.jitter * min(1.0, error.retry_after))
+        backoff = self.base_delay * 2**retries_done
+        return min(self.max_delay, backoff + random.uniform(0, self.jitter * backoff))
+
+
+def finish_notice(message: Message, max_output_tokens: int | None) -> str:
+    """A plain sentence for replies that ended for a reason other than a normal stop."""
+    reason = message.finish_reason or ""
+    if reason in NORMAL_FINISH:
+        return ""
+    if reason == "MAX_TOKENS":
+        cap = f" ({max_output_tokens:,} tokens)" if max_output_tokens else ""
+        if not message.text:
+            return (
+                f"The reply hit the output limit{cap} before any text (thinking used it up): "
+                "raise max_output_tokens or lower the thinking level."
+            )
+        return f"The reply was cut off at the output limit{cap}."
+    if reason in ("SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"):
+        return f"The model stopped for safety reasons ({reason})."
+    if reason == "RECITATION":
+        return "The model stopped because the reply would recite copyrighted material (RECITATION)."
+    return f"The model stopped early ({reason})."
+
+
+class ChatSession:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        provider: Provider | None = None,
+        conversation: Conversation | None = None,
+        store: ConversationStore | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        approve_tool: ToolApprover | None = None,
+        working_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._provider = provider
+        self._own_provider = provider is None
+        self._retired: list[Provider] = []  # providers replaced after an endpoint switch, closed in aclose()
+        self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep
+        # Asked before each local tool call; without one, calls are denied (nobody to ask).
+        self.approve_tool = approve_tool
+        self.working_dir = working_dir or Path.cwd()
+        self._always_allowed: set[str] = set()
+        self._pending_calls: list[ToolCall] = []
+
+    @property
+    def provider(self) -> Provider:
+        """Created on first use: importing the SDK costs ~0.4 s, which a UI should spend after its first frame.
+
+        A provider the session made itself follows `settings.provider`, so a front end that switches endpoint
+        (say from Gemini to an OpenAI-compatible server) only replaces `session.settings`.
+        """
+        if self._provider is not None and self._own_provider and self._provider.name != self.settings.provider:
+            self._retired.append(self._provider)
+            self._provider = None
+        if self._provider is None:
+            self._provider = provider_for(self.settings)
+        return self._provider
+
+    async def send(self, text: str) -> AsyncIterator[Event]:
+        """Add the user's message and stream the reply. Close the generator (or cancel) to stop it."""
+        self.conversation.system_prompt = self.settings.system_prompt
+        self.conversation.model = self.settings.model
+        self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
+        async with contextlib.aclosing(self._turn()) as events:
+            async for event in events:
+                yield event
+
+    async def regenerate(self) -> AsyncIterator[Event]:
+        """Drop the last reply (with any tool rounds) and ask again for the last thing the user wrote."""
+        messages = self.conversation.messages
+        while messages and (messages[-1].role == "model" or messages[-1].answers_tool_calls):
+            dropped = messages.pop()
+            if self.store is not None:
+                self.store.delete_message(self.conversation, dropped)
+        if not messages:
+            return
+        async with contextlib.aclosing(self._turn()) as events:
+            async for event in events:
+                yield event
+
+    def forget_last_prompt(self) -> str | None:
+        """Remove the last thing the user wrote and all that answered it (store included); return its text.
+
+        For "edit the last prompt and resend": the front end puts the text back in the composer.
+        """
+        messages = self.conversation.messages
+        typed = [i for i, m in enumerate(messages) if m.role == "user" and not m.answers_tool_calls]
+        if not typed:
+            return None
+        index = typed[-1]
+        text = messages[index].text
+        for message in messages[index:]:
+            if self.store is not None:
+                self.store.delete_message(self.conversation, message)
+        del messages[index:]
+        return text
+
+    async def _turn(self) -> AsyncIterator[Event]:
+        """Replies until the model stops calling local tools (each call approved by the user), within a budget."""
+        calls_run = 0
+        budget_spent_rounds = 0
+        while True:
+            self._pending_calls = []
+            async with contextlib.aclosing(self._reply()) as events:
+                async for event in events:
+                    yield event
+            calls, self._pending_calls = self._pending_calls, []
+            provider = self.provider
+            if (
+                not calls
+                or not self.settings.local_tools
+                or budget_spent_rounds > 1
+                or not isinstance(provider, ToolCaller)
+            ):
+                return
+            results: list[tuple[ToolCall, dict[str, Any]]] = []
+            try:
+                for call in calls:
+                    yield ToolRequested(call)
+                    if calls_run >= self.settings.max_tool_calls:
+                        response = {"error": BUDGET_SPENT.format(limit=self.settings.max_tool_calls)}
+                        approved = False
+                    else:
+                        approved = await self._approve(call)
+                        response = await self._run_tool(call) if approved else {"error": DENIED}
+                        calls_run += approved
+                    results.append((call, response))
+                    yield ToolFinished(call, response, approved)
+            finally:
+                # Every call gets an answer, even when the user stopped the turn: the API rejects unanswered calls.
+                answered = {id(call) for call, _ in results}
+                results += [(call, {"error": CANCELLED}) for call in calls if id(call) not in answered]
+                self._save(self.conversation.add(provider.tool_results_message(results)))
+            if calls_run >= self.settings.max_tool_calls:
+                budget_spent_rounds += 1
+
+    async def _approve(self, call: ToolCall) -> bool:
+        if call.name in self._always_allowed:
+            return True
+        if self.approve_tool is None:
+            return False
+        decision = await self.approve_tool(call)
+        if decision is ToolApproval.ALWAYS:
+            self._always_allowed.add(call.name)
+        return decision is not ToolApproval.DENY
+
+    async def _run_tool(self, call: ToolCall) -> dict[str, Any]:
+        from flashchat.core.local_tools import LocalTools
+
+        # Searching a big tree takes a while: keep the event loop (and the UI) responsive.
+        return await asyncio.to_thread(LocalTools(self.working_dir).run, call)
+
+    async def aclose(self) -> None:
+        retired, self._retired = self._retired, []
+        for provider in [*retired, self._provider]:
+            if provider is not None:
+                await provider.aclose()
+
+    async def _reply(self) -> AsyncIterator[Event]:
+        settings = self.settings
+        retries_done = 0
+        draft: ReplyDraft | None = None
+        last_save = 0.0
+        try:
+            while True:
+                draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
+                try:
+                    async with contextlib.aclosing(self._attempt(draft, settings)) as events:
+                        async for event in events:
+                            yield event
+                            if draft.received_content and time.monotonic() - last_save >= SAVE_INTERVAL_SECONDS:
+                                self._save_draft(draft)
+                                last_save = time.monotonic()
+                except ChatError as error:
+                    if draft.received_content:
+                        message = self._keep(draft, incomplete=True, error=error.message)
+                        draft = None
+                        yield Failed(error, message)
+                        return
+                    delay = self.retry_policy.delay(error, retries_done)
+                    if delay is None:
+                        draft = None
+                        yield Failed(error)
+                        return
+                    retries_done += 1
+                    attempts = self.retry_policy.max_attempts(error)
+                    yield Retrying(retries_done + 1, attempts, delay, error.message, error.kind)
+                    await self._sleep(delay)
+                    continue
+                finished, draft = draft, None
+                yield self._finish(finished, settings)
+                return
+        finally:
+            # Stopped by the user (generator closed or task cancelled): keep what had arrived.
+            if draft is not None and draft.received_content:
+                self._keep(draft, incomplete=True, stopped=True)
+
+    def _finish(self, draft: ReplyDraft, settings: Settings) -> Event:
+        if draft.block_reason and not draft.received_content:
+            return Failed(
+                ChatError(
+                    ErrorKind.BLOCKED,
+                    f"The prompt was blocked ({draft.block_reason}); rephrase it and send again.",
+                )
+            )
+        if draft.finish_reason is None:
+            message = self._keep(draft, incomplete=True, error="The reply ended before the model finished.")
+            error = ChatError(
+                ErrorKind.TRUNCATED,
+                "The reply ended before the model finished (no finish reason); what arrived is kept.",
+            )
+            return Failed(error, message)
+        message = self._keep(draft)
+        self._pending_calls = list(draft.function_calls)
+        notices = (draft.notice, finish_notice(message, settings.max_output_tokens))
+        return Finished(message, " ".join(notice for notice in notices if notice))
+
+    def _keep(self, draft: ReplyDraft, **flags: bool | str) -> Message:
+        message = self.conversation.add(draft.to_message(**flags))  # type: ignore[arg-type]
+        self._save(message)
+        return message
+
+    def _save(self, message: Message) -> None:
+        if self.store is not None:
+            self.store.save_message(self.conversation, message)
+
+    def _save_draft(self, draft: ReplyDraft) -> None:
+        """Write the reply so far, marked incomplete until it finishes (what a crash would leave behind)."""
+        if self.store is None:
+            return
+        partial = draft.to_message(incomplete=True)
+        self.store.save_message(self.conversation, partial)
+        draft.message_id = partial.id
+
+    async def _attempt(self, draft: ReplyDraft, settings: Settings) -> AsyncIterator[Event]:
+        """One request; converts a silent server into a timeout error (first token, then gaps)."""
+        stream = self.provider.stream(self.conversation, settings, draft)
+        async with contextlib.aclosing(stream):
+            while True:
+                waiting_for_first = not draft.received_content
+                limit = settings.first_token_timeout if waiting_for_first else settings.idle_timeout
+                try:
+                    async with asyncio.timeout(limit):
+                        event = await anext(stream)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    what = "the first token" if waiting_for_first else "the next part of the reply"
+                    setting = "first_token_timeout" if waiting_for_first else "idle_timeout"
+                    raise ChatError(
+                        ErrorKind.TIMEOUT,
+                        f"No answer: waited {limit:g} s for {what} (raise {setting} if this is expected).",
+                    ) from None
+                yield event

@@ -1,0 +1,50 @@
+"""Number formats and code-block extraction shared by every front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str
+    code: str
+
+    @property
+    def line_count(self) -> int:
+        return self.code.count("\n") + (0 if self.code.endswith("\n") else 1)
+
+    def summary(self, width: int = 60) -> str:
+        """`python · 12 lines · def main():` for a picker."""
+        first = next((line.strip() for line in self.code.splitlines() if line.strip()), "")
+        if len(first) > width:
+            first = first[: width - 1] + "…"
+        lines = "1 line" if self.line_count == 1 else f"{count(self.line_count)} lines"
+        return " · ".join(part for part in (self.language or "text", lines, first) if part)
+
+
+def code_blocks(markdown: str) -> list[CodeBlock]:
+    """The fenced and indented code blocks of a Markdown text, in order (also those inside lists)."""
+    from markdown_it import MarkdownIt
+
+    return [
+        CodeBlock(token.info.split()[0] if token.info.strip() else "", token.content)
+        for token in MarkdownIt("gfm-like").parse(markdown)
+        if token.type in ("fence", "code_block")
+    ]

@@ -1,0 +1,134 @@
+"""How a streamed reply is written to a terminal or a pipe; shared by the one-shot mode and the plain REPL.
+
+A pipe gets the reply's text exactly as it arrives. A terminal gets Markdown rendered progressively with rich
+(finished blocks printed once, only the unfinished tail live), or plain text when colour is off; either way
+control and escape sequences in model output are neutralised first.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, TextIO
+
+from flashchat.render.markdown_blocks import MarkdownBlockSplitter
+from flashchat.render.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+    from flashchat.core.conversation import Message, Usage
+
+
+def usage_line(usage: Usage | None, message: Message | None) -> str:
+    parts = []
+    if usage is not None:
+        parts.append(
+            f"prompt {usage.prompt:,} · thoughts {usage.thoughts:,} · output {usage.output:,} · "
+            f"cached {usage.cached:,} · total {usage.total:,} tokens"
+        )
+    if message is not None:
+        if message.first_token_seconds is not None:
+            parts.append(f"first token {message.first_token_seconds:.2f} s")
+        if message.duration_seconds is not None:
+            parts.append(f"{message.duration_seconds:.2f} s")
+        parts.append(f"{message.model_version or message.model}, thinking {message.thinking_level}")
+    return "usage: " + " · ".join(parts) if parts else "usage: none reported"
+
+
+class PlainOutput:
+    """Text deltas as they arrive; thoughts, if asked for, to `thoughts_to` (stderr for a pipe).
+
+    Whatever goes to a terminal is neutralised; a pipe gets the model's text unchanged.
+    """
+
+    def __init__(self, stdout: TextIO, thoughts_to: TextIO) -> None:
+        self.stdout, self.stderr = stdout, thoughts_to
+        self._ends_with_newline = True
+        self._thinking = False
+        self._stdout_is_terminal = stdout.isatty()
+        self._thoughts_to_terminal = thoughts_to.isatty()
+
+    def thought(self, text: str) -> None:
+        self._thinking = True
+        self.stderr.write(terminal_safe(text) if self._thoughts_to_terminal else text)
+        self.stderr.flush()
+
+    def text(self, text: str) -> None:
+        if self._thinking:
+            self._thinking = False
+            self.stderr.write("\n")
+        self.stdout.write(terminal_safe(text) if self._stdout_is_terminal else text)
+        self.stdout.flush()
+        self._ends_with_newline = text.endswith("\n")
+
+    def close(self) -> None:
+        if not self._ends_with_newline:
+            self.stdout.write("\n")
+        self.stdout.flush()
+
+
+class MarkdownOutput:
+    """For a terminal: finished Markdown blocks are printed once; only the unfinished tail is live."""
+
+    _REFRESH_SECONDS = 0.06
+
+    def __init__(self, stdout: TextIO, *, force_terminal: bool | None = None) -> None:
+        from rich.console import Console
+
+        self.console: Console = Console(file=stdout, highlight=False, force_terminal=force_terminal)
+        self._splitter = MarkdownBlockSplitter()
+        self._live: Live | None = None
+        self._printed_blocks = 0
+        self._thinking = False
+        self._last_refresh = 0.0
+
+    def thought(self, text: str) -> None:
+        if not self._thinking:
+            self._thinking = True
+            self.console.print("Thinking…", style="dim bold")
+        self.console.print(terminal_safe(text), style="dim italic", end="", markup=False, highlight=False)
+
+    def text(self, text: str) -> None:
+        if self._thinking:
+            self._thinking = False
+            self.console.print("\n")
+        for block in self._splitter.feed(terminal_safe(text)):
+            self._print_block(block)
+        now = time.monotonic()
+        if now - self._last_refresh >= self._REFRESH_SECONDS:
+            self._last_refresh = now
+            self._show_tail()
+
+    def _print_block(self, block: str) -> None:
+        from rich.markdown import Markdown
+
+        if self._live is not None:
+            self._live.update("", refresh=True)
+        if self._printed_blocks:
+            self.console.print()
+        self.console.print(Markdown(block))
+        self._printed_blocks += 1
+
+    def _show_tail(self) -> None:
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        tail = self._splitter.tail
+        if not tail.strip():
+            return
+        if self._live is None:
+            # Cropped while streaming (a long code block must not scroll the live region); printed whole at the end.
+            self._live = Live(console=self.console, auto_refresh=False, transient=True, vertical_overflow="crop")
+            self._live.start()
+        self._live.update(Markdown(tail), refresh=True)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if self._thinking:
+            self.console.print()
+        tail = self._splitter.tail.strip("\n")
+        if tail:
+            self._print_block(tail)

@@ -1,0 +1,567 @@
+"""`flashchat --plain`: a line-mode chat in the terminal's own scrollback (prompt-toolkit).
+
+For screen readers, tmux logs, slow SSH links and people who want the transcript in their terminal. Same
+engine, store and settings as the TUI. Enter sends, Alt+Enter (Esc Enter) or Ctrl+J inserts a newline,
+Ctrl-C during a reply stops it (the partial text is kept), Ctrl-D exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from flashchat.config import paths
+from flashchat.config.settings import THINKING_LEVELS, Settings
+from flashchat.core.attachments import AttachmentError, attach, estimate_tokens, mentioned_files, project_files
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
+from flashchat.core.events import (
+    Event,
+    Failed,
+    Finished,
+    Retrying,
+    TextDelta,
+    ThoughtDelta,
+    ToolFinished,
+    ToolRequested,
+)
+from flashchat.core.session import ChatSession, ToolApproval
+from flashchat.render.safe_text import terminal_safe
+from flashchat.render.sources import sources_markdown
+from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
+from flashchat.render.transcript import conversation_markdown
+from flashchat.store.conversation_store import ConversationStore, StoreError
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import CompleteEvent, Completion
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from flashchat.providers.base import ModelInfo
+
+PROMPT_HISTORY_FILE = "prompt_history"
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    arguments: str
+    description: str
+
+
+COMMANDS = (
+    SlashCommand("thinking", "LEVEL", "set the thinking level for the next requests (minimal|low|medium|high)"),
+    SlashCommand("model", "[NAME]", "switch model, or list the models the API offers"),
+    SlashCommand("usage", "", "tokens of the last turn and of the conversation, context used"),
+    SlashCommand("new", "", "start a new conversation"),
+    SlashCommand("history", "", "list recent conversations"),
+    SlashCommand("open", "ID", "open a stored conversation and continue it"),
+    SlashCommand("export", "md|json PATH", "write this conversation to a file"),
+    SlashCommand("copy", "", "copy the last reply to the clipboard (OSC 52)"),
+    SlashCommand("system", "[TEXT|clear]", "show or set the system prompt"),
+    SlashCommand("retry", "", "ask again for the last reply"),
+    SlashCommand("preset", "[NAME] [TEXT]", "send a preset prompt (review, explain, tests...) with your text"),
+    SlashCommand("search", "[on|off]", "let the model search Google and cite sources"),
+    SlashCommand("url", "[on|off]", "let the model read URLs in your prompt"),
+    SlashCommand("code", "[on|off]", "let the model run Python on Google's servers"),
+    SlashCommand("tools", "[on|off]", "let the model read files here (each call asks you first)"),
+    SlashCommand("help", "", "list these commands"),
+    SlashCommand("quit", "", "leave (Ctrl-D works too)"),
+)
+COMMAND_NAMES = {command.name for command in COMMANDS} | {"exit"}
+# Slash command -> the setting it switches on and off.
+TOGGLES = {"search": "google_search", "url": "url_context", "code": "code_execution", "tools": "local_tools"}
+
+
+def colour_wanted(no_color_flag: bool, environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Rendered Markdown unless --no-color, NO_COLOR (any value, see no-color.org) or a dumb terminal."""
+    return not (no_color_flag or "NO_COLOR" in environ or environ.get("TERM", "") in ("dumb", ""))
+
+
+class SlashCompleter:
+    """Completes command names (with their one-line descriptions) and the arguments that have a fixed set."""
+
+    def __init__(self, repl: PlainRepl) -> None:
+        self._repl = repl
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        from prompt_toolkit.completion import Completion
+
+        text = document.text_before_cursor
+        word = document.get_word_before_cursor(WORD=True)
+        if word.startswith("@"):
+            for path in self._repl.project_files():
+                if path.startswith(word[1:]):
+                    yield Completion(path, start_position=-(len(word) - 1))
+            return
+        if not text.startswith("/") or "\n" in text:
+            return
+        name, space, argument = text[1:].partition(" ")
+        if not space:
+            for command in COMMANDS:
+                if command.name.startswith(name):
+                    yield Completion(command.name, start_position=-len(name), display_meta=command.description)
+            return
+        for value, meta in self._repl.argument_choices(name):
+            if value.startswith(argument):
+                yield Completion(value, start_position=-len(argument), display_meta=meta)
+
+    async def get_completions_async(self, document: Document, complete_event: CompleteEvent):  # type: ignore[no-untyped-def]
+        for completion in self.get_completions(document, complete_event):
+            yield completion
+
+
+class PlainRepl:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ConversationStore,
+        *,
+        colour: bool,
+        conversation: Conversation | None = None,
+        stdout: TextIO | None = None,
+        prompt_input: Input | None = None,
+        prompt_output: Output | None = None,
+        history_file: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.session = ChatSession(
+            settings, store=store, conversation=conversation, approve_tool=self._ask_approval, working_dir=Path.cwd()
+        )
+        self.colour = colour
+        self.stdout = stdout or sys.stdout
+        self._prompt_input = prompt_input
+        self._prompt_output = prompt_output
+        self._history_file = history_file
+        self._models: list[ModelInfo] | None = None
+        self._reported_store_warning = ""
+        self._prompt: PromptSession[str] | None = None
+        self._output: MarkdownOutput | PlainOutput | None = None
+        self._project_files: list[str] | None = None
+
+    # -- the loop ---------------------------------------------------------------------------------------
+
+    @property
+    def prompt_text(self) -> str:
+        return f"[{self.session.settings.thinking_level}] > "
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def run(self) -> int:
+        prompt_session = self._prompt = self._prompt_session()
+        self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
+        self._report_store_warning()
+        try:
+            while True:
+                try:
+                    text = await prompt_session.prompt_async(self.prompt_text)
+                except KeyboardInterrupt:
+                    continue  # Ctrl-C at the prompt clears the line, as in a shell
+                except EOFError:
+                    break
+                if not text.strip():
+                    continue
+                if text.lstrip().startswith("/"):
+                    if await self.run_command(text.strip()) == "quit":
+                        break
+                    continue
+                await self.send(text)
+        finally:
+            await self.session.aclose()
+        return 0
+
+    def _prompt_session(self) -> PromptSession[str]:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+        from prompt_toolkit.key_binding import KeyBindings
+
+        bindings = KeyBindings()
+
+        @bindings.add("enter")
+        def _send(event: Any) -> None:
+            event.current_buffer.validate_and_handle()
+
+        @bindings.add("escape", "enter")  # Alt+Enter in most terminals
+        @bindings.add("c-j")
+        def _newline(event: Any) -> None:
+            event.current_buffer.insert_text("\n")
+
+        history_file = self._history_file or paths.data_dir() / PROMPT_HISTORY_FILE
+        try:
+            # Earlier prompts may hold private text: the file is the user's alone.
+            paths.ensure_private_dir(history_file.parent)
+            os.close(os.open(history_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+            history: Any = FileHistory(str(history_file))
+        except OSError:
+            history = InMemoryHistory()
+        return PromptSession(
+            history=history,
+            key_bindings=bindings,
+            multiline=True,
+            completer=SlashCompleter(self),  # type: ignore[arg-type]
+            complete_while_typing=True,
+            input=self._prompt_input,
+            output=self._prompt_output,
+            prompt_continuation=lambda width, line_number, wrap_count: "." * (width - 1) + " ",
+        )
+
+    # -- a reply ----------------------------------------------------------------------------------------
+
+    async def stream_reply(self, events: Any) -> None:
+        """Print one streamed reply. Ctrl-C cancels it; the session keeps what had arrived."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(self._print_events(events))
+        previous_handler = signal.getsignal(signal.SIGINT)
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            self.say("\n[stopped: the partial reply is kept]")
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            signal.signal(signal.SIGINT, previous_handler)
+        self._report_store_warning()
+
+    async def send(self, text: str) -> None:
+        """Send what the user typed, with the files it mentions as `@path` attached."""
+        prompt = await self._with_attachments(text)
+        if prompt is not None:
+            await self.stream_reply(self.session.send(prompt))
+
+    async def _with_attachments(self, text: str) -> str | None:
+        root = Path.cwd()
+        mentioned = mentioned_files(text, root)
+        if not mentioned:
+            return text
+        try:
+            attachments = attach(mentioned, root)
+        except AttachmentError as error:
+            self.say(f"error: {error}; nothing was sent")
+            return None
+        for attachment in attachments:
+            self.say(f"[attached {attachment.path}: {await self._token_count(attachment.text)}]")
+        return "\n\n".join([text, *(attachment.as_prompt_block() for attachment in attachments)])
+
+    async def _token_count(self, text: str) -> str:
+        """The API's count (countTokens) when the provider has one, else a local estimate marked with ~."""
+        count_tokens = getattr(self.session.provider, "count_tokens", None)
+        if count_tokens is not None:
+            with contextlib.suppress(Exception):
+                return f"{await count_tokens(self.session.settings, text):,} tokens"
+        return f"~{estimate_tokens(text):,} tokens"
+
+    def project_files(self) -> list[str]:
+        if self._project_files is None:
+            self._project_files = project_files(Path.cwd())
+        return self._project_files
+
+    async def _ask_approval(self, call: ToolCall) -> ToolApproval:
+        """Every local tool call is shown and needs a yes before it runs."""
+        self._close_output()
+        if self._prompt is None:
+            return ToolApproval.DENY
+        question = f"allow {call.describe()}? [a]lways / [o]nce / [d]eny > "
+        while True:
+            try:
+                answer = (await self._prompt.prompt_async(question)).strip().lower()
+            except (KeyboardInterrupt, EOFError):
+                return ToolApproval.DENY
+            for decision in ToolApproval:
+                if answer and decision.value.startswith(answer):
+                    return decision
+
+    def _new_output(self) -> MarkdownOutput | PlainOutput:
+        self._close_output()
+        self._output = MarkdownOutput(self.stdout) if self.colour else PlainOutput(self.stdout, self.stdout)
+        return self._output
+
+    def _close_output(self) -> None:
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+
+    async def _print_events(self, events: Any) -> None:
+        show_thoughts = self.session.settings.show_thoughts
+        countdown: asyncio.Task[None] | None = None
+        try:
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if countdown is not None:
+                        countdown.cancel()
+                        countdown = None
+                    countdown = self._show(event, show_thoughts)
+        finally:
+            if countdown is not None:
+                countdown.cancel()
+            self._close_output()
+
+    def _show(self, event: Event, show_thoughts: bool) -> Any:
+        output = self._output or self._new_output()
+        match event:
+            case TextDelta(text):
+                output.text(text)
+            case ThoughtDelta(text):
+                if show_thoughts:
+                    output.thought(text)
+            case Retrying() as retry:
+                return asyncio.ensure_future(self._count_down(retry))
+            case Finished(message, notice):
+                self._close_output()
+                if notice:
+                    self.say(f"note: {notice}")
+                sources = sources_markdown(message.extras)
+                if sources:
+                    self._new_output().text(sources + "\n")
+                    self._close_output()
+            case Failed(error, kept):
+                self._close_output()
+                suffix = " (the partial reply is kept; /retry asks again)" if kept is not None else ""
+                self.say(f"error: {error.message}{suffix}")
+            case ToolRequested(call):
+                self._close_output()
+                self.say(f"tool call: {call.describe()}")
+            case ToolFinished(call, response, approved):
+                outcome = (
+                    "denied" if not approved else ("error: " + response["error"] if "error" in response else "done")
+                )
+                self.say(f"tool {call.name}: {outcome}")
+        return None
+
+    async def _count_down(self, retry: Retrying) -> None:
+        """One line, rewritten each second on a capable terminal; a single line otherwise (screen readers)."""
+        head = f"{retry.reason} Retrying in"
+        tail = f"(attempt {retry.attempt} of {retry.max_attempts})"
+        if not (self.colour and self.stdout.isatty()):
+            self.say(f"{head} {retry.delay_seconds:.0f} s {tail}")
+            return
+        remaining = retry.delay_seconds
+        try:
+            while remaining > 0:
+                self.stdout.write(f"\r{head} {remaining:.0f} s {tail}\x1b[K")
+                self.stdout.flush()
+                await asyncio.sleep(min(1.0, remaining))
+                remaining -= 1.0
+        finally:
+            self.stdout.write("\r\x1b[K")
+            self.stdout.flush()
+
+    def _report_store_warning(self) -> None:
+        if self.store.warning and self.store.warning != self._reported_store_warning:
+            self._reported_store_warning = self.store.warning
+            self.say(f"warning: {self.store.warning}")
+
+    # -- slash commands ---------------------------------------------------------------------------------
+
+    def argument_choices(self, command: str) -> list[tuple[str, str]]:
+        if command == "thinking":
+            return [(level, "") for level in THINKING_LEVELS]
+        if command == "export":
+            return [("md", "Markdown"), ("json", "lossless JSON, re-importable")]
+        if command == "open":
+            return [(row.id, row.title) for row in self.store.list_conversations(limit=30)]
+        if command in TOGGLES:
+            return [("on", ""), ("off", "")]
+        if command == "preset":
+            return [(name, text[:60]) for name, text in self.session.settings.presets.items()]
+        if command == "model" and self._models:
+            return [(model.name, model.display_name) for model in self._models]
+        return []
+
+    async def run_command(self, line: str) -> str | None:
+        name, _, argument = line[1:].partition(" ")
+        argument = argument.strip()
+        handler: Callable[[str], Awaitable[str | None]] | None = getattr(self, f"_command_{name}", None)
+        if name not in COMMAND_NAMES or handler is None:
+            self.say(f"unknown command /{name}: nothing was sent; /help lists the commands")
+            return None
+        return await handler(argument)
+
+    def _update_settings(self, **changes: Any) -> None:
+        self.session.settings = dataclasses.replace(self.session.settings, **changes)
+
+    async def _command_thinking(self, argument: str) -> None:
+        if argument not in THINKING_LEVELS:
+            self.say(
+                f"thinking level is {self.session.settings.thinking_level}; use /thinking {'|'.join(THINKING_LEVELS)}"
+            )
+            return
+        self._update_settings(thinking_level=argument)
+        self.say(f"thinking level: {argument} (from the next request)")
+
+    async def _command_model(self, argument: str) -> None:
+        if argument:
+            self._update_settings(model=argument)
+            self.say(f"model: {argument} (from the next request)")
+            return
+        try:
+            if self._models is None:
+                self._models = await self.session.provider.list_models(self.session.settings)
+        except Exception as error:
+            self.say(f"error: could not list models: {getattr(error, 'message', error)}")
+            return
+        current = self.session.settings.model
+        for model in self._models:
+            marker = "*" if model.name == current else " "
+            limit = f"{model.input_token_limit:,} tokens" if model.input_token_limit else ""
+            self.say(f"{marker} {model.name:<32} {limit}")
+
+    async def _command_usage(self, argument: str) -> None:
+        conversation = self.session.conversation
+        last = conversation.last_reply(with_usage=True)
+        if last is None or last.usage is None:
+            self.say("no usage yet: send a message first")
+            return
+        usage = last.usage
+        first_token = f", first token {last.first_token_seconds:.2f} s" if last.first_token_seconds else ""
+        self.say(
+            f"last turn: prompt {usage.prompt:,} · thoughts {usage.thoughts:,} · output {usage.output:,} · "
+            f"cached {usage.cached:,} · total {usage.total:,} tokens{first_token} (thinking {last.thinking_level})"
+        )
+        totals = conversation.total_usage()
+        self.say(
+            f"conversation: prompt {totals.prompt:,} · thoughts {totals.thoughts:,} · output {totals.output:,} · "
+            f"cached {totals.cached:,} · total {totals.total:,} tokens"
+        )
+        used = conversation.context_tokens()
+        self.say(f"context: {used:,} / {CONTEXT_WINDOW_TOKENS:,} tokens, {used / CONTEXT_WINDOW_TOKENS:.0%}")
+        cost = estimated_cost(totals, self.session.settings)
+        if cost is not None:
+            self.say(f"estimated cost: ${cost:.4f}")
+
+    async def _command_new(self, argument: str) -> None:
+        self.session.conversation = Conversation()
+        self.say("new conversation")
+
+    async def _command_history(self, argument: str) -> None:
+        rows = self.store.list_conversations(limit=20)
+        if not rows:
+            self.say("no stored conversations yet")
+        for row in rows:
+            self.say(f"{row.id}  {row.message_count:>4} msgs  {terminal_safe(row.title)}")
+
+    async def _command_open(self, argument: str) -> None:
+        if not argument:
+            self.say("use /open ID (see /history)")
+            return
+        try:
+            conversation = self.store.load(self.store.resolve_id(argument))
+        except (StoreError, KeyError) as error:
+            self.say(f"error: {error.args[0] if error.args else error}")
+            return
+        self.session.conversation = conversation
+        if conversation.system_prompt:
+            self._update_settings(system_prompt=conversation.system_prompt)
+        self.say(
+            f"opened {conversation.id}: {terminal_safe(conversation.title)} ({len(conversation.messages)} messages)"
+        )
+        last_reply = conversation.last_reply()
+        if last_reply is not None:
+            self.say("last reply:")
+            self._new_output().text(last_reply.text)
+            self._close_output()
+
+    async def _command_export(self, argument: str) -> None:
+        format_name, _, target = argument.partition(" ")
+        if format_name not in ("md", "json") or not target.strip():
+            self.say("use /export md PATH or /export json PATH")
+            return
+        conversation = self.session.conversation
+        if conversation.id is None:
+            self.say("nothing to export yet")
+            return
+        if format_name == "json":
+            text = json.dumps(self.store.export_json(conversation.id), ensure_ascii=False, indent=2) + "\n"
+        else:
+            text = conversation_markdown(conversation)
+        path = Path(target.strip()).expanduser()
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.say(f"error: cannot write {path}: {error.strerror}")
+            return
+        self.say(f"wrote {path}")
+
+    async def _command_copy(self, argument: str) -> None:
+        reply = self.session.conversation.last_reply()
+        if reply is None:
+            self.say("no reply to copy yet")
+            return
+        encoded = base64.b64encode(reply.text.encode("utf-8")).decode("ascii")
+        self.stdout.write(f"\x1b]52;c;{encoded}\x07")
+        self.say(f"copied the last reply ({len(reply.text):,} characters) with OSC 52")
+
+    async def _command_system(self, argument: str) -> None:
+        if not argument:
+            current = self.session.settings.system_prompt
+            self.say(
+                f"system prompt: {terminal_safe(current)}" if current else "no system prompt (/system TEXT sets one)"
+            )
+            return
+        value = "" if argument == "clear" else argument
+        self._update_settings(system_prompt=value)
+        self.say("system prompt cleared" if not value else "system prompt set (from the next request)")
+
+    async def _command_retry(self, argument: str) -> None:
+        if not any(m.role == "user" for m in self.session.conversation.messages):
+            self.say("nothing to retry yet")
+            return
+        await self.stream_reply(self.session.regenerate())
+
+    async def _toggle(self, command: str, argument: str) -> None:
+        key = TOGGLES[command]
+        if argument not in ("on", "off"):
+            state = "on" if getattr(self.session.settings, key) else "off"
+            self.say(f"/{command} is {state}; use /{command} on or /{command} off")
+            return
+        self._update_settings(**{key: argument == "on"})
+        self.say(f"/{command} {argument} (from the next request)")
+
+    async def _command_search(self, argument: str) -> None:
+        await self._toggle("search", argument)
+
+    async def _command_url(self, argument: str) -> None:
+        await self._toggle("url", argument)
+
+    async def _command_code(self, argument: str) -> None:
+        await self._toggle("code", argument)
+
+    async def _command_tools(self, argument: str) -> None:
+        await self._toggle("tools", argument)
+
+    async def _command_preset(self, argument: str) -> None:
+        name, _, text = argument.partition(" ")
+        presets = self.session.settings.presets
+        if name not in presets:
+            self.say(f"presets: {', '.join(presets)}; use /preset NAME [your text, @files]")
+            return
+        await self.send("\n\n".join(piece for piece in (presets[name], text.strip()) if piece))
+
+    async def _command_help(self, argument: str) -> None:
+        for command in COMMANDS:
+            usage = f"/{command.name} {command.arguments}".strip()
+            self.say(f"{usage:<24} {command.description}")
+
+    async def _command_quit(self, argument: str) -> str:
+        return "quit"
+
+    _command_exit = _command_quit
+
+
+def run_repl(settings: Settings, store: ConversationStore, *, colour: bool, conversation: Conversation | None) -> int:
+    repl = PlainRepl(settings, store, colour=colour, conversation=conversation)
+    return asyncio.run(repl.run())

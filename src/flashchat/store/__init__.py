@@ -1,0 +1,1 @@
+"""The conversation history in SQLite (WAL), written while a reply streams."""

@@ -1,0 +1,602 @@
+"""The conversation store: SQLite (standard library) in the user data dir, so nothing a user saw is lost.
+
+- WAL mode plus a busy timeout, and every write in `BEGIN IMMEDIATE`, so two flashchat processes can write at
+  once without "database is locked".
+- Messages keep the provider-native content as JSON text exactly as received (signatures included); `text` is a
+  copy for display and the FTS5 index.
+- A corrupt file is moved aside (never deleted) and a fresh store started; a read-only or full data dir falls
+  back to an in-memory store. Either way `store.warning` says so in one line and chatting goes on.
+- The API key is never written here: only conversations and messages are stored.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flashchat.config import paths
+from flashchat.core.conversation import Conversation, Message, Usage
+from flashchat.core.errors import StoreError
+
+DATABASE_NAME = "history.db"
+EXPORT_FORMAT = "flashchat.conversation"
+EXPORT_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA_V1 = """
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    system_prompt TEXT NOT NULL DEFAULT '',
+    message_count INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    thought_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    total_tokens INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX conversations_by_update ON conversations (updated_at DESC);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    thoughts TEXT NOT NULL DEFAULT '',
+    native TEXT,
+    provider TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    model_version TEXT NOT NULL DEFAULT '',
+    thinking_level TEXT NOT NULL DEFAULT '',
+    usage TEXT,
+    finish_reason TEXT,
+    incomplete INTEGER NOT NULL DEFAULT 0,
+    stopped INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    first_token_seconds REAL,
+    duration_seconds REAL
+);
+CREATE INDEX messages_in_order ON messages (conversation_id, position);
+CREATE VIRTUAL TABLE message_search USING fts5 (text, content = 'messages', content_rowid = 'id');
+CREATE TRIGGER messages_indexed AFTER INSERT ON messages BEGIN
+    INSERT INTO message_search (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_unindexed AFTER DELETE ON messages BEGIN
+    INSERT INTO message_search (message_search, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_reindexed AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO message_search (message_search, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO message_search (rowid, text) VALUES (new.id, new.text);
+END;
+"""
+
+# Reply metadata shown with a reply but never sent back (grounding sources, URL context results).
+_ADD_EXTRAS = "ALTER TABLE messages ADD COLUMN extras TEXT;"
+
+# Forward migrations: entry N turns schema version N into N + 1. Never edit a shipped entry; append one.
+MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Stored per message, in the order of `_message_row`; the row id and position are handled apart.
+_MESSAGE_FIELDS = [
+    "role",
+    "text",
+    "thoughts",
+    "native",
+    "provider",
+    "model",
+    "model_version",
+    "thinking_level",
+    "usage",
+    "finish_reason",
+    "incomplete",
+    "stopped",
+    "error",
+    "created_at",
+    "first_token_seconds",
+    "duration_seconds",
+    "extras",
+]
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages (conversation_id, position, {', '.join(_MESSAGE_FIELDS)})"
+    f" VALUES (?, ?, {', '.join('?' * len(_MESSAGE_FIELDS))})"
+)
+_UPDATE_MESSAGE = f"UPDATE messages SET position = ?, {', '.join(f'{f} = ?' for f in _MESSAGE_FIELDS)} WHERE id = ?"
+_SELECT_MESSAGES = (
+    f"SELECT id, {', '.join(_MESSAGE_FIELDS)} FROM messages WHERE conversation_id = ? ORDER BY position, id"
+)
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    message_count: int
+    total_tokens: int
+    model: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: str
+    title: str
+    snippet: str
+    message_id: int
+    updated_at: float
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) so lock waits use the busy timeout.
+    connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    return connection
+
+
+class ConversationStore:
+    def __init__(self, connection: sqlite3.Connection, path: Path | None, warning: str = "") -> None:
+        self._db = connection
+        self.path = path
+        # One line for the user when history is not being kept as usual ("" when all is well).
+        self.warning = warning
+
+    # -- opening -----------------------------------------------------------------------------------------
+
+    @classmethod
+    def open_file(cls, path: Path) -> ConversationStore:
+        """Open (creating or migrating) the database at `path`; raises sqlite3 errors to `open_store`."""
+        paths.ensure_private_dir(path.parent)
+        connection = _connect(path)
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            connection.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across process crashes
+            _migrate(connection)
+            if connection.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+        except BaseException:
+            connection.close()
+            raise
+        store = cls(connection, path)
+        if mode != "wal":
+            store.warning = f"history database {path} is not in WAL mode ({mode}); concurrent writers may wait"
+        path.chmod(0o600)
+        return store
+
+    @classmethod
+    def in_memory(cls, warning: str = "") -> ConversationStore:
+        connection = _connect(":memory:")
+        _migrate(connection)
+        return cls(connection, None, warning)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing ----------------------------------------------------------------------------------------
+
+    def save_message(self, conversation: Conversation, message: Message) -> None:
+        """Insert or update `message` (and its conversation row). Safe to call many times while streaming."""
+        try:
+            self._write_message(conversation, message)
+        except sqlite3.Error as error:
+            self._degrade(error)
+
+    def delete_message(self, conversation: Conversation, message: Message) -> None:
+        if message.id is None or conversation.id is None:
+            return
+        try:
+            with self._transaction():
+                self._db.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+                self._update_totals(conversation)
+        except sqlite3.Error as error:
+            self._degrade(error)
+
+    def _write_message(self, conversation: Conversation, message: Message) -> None:
+        with self._transaction():
+            conversation.updated_at = time.time()
+            if conversation.id is None:
+                conversation.id = self._new_id()
+                self._insert_conversation(conversation)
+            position = _position_of(conversation, message)
+            if message.id is None:
+                cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
+                message.id = cursor.lastrowid
+            else:
+                self._db.execute(_UPDATE_MESSAGE, (position, *_message_row(message), message.id))
+            self._update_totals(conversation)
+
+    def _insert_conversation(self, conversation: Conversation) -> None:
+        self._db.execute(
+            "INSERT INTO conversations (id, title, created_at, updated_at, model, system_prompt)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                conversation.id,
+                conversation.title,
+                conversation.created_at,
+                conversation.updated_at,
+                conversation.model,
+                conversation.system_prompt,
+            ),
+        )
+
+    def _update_totals(self, conversation: Conversation) -> None:
+        usage = conversation.total_usage()
+        self._db.execute(
+            "UPDATE conversations SET title = ?, updated_at = ?, model = ?, system_prompt = ?,"
+            " message_count = (SELECT count(*) FROM messages WHERE conversation_id = ?),"
+            " prompt_tokens = ?, output_tokens = ?, thought_tokens = ?, cached_tokens = ?, total_tokens = ?"
+            " WHERE id = ?",
+            (
+                conversation.title,
+                conversation.updated_at,
+                conversation.model,
+                conversation.system_prompt,
+                conversation.id,
+                usage.prompt,
+                usage.output,
+                usage.thoughts,
+                usage.cached,
+                usage.total,
+                conversation.id,
+            ),
+        )
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        conversation_id = self.resolve_id(conversation_id)
+        with self._transaction():
+            self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), conversation_id))
+
+    def delete(self, conversation_id: str) -> None:
+        conversation_id = self.resolve_id(conversation_id)
+        with self._transaction():
+            self._db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    def resolve_id(self, given: str) -> str:
+        """The full id for `given`, which may be a unique prefix (like git): raises StoreError otherwise."""
+        given = given.strip()
+        rows = self._db.execute(
+            "SELECT id FROM conversations WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (given, given + "\uffff")
+        ).fetchall()
+        if len(rows) == 1 or (rows and rows[0][0] == given):
+            return rows[0][0]
+        if not rows:
+            raise StoreError(f"no conversation with id {given!r} (see `flashchat history`)")
+        raise StoreError(f"id {given!r} matches several conversations; give more characters")
+
+    def latest_id(self) -> str | None:
+        row = self._db.execute("SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def load(self, conversation_id: str) -> Conversation:
+        try:
+            conversation_id = self.resolve_id(conversation_id)
+        except StoreError as error:
+            raise KeyError(conversation_id) from error
+        row = self._db.execute(
+            "SELECT id, title, system_prompt, model, created_at, updated_at FROM conversations WHERE id = ?",
+            (conversation_id,),
+        ).fetchone()
+        messages = [_message_from_row(values) for values in self._db.execute(_SELECT_MESSAGES, (conversation_id,))]
+        return Conversation(
+            messages=messages,
+            id=row[0],
+            title=row[1],
+            system_prompt=row[2],
+            model=row[3],
+            created_at=row[4],
+            updated_at=row[5],
+        )
+
+    def list_conversations(self, limit: int = 50, offset: int = 0) -> list[ConversationSummary]:
+        rows = self._db.execute(
+            "SELECT id, title, created_at, updated_at, message_count, total_tokens, model FROM conversations"
+            " ORDER BY updated_at DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [ConversationSummary(*row) for row in rows]
+
+    def summary(self, conversation_id: str) -> ConversationSummary:
+        row = self._db.execute(
+            "SELECT id, title, created_at, updated_at, message_count, total_tokens, model FROM conversations"
+            " WHERE id = ?",
+            (self.resolve_id(conversation_id),),
+        ).fetchone()
+        return ConversationSummary(*row)
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Best matches first (bm25), one hit per conversation, with a snippet around the match."""
+        match = _fts_query(query)
+        if not match:
+            return []
+        rows = self._db.execute(
+            "SELECT m.conversation_id, c.title, snippet(message_search, 0, '[', ']', '…', 12), m.id, c.updated_at,"
+            " bm25(message_search) AS rank"
+            " FROM message_search JOIN messages m ON m.id = message_search.rowid"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE message_search MATCH ? ORDER BY rank LIMIT ?",
+            (match, limit * 5),
+        )
+        hits: dict[str, SearchHit] = {}
+        for conversation_id, title, snippet, message_id, updated_at, _rank in rows:
+            if conversation_id not in hits:
+                hits[conversation_id] = SearchHit(
+                    conversation_id, title, " ".join(snippet.split()), message_id, updated_at
+                )
+        return list(hits.values())[:limit]
+
+    # -- export and import ------------------------------------------------------------------------------
+
+    def export_json(self, conversation_id: str) -> dict[str, Any]:
+        """A lossless document: every stored field, native content exactly as kept."""
+        conversation = self.load(conversation_id)
+        return {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "conversation": {
+                "id": conversation.id,
+                "title": conversation.title,
+                "system_prompt": conversation.system_prompt,
+                "model": conversation.model,
+                "created_at": conversation.created_at,
+                "updated_at": conversation.updated_at,
+            },
+            "messages": [_message_document(message) for message in conversation.messages],
+        }
+
+    def import_json(self, document: Any) -> str:
+        """Store an exported conversation; keeps its id unless taken. Returns the id it was stored under."""
+        if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+            raise StoreError(f'not a flashchat export (expected "format": "{EXPORT_FORMAT}")')
+        if document.get("version") != EXPORT_VERSION:
+            raise StoreError(f"unsupported export version {document.get('version')!r} (this flashchat reads 1)")
+        try:
+            header = document["conversation"]
+            messages = [_message_from_document(item) for item in document["messages"]]
+            conversation = Conversation(
+                messages=messages,
+                title=str(header.get("title", "")),
+                system_prompt=str(header.get("system_prompt", "")),
+                model=str(header.get("model", "")),
+                created_at=float(header.get("created_at") or time.time()),
+                updated_at=float(header.get("updated_at") or time.time()),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(f"the export is damaged: {error}") from None
+        wanted = str(header.get("id") or "")
+        taken = wanted and self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone()
+        conversation.id = wanted if wanted and not taken else self._new_id()
+        with self._transaction():
+            self._insert_conversation(conversation)
+            for position, message in enumerate(messages):
+                cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
+                message.id = cursor.lastrowid
+            self._update_totals(conversation)
+        return conversation.id
+
+    # -- internals --------------------------------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = secrets.token_hex(4)
+            if not self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (candidate,)).fetchone():
+                return candidate
+
+    def _degrade(self, error: sqlite3.Error) -> None:
+        """A write failed mid-session (disk full, file gone read-only): keep chatting, say history stopped."""
+        where = self.path or "memory"
+        self.warning = f"could not save history to {where} ({error}); this chat continues but is not being saved"
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE takes the write lock up front, so a waiting writer honours the busy timeout."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Apply pending migrations, each in its own write transaction.
+
+    The version is read again after the write lock is held: another flashchat may have created or migrated the
+    database while this one waited.
+    """
+    while True:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the history database has schema version {version}, newer than this flashchat knows "
+                    f"({SCHEMA_VERSION}); upgrade flashchat"
+                )
+            if version == SCHEMA_VERSION:
+                connection.execute("COMMIT")
+                return
+            for statement in _statements(MIGRATIONS[version]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {version + 1}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> Iterable[str]:
+    """Split a migration script into statements (executescript would commit our transaction)."""
+    statement = ""
+    for line in script.strip().splitlines():
+        statement += line + "\n"
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+
+
+def _position_of(conversation: Conversation, message: Message) -> int:
+    for index in range(len(conversation.messages) - 1, -1, -1):
+        if conversation.messages[index] is message:
+            return index
+    return len(conversation.messages)
+
+
+def _json_or_none(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value is not None else None
+
+
+def _message_row(message: Message) -> tuple[Any, ...]:
+    return (
+        message.role,
+        message.text,
+        message.thoughts,
+        _json_or_none(message.native),
+        message.provider,
+        message.model,
+        message.model_version,
+        message.thinking_level,
+        json.dumps(message.usage.to_dict()) if message.usage is not None else None,
+        message.finish_reason,
+        int(message.incomplete),
+        int(message.stopped),
+        message.error,
+        message.created_at,
+        message.first_token_seconds,
+        message.duration_seconds,
+        _json_or_none(message.extras),
+    )
+
+
+def _message_from_row(row: tuple[Any, ...]) -> Message:
+    (message_id, role, text, thoughts, native, provider, model, model_version, thinking_level, usage, finish_reason,
+     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras) = row  # fmt: skip
+    return Message(
+        role=role,
+        text=text,
+        thoughts=thoughts,
+        native=json.loads(native) if native is not None else None,
+        provider=provider,
+        model=model,
+        model_version=model_version,
+        thinking_level=thinking_level,
+        usage=Usage.from_dict(json.loads(usage)) if usage is not None else None,
+        finish_reason=finish_reason,
+        incomplete=bool(incomplete),
+        stopped=bool(stopped),
+        error=error,
+        created_at=created_at,
+        first_token_seconds=first_token_seconds,
+        duration_seconds=duration_seconds,
+        id=message_id,
+        extras=json.loads(extras) if extras is not None else None,
+    )
+
+
+# Export documents keep usage as an object rather than JSON text.
+_DOCUMENT_FIELDS = [name for name in _MESSAGE_FIELDS if name != "usage"]
+
+
+def _message_document(message: Message) -> dict[str, Any]:
+    document = {name: getattr(message, name) for name in _DOCUMENT_FIELDS}
+    document["usage"] = message.usage.to_dict() if message.usage is not None else None
+    return document
+
+
+def _message_from_document(document: dict[str, Any]) -> Message:
+    if document.get("role") not in ("user", "model"):
+        raise ValueError(f"message role {document.get('role')!r} is neither 'user' nor 'model'")
+    fields = {name: document[name] for name in _DOCUMENT_FIELDS if name in document}
+    return Message(**fields, usage=Usage.from_dict(document.get("usage")))
+
+
+def _fts_query(text: str) -> str:
+    """Each word as a quoted FTS5 term (so user text never hits FTS syntax errors); the last one as a prefix."""
+    words = [word.replace('"', '""') for word in text.split()]
+    if not words:
+        return ""
+    terms = [f'"{word}"' for word in words[:-1]] + [f'"{words[-1]}"*']
+    return " ".join(terms)
+
+
+def default_path() -> Path:
+    return paths.data_dir() / DATABASE_NAME
+
+
+class _Damaged(Exception):
+    """The file is not a usable SQLite database (as opposed to busy, read-only or full)."""
+
+
+def _open_with_retries(path: Path) -> ConversationStore:
+    """Open the file, waiting out another process that holds the lock (e.g. while it creates the schema)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return ConversationStore.open_file(path)
+        except sqlite3.OperationalError as error:
+            if _is_lock_wait(error) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise
+        except sqlite3.DatabaseError as error:
+            raise _Damaged(str(error)) from error
+
+
+def open_store(path: Path | None = None) -> ConversationStore:
+    """The user's store. Never raises for a damaged or unwritable database: see `ConversationStore.warning`."""
+    path = path or default_path()
+    try:
+        return _open_with_retries(path)
+    except StoreError as error:
+        return ConversationStore.in_memory(f"{error}; this session's chat is not saved")
+    except _Damaged as damage:
+        backup = _move_aside(path)
+        try:
+            store = _open_with_retries(path)
+        except (sqlite3.Error, _Damaged) as error:
+            return ConversationStore.in_memory(f"cannot open history at {path} ({error}); chat is not saved")
+        store.warning = f"the history database was damaged ({damage}); it was kept as {backup} and a new one started"
+        return store
+    except sqlite3.Error as error:
+        return ConversationStore.in_memory(
+            f"cannot write history to {path} ({error}); this session's chat is not saved"
+        )
+    except OSError as error:
+        return ConversationStore.in_memory(
+            f"cannot write history to {path.parent} ({error.strerror}); this session's chat is not saved"
+        )
+
+
+def _is_lock_wait(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the damaged database (and its WAL files) next to itself; never delete what the user had."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(f"{backup}{suffix}")
+    return backup

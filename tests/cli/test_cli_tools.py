@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flashchat.core.presets import BUILTIN_PRESETS
+from flashchat.config.presets import BUILTIN_PRESETS
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from support import GROUNDING, CliResult, run_cli
 
@@ -60,7 +60,9 @@ def test_size_guard_warns_before_sending(fake: FakeGemini, cli_env: dict, projec
     config.write_text("attach_warn_tokens = 5\n")
     result = run_in(project, ["-p", "review", "-f", "app.py"], cli_env)
     assert result.returncode == 0
-    assert "the attached files are about 8 tokens (attach_warn_tokens is 5); sending anyway" in result.stderr
+    # Counted by the API (countTokens) before anything is sent, then sent: nobody is there to ask.
+    assert "The attached files are 8 tokens (attach_warn_tokens is 5). Sending anyway." in result.stderr
+    assert len(fake.generate_requests()) == 1
 
 
 def test_search_shows_sources(fake: FakeGemini, cli_env: dict) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flashchat.core.prompt import build_prompt, fenced
+from flashchat.core.attachments import fenced
+from flashchat.core.prompt import build_prompt
 from flashchat.render.markdown_blocks import MarkdownBlockSplitter
 from flashchat.render.safe_text import json_c1_safe, terminal_safe
 

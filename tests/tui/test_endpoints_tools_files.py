@@ -19,6 +19,7 @@ from flashchat.tui.widgets.path_suggestions import PathSuggestions
 from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.sources_block import SourcesBlock
 from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
+from flashchat.tui.widgets.user_message import UserMessage
 
 from .pilot_helpers import send, wait_for_reply, wait_until
 
@@ -194,13 +195,33 @@ async def test_a_binary_file_is_refused_inline_and_nothing_is_sent(fake: FakeGem
     assert fake.generate_requests() == []
 
 
-async def test_attachments_over_the_warning_size_are_flagged(fake: FakeGemini, make_app, workdir: Path) -> None:
+async def test_attachments_over_the_warning_size_ask_before_anything_is_sent(
+    fake: FakeGemini, make_app, workdir: Path
+) -> None:
     app = make_app(settings=dataclasses.replace(make_app().settings, attach_warn_tokens=1))
     async with app.run_test() as pilot:
         await send(pilot, "check @app.py")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        assert "attach_warn_tokens is 1" in app.screen.title_text
+        assert fake.generate_requests() == []  # the guard comes before the request
+        await pilot.press("enter")  # "Send them anyway"
         await wait_for_reply(pilot)
+        assert len(fake.generate_requests()) == 1
         assert app.query_one(AttachmentChip).has_class("-over-limit")
-        assert any("attach_warn_tokens" in notification.message for notification in app._notifications)
+
+
+async def test_declining_the_size_warning_sends_nothing_and_gives_the_prompt_back(
+    fake: FakeGemini, make_app, workdir: Path
+) -> None:
+    app = make_app(settings=dataclasses.replace(make_app().settings, attach_warn_tokens=1))
+    async with app.run_test() as pilot:
+        await send(pilot, "check @app.py")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert fake.generate_requests() == []
+        assert app.composer.text == "check @app.py"
+        assert not app.query(UserMessage)
 
 
 # -- presets

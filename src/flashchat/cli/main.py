@@ -26,6 +26,8 @@ from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXI
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
+    from flashchat.core.prompt import PreparedPrompt
+    from flashchat.core.session import ChatSession
     from flashchat.store.conversation_store import ConversationStore
 
 
@@ -45,11 +47,19 @@ exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupt
 """
 
 
+def _elsewhere() -> str:
+    """What the chat offers and one-shot mode does not, from the one action table, with where to find it."""
+    from flashchat.core.commands import not_offered
+
+    lines = [f"  {action.title}: {reason}" for action, reason in not_offered("oneshot")]
+    return "\nactions that have no one-shot flag, and what to do instead:\n" + "\n".join(lines) + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flashchat",
         description="A terminal chat assistant for Gemini 3.5 Flash.",
-        epilog=EXAMPLES,
+        epilog=EXAMPLES + _elsewhere(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"flashchat {__version__}")
@@ -191,20 +201,9 @@ def _config_path() -> Path:
 
 def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
     from flashchat.cli.oneshot import OneShot
-    from flashchat.core.attachments import AttachmentError, attach
-    from flashchat.core.prompt import build_prompt
     from flashchat.store.conversation_store import ConversationStore, open_store
 
-    try:
-        attachments = attach(args.files or [], Path.cwd())
-    except AttachmentError as error:
-        _error(str(error))
-        return EXIT_USAGE
-    if not _attachments_size_ok(attachments, settings):
-        return EXIT_USAGE
-    preset = settings.presets[args.preset] if args.preset else ""
-    prompt = build_prompt(args.prompt, stdin_text, preset=preset, attachments=attachments)
-    if not prompt.strip():
+    if not (args.prompt or "").strip() and not (stdin_text or "").strip() and not args.files and not args.preset:
         _error("the prompt is empty: give text with -p or on stdin.")
         return EXIT_USAGE
     # Local tools in one-shot mode only with --allow-tools: there may be nobody to ask.
@@ -215,7 +214,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
     store = ConversationStore.in_memory() if args.no_save else open_store()
     if store.warning:
         _error(f"warning: {store.warning}")
-    conversation, settings = _conversation_to_continue(args, store, settings)
+    conversation = _conversation_to_continue(args, store)
     runner = OneShot(
         settings,
         store=store,
@@ -225,46 +224,56 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
         stdout=sys.stdout,
         stderr=sys.stderr,
     )
+    preset = settings.presets[args.preset] if args.preset else ""
+
+    async def prepare(session: ChatSession) -> PreparedPrompt | None:
+        """The shared prompt preparation and its guard, before anything is sent."""
+        from flashchat.core.attachments import AttachmentError
+        from flashchat.core.prompt import prepare_prompt
+
+        try:
+            prepared = await prepare_prompt(
+                session, args.prompt or "", files=args.files or [], stdin_text=stdin_text, preset=preset,
+                mentions=False, root=Path.cwd(),
+            )  # fmt: skip
+        except AttachmentError as error:
+            _error(str(error))
+            return None
+        if prepared.refusal:
+            _error(prepared.refusal)
+            return None
+        if prepared.warning and not await _confirm_send(prepared.warning):
+            return None
+        return prepared
+
     try:
-        return runner.run(prompt)
+        return runner.run(prepare)
     finally:
         store.close()
 
 
-def _attachments_size_ok(attachments: list[Any], settings: Settings) -> bool:
-    """Warn before sending more than attach_warn_tokens of files; ask first when someone is there to answer."""
-    from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
-
-    tokens = sum(attachment.estimated_tokens for attachment in attachments)
-    if tokens <= settings.attach_warn_tokens:
-        return True
-    if tokens > CONTEXT_WINDOW_TOKENS:
-        _error(f"the attached files are about {tokens:,} tokens, more than the model's {CONTEXT_WINDOW_TOKENS:,}.")
-        return False
-    note = f"the attached files are about {tokens:,} tokens (attach_warn_tokens is {settings.attach_warn_tokens:,})"
+async def _confirm_send(warning: str) -> bool:
+    """Over attach_warn_tokens: ask when someone is there to answer, else say so and send."""
     if sys.stdin.isatty() and sys.stderr.isatty():
-        answer = input(f"flashchat: {note}. Send them? [y/N] ")
+        import asyncio
+
+        answer = await asyncio.to_thread(input, f"flashchat: {warning} Send them? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             _error("not sent.")
             return False
         return True
-    _error(f"warning: {note}; sending anyway.")
+    _error(f"warning: {warning} Sending anyway.")
     return True
 
 
-def _conversation_to_continue(
-    args: argparse.Namespace, store: ConversationStore, settings: Settings
-) -> tuple[Conversation | None, Settings]:
-    """The conversation -c/--cid asks for (None for a new one), and settings with its system prompt."""
+def _conversation_to_continue(args: argparse.Namespace, store: ConversationStore) -> Conversation | None:
+    """The conversation -c/--cid asks for (None for a new one); the session restores its system prompt and model."""
     if not (args.continue_last or args.cid):
-        return None, settings
+        return None
     wanted = args.cid or store.latest_id()
     if wanted is None:
         raise StoreError("no earlier conversation to continue (see flashchat history).")
-    conversation = store.load(store.resolve_id(wanted))
-    if args.system is None:
-        settings = settings.with_overrides("conversation", system_prompt=conversation.system_prompt)
-    return conversation, settings
+    return store.load(store.resolve_id(wanted))
 
 
 def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
@@ -276,7 +285,7 @@ def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     store = ConversationStore.in_memory() if args.no_save else open_store()
     try:
-        conversation, settings = _conversation_to_continue(args, store, settings)
+        conversation = _conversation_to_continue(args, store)
         return run_repl(settings, store, colour=colour_wanted(args.no_color), conversation=conversation)
     finally:
         store.close()

@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config.settings import Settings
-from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flashchat.core.events import (
     Failed,
     Finished,
@@ -26,6 +26,13 @@ from flashchat.render.safe_text import json_c1_safe, terminal_safe
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from flashchat.core.prompt import PreparedPrompt
+    from flashchat.core.session import ChatSession
+
+    # A prompt, or what prepares one with the session's provider (counting tokens): None when refused.
+    PromptSource = PreparedPrompt | str | Callable[[ChatSession], Awaitable[PreparedPrompt | None]]
     from flashchat.core.conversation import Conversation, Message, ToolCall, Usage
     from flashchat.core.events import Event
     from flashchat.core.session import ToolApproval
@@ -81,13 +88,14 @@ class OneShot:
         self.stderr.write(f"flashchat: {terminal_safe(text)}\n")
         self.stderr.flush()
 
-    def run(self, prompt: str) -> int:
+    def run(self, prompt: PromptSource) -> int:
+        """Send `prompt` (or what `prompt(session)` prepares: None means it was refused, exit 2)."""
         try:
             return asyncio.run(self._run(prompt))
         except KeyboardInterrupt:
             return self._interrupted()
 
-    async def _run(self, prompt: str) -> int:
+    async def _run(self, source: PromptSource) -> int:
         from flashchat.config.logs import route_library_output_to_log_file
         from flashchat.core.session import ChatSession
 
@@ -96,6 +104,9 @@ class OneShot:
             self.settings, store=self.store, conversation=self.conversation, approve_tool=self._allow_every_call
         )
         try:
+            prompt = await source(self.session) if callable(source) else source
+            if prompt is None:
+                return EXIT_USAGE
             async for event in self.session.send(prompt):
                 self._handle(event)
         finally:

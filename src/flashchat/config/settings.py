@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat.config import paths
-from flashchat.core.presets import BUILTIN_PRESETS
+from flashchat.config.presets import BUILTIN_PRESETS
 
 DEFAULT_MODEL = "gemini-3.5-flash"
 THINKING_LEVELS = ("minimal", "low", "medium", "high")

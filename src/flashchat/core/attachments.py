@@ -12,8 +12,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from flashchat.core.prompt import fenced
-
 # Read this much to decide whether a file is binary.
 _SNIFF_BYTES = 8192
 # A whole-file cap: well past any source file, well short of filling memory by accident.
@@ -57,6 +55,16 @@ class Attachment:
 
     def as_prompt_block(self) -> str:
         return f"`{self.path}`:\n\n{fenced(self.text, self.language)}"
+
+
+def fenced(text: str, info: str = "") -> str:
+    """Wrap `text` in a code fence longer than any backtick run inside it."""
+    longest, run = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text.rstrip(chr(10))}\n{fence}"
 
 
 def estimate_tokens(text: str) -> int:

@@ -7,20 +7,16 @@ an unreadable or binary file) always comes before the request.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from flashchat.core.attachments import fenced
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
 
 if TYPE_CHECKING:
     from flashchat.core.attachments import Attachment
-
-
-def fenced(text: str, info: str = "") -> str:
-    """Wrap `text` in a code fence longer than any backtick run inside it."""
-    longest, run = 0, 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{info}\n{text.rstrip(chr(10))}\n{fence}"
+    from flashchat.core.session import ChatSession
 
 
 def guess_language(text: str) -> str:
@@ -58,3 +54,86 @@ def build_prompt(
         pieces.append(fenced(stdin_text, guess_language(stdin_text)))
     pieces += [attachment.as_prompt_block() for attachment in attachments]
     return "\n\n".join(piece for piece in pieces if piece)
+
+
+@dataclass(frozen=True)
+class PreparedPrompt:
+    """A prompt ready to send: the text the model gets, and what a front end must check or show first.
+
+    `warning` is set when the attached files are over `attach_warn_tokens` (ask before sending, or say so);
+    `refusal` when they cannot fit the context window at all (never send).
+    """
+
+    typed: str  # what the user wrote (`@path` mentions and all), for the composer and prompt history
+    text: str  # what is sent: preset, typed text, piped input and each attached file as a fenced block
+    attachments: tuple[Attachment, ...] = ()
+    attachment_tokens: tuple[int, ...] = ()  # per attachment, from countTokens or estimated
+    exact: bool = True  # False when any count is a local estimate (shown as ~N)
+    missing: tuple[str, ...] = ()  # `@name` mentions that name no file here (sent as plain text)
+    warning: str = ""
+    refusal: str = ""
+
+    @property
+    def total_attachment_tokens(self) -> int:
+        return sum(self.attachment_tokens)
+
+    def token_label(self, index: int) -> str:
+        """`1,234 tokens`, or `~1,234 tokens` for an estimate."""
+        return f"{'' if self.exact else '~'}{self.attachment_tokens[index]:,} tokens"
+
+
+async def prepare_prompt(
+    session: ChatSession,
+    typed: str,
+    *,
+    files: Sequence[str] = (),
+    stdin_text: str | None = None,
+    preset: str = "",
+    mentions: bool = True,
+    root: Path | None = None,
+) -> PreparedPrompt:
+    """The one way every front end turns input into a prompt, before anything is sent.
+
+    Files come from `files` (`-f` paths and globs) and, with `mentions`, from `@path` in `typed`. Raises
+    `AttachmentError` (one line) for a file that cannot be attached; nothing has been sent then.
+    """
+    from flashchat.core.attachments import AT_PATH, attach, mentioned_files
+
+    root = root or session.working_dir
+    patterns = list(files)
+    missing: list[str] = []
+    if mentions:
+        found = mentioned_files(typed, root)
+        patterns += found
+        missing = [name for name in AT_PATH.findall(typed) if name not in found and _looks_like_a_path(name)]
+    attachments = tuple(attach(patterns, root)) if patterns else ()
+    counts = [await session.count_tokens(attachment.text) for attachment in attachments]
+    tokens = tuple(count for count, _ in counts)
+    exact = all(is_exact for _, is_exact in counts)
+    text = build_prompt(typed, stdin_text, preset=preset, attachments=attachments)
+    total = sum(tokens)
+    limit = session.settings.attach_warn_tokens
+    estimate = "" if exact else "about "
+    warning = refusal = ""
+    if total > CONTEXT_WINDOW_TOKENS:
+        refusal = (
+            f"The attached files are {estimate}{total:,} tokens, more than the model's context window "
+            f"({CONTEXT_WINDOW_TOKENS:,}); nothing was sent."
+        )
+    elif total > limit:
+        warning = f"The attached files are {estimate}{total:,} tokens (attach_warn_tokens is {limit:,})."
+    return PreparedPrompt(
+        typed=typed,
+        text=text,
+        attachments=attachments,
+        attachment_tokens=tokens,
+        exact=exact,
+        missing=tuple(missing),
+        warning=warning,
+        refusal=refusal,
+    )
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """`@app.py` or `@src/x` was meant as a file; `@here` or `@mention` in prose was not."""
+    return "/" in name or "." in name.strip(".")

@@ -17,14 +17,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flashchat.config.settings import Settings
+from flashchat.config.settings import Settings, settings_for_endpoint
 from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import Event, Failed, Finished, Retrying, ToolFinished, ToolRequested
-from flashchat.providers import provider_for
-from flashchat.providers.base import Provider, ToolCaller
+from flashchat.providers import capabilities_for, provider_for
+from flashchat.providers.base import Capabilities, Provider, TokenCounter, ToolCaller
 
 if TYPE_CHECKING:
+    from flashchat.core.prompt import PreparedPrompt
     from flashchat.store.conversation_store import ConversationStore
 
 # A streaming reply is written to the store at least this often, so a crash loses at most this much.
@@ -45,6 +46,12 @@ ToolApprover = Callable[[ToolCall], Awaitable[ToolApproval]]
 
 # Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
 NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
+
+# Settings a front end changes live that carry over when the user switches endpoint (the rest comes from the
+# endpoint's table). The system prompt travels with the conversation instead, and the model with the endpoint.
+LIVE_SETTINGS = ("thinking_level", "show_thoughts", "google_search", "url_context", "code_execution", "local_tools")
+# Origins of values the user gave on this run's command line: those win over what a reopened conversation says.
+COMMAND_LINE_ORIGINS = ("--option", "--system")
 
 
 @dataclass(frozen=True)
@@ -108,11 +115,13 @@ class ChatSession:
         working_dir: Path | None = None,
     ) -> None:
         self.settings = settings
+        # What this run started with: a new conversation starts from its system prompt again.
+        self._launch_settings = settings
         self.store = store
         self._provider = provider
         self._own_provider = provider is None
         self._retired: list[Provider] = []  # providers replaced after an endpoint switch, closed in aclose()
-        self.conversation = conversation or Conversation(system_prompt=settings.system_prompt)
+        self.conversation = Conversation(system_prompt=settings.system_prompt)
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
         # Asked before each local tool call; without one, calls are denied (nobody to ask).
@@ -120,6 +129,71 @@ class ChatSession:
         self.working_dir = working_dir or Path.cwd()
         self._always_allowed: set[str] = set()
         self._pending_calls: list[ToolCall] = []
+        if conversation is not None:
+            self.open(conversation)
+
+    # -- which conversation, and with which settings
+
+    def open(self, conversation: Conversation) -> None:
+        """Continue `conversation`: its system prompt and model come with it, so the next request is sent as the
+        earlier ones were. A value given on this run's command line (`--system`, `--model`) wins instead, and a
+        model stored by another provider is not carried over (a local server's model means nothing to Gemini)."""
+        changes: dict[str, Any] = {}
+        if self.settings.origins.get("system_prompt") in COMMAND_LINE_ORIGINS:
+            conversation.system_prompt = self.settings.system_prompt
+        else:
+            changes["system_prompt"] = conversation.system_prompt
+        last = conversation.last_reply()
+        same_provider = last is None or not last.provider or last.provider == self.settings.provider
+        if conversation.model and same_provider and self.settings.origins.get("model") not in COMMAND_LINE_ORIGINS:
+            changes["model"] = conversation.model
+        self.conversation = conversation
+        self._always_allowed.clear()  # "always" was said about the conversation on screen, not this one
+        if changes:
+            self.settings = self.settings.with_overrides("conversation", **changes)
+
+    def new(self) -> None:
+        """Start a new conversation, with the system prompt this run started with."""
+        self.conversation = Conversation(system_prompt=self._launch_settings.system_prompt)
+        self._always_allowed.clear()
+        self.settings = self.settings.with_overrides("new", system_prompt=self._launch_settings.system_prompt)
+
+    def update_settings(self, origin: str = "changed", **changes: Any) -> Settings:
+        """Change settings from the next request on, each value checked like a config value (`ConfigError`).
+
+        A system prompt set here belongs to the conversation and is stored with it.
+        """
+        self.settings = self.settings.with_overrides(origin, **changes)
+        if "system_prompt" in changes:
+            self.conversation.system_prompt = self.settings.system_prompt
+        return self.settings
+
+    def switch_endpoint(self, name: str | None, config_path: Path | None = None) -> Settings:
+        """Use the config file's `[endpoints.NAME]` (None: its default) from the next request on.
+
+        The conversation carries on, with its system prompt; the thinking level, thoughts and tool switches the
+        user chose live are kept. Raises `ConfigError` for an unknown endpoint or a broken file.
+        """
+        fresh = settings_for_endpoint(name, config_path)
+        live = {key: getattr(self.settings, key) for key in LIVE_SETTINGS}
+        self.settings = fresh.with_overrides("switched", system_prompt=self.conversation.system_prompt, **live)
+        return self.settings
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the active provider can do, known without importing it."""
+        return capabilities_for(self.settings)
+
+    async def count_tokens(self, text: str) -> tuple[int, bool]:
+        """The API's count (countTokens) where the provider has one, else a local estimate; True when exact."""
+        from flashchat.core.attachments import estimate_tokens
+
+        if self.capabilities.count_tokens:
+            provider = self.provider
+            if isinstance(provider, TokenCounter):
+                with contextlib.suppress(ChatError):
+                    return await provider.count_tokens(self.settings, text), True
+        return estimate_tokens(text), False
 
     @property
     def provider(self) -> Provider:
@@ -135,9 +209,12 @@ class ChatSession:
             self._provider = provider_for(self.settings)
         return self._provider
 
-    async def send(self, text: str) -> AsyncIterator[Event]:
-        """Add the user's message and stream the reply. Close the generator (or cancel) to stop it."""
-        self.conversation.system_prompt = self.settings.system_prompt
+    async def send(self, prompt: PreparedPrompt | str) -> AsyncIterator[Event]:
+        """Add the user's message and stream the reply. Close the generator (or cancel) to stop it.
+
+        Front ends send a `PreparedPrompt` (see core/prompt.py), whose guard they have already honoured.
+        """
+        text = prompt if isinstance(prompt, str) else prompt.text
         self.conversation.model = self.settings.model
         self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
         async with contextlib.aclosing(self._turn()) as events:

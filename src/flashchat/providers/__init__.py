@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flashchat.providers.base import THINKING_LEVELS, Capabilities
+from flashchat.config.settings import THINKING_LEVELS
+from flashchat.providers.base import Capabilities
 
 if TYPE_CHECKING:
     from flashchat.config.settings import Settings

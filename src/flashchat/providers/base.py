@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 StreamEvent = TextDelta | ThoughtDelta | UsageUpdate
 
-THINKING_LEVELS = ("minimal", "low", "medium", "high")
-
 
 @dataclass(frozen=True)
 class Capabilities:

@@ -10,19 +10,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import dataclasses
-import json
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import paths
-from flashchat.config.settings import THINKING_LEVELS, Settings
-from flashchat.core.attachments import AttachmentError, attach, estimate_tokens, mentioned_files, project_files
+from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints
+from flashchat.core.attachments import AttachmentError, project_files
+from flashchat.core.commands import TOOL_SWITCHES, UserAction, action_for_command, not_offered, slash_commands
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
 from flashchat.core.events import (
     Event,
@@ -34,11 +32,13 @@ from flashchat.core.events import (
     ToolFinished,
     ToolRequested,
 )
+from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
+from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
+from flashchat.render.formatting import code_blocks
 from flashchat.render.safe_text import terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
-from flashchat.render.transcript import conversation_markdown
 from flashchat.store.conversation_store import ConversationStore, StoreError
 
 if TYPE_CHECKING:
@@ -53,35 +53,10 @@ if TYPE_CHECKING:
 PROMPT_HISTORY_FILE = "prompt_history"
 
 
-@dataclass(frozen=True)
-class SlashCommand:
-    name: str
-    arguments: str
-    description: str
-
-
-COMMANDS = (
-    SlashCommand("thinking", "LEVEL", "set the thinking level for the next requests (minimal|low|medium|high)"),
-    SlashCommand("model", "[NAME]", "switch model, or list the models the API offers"),
-    SlashCommand("usage", "", "tokens of the last turn and of the conversation, context used"),
-    SlashCommand("new", "", "start a new conversation"),
-    SlashCommand("history", "", "list recent conversations"),
-    SlashCommand("open", "ID", "open a stored conversation and continue it"),
-    SlashCommand("export", "md|json PATH", "write this conversation to a file"),
-    SlashCommand("copy", "", "copy the last reply to the clipboard (OSC 52)"),
-    SlashCommand("system", "[TEXT|clear]", "show or set the system prompt"),
-    SlashCommand("retry", "", "ask again for the last reply"),
-    SlashCommand("preset", "[NAME] [TEXT]", "send a preset prompt (review, explain, tests...) with your text"),
-    SlashCommand("search", "[on|off]", "let the model search Google and cite sources"),
-    SlashCommand("url", "[on|off]", "let the model read URLs in your prompt"),
-    SlashCommand("code", "[on|off]", "let the model run Python on Google's servers"),
-    SlashCommand("tools", "[on|off]", "let the model read files here (each call asks you first)"),
-    SlashCommand("help", "", "list these commands"),
-    SlashCommand("quit", "", "leave (Ctrl-D works too)"),
-)
-COMMAND_NAMES = {command.name for command in COMMANDS} | {"exit"}
+# The slash commands, from the one action table every front end shares (core/commands.py).
+COMMANDS: tuple[UserAction, ...] = slash_commands()
 # Slash command -> the setting it switches on and off.
-TOGGLES = {"search": "google_search", "url": "url_context", "code": "code_execution", "tools": "local_tools"}
+TOGGLES = {switch.command: switch.setting for switch in TOOL_SWITCHES}
 
 
 def colour_wanted(no_color_flag: bool, environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
@@ -110,8 +85,8 @@ class SlashCompleter:
         name, space, argument = text[1:].partition(" ")
         if not space:
             for command in COMMANDS:
-                if command.name.startswith(name):
-                    yield Completion(command.name, start_position=-len(name), display_meta=command.description)
+                if command.command.startswith(name):
+                    yield Completion(command.command, start_position=-len(name), display_meta=command.help)
             return
         for value, meta in self._repl.argument_choices(name):
             if value.startswith(argument):
@@ -149,6 +124,7 @@ class PlainRepl:
         self._prompt: PromptSession[str] | None = None
         self._output: MarkdownOutput | PlainOutput | None = None
         self._project_files: list[str] | None = None
+        self._next_default = ""  # text put back on the prompt line by /edit
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -166,8 +142,9 @@ class PlainRepl:
         self._report_store_warning()
         try:
             while True:
+                default, self._next_default = self._next_default, ""
                 try:
-                    text = await prompt_session.prompt_async(self.prompt_text)
+                    text = await prompt_session.prompt_async(self.prompt_text, default=default)
                 except KeyboardInterrupt:
                     continue  # Ctrl-C at the prompt clears the line, as in a shell
                 except EOFError:
@@ -237,33 +214,40 @@ class PlainRepl:
             signal.signal(signal.SIGINT, previous_handler)
         self._report_store_warning()
 
-    async def send(self, text: str) -> None:
-        """Send what the user typed, with the files it mentions as `@path` attached."""
-        prompt = await self._with_attachments(text)
-        if prompt is not None:
-            await self.stream_reply(self.session.send(prompt))
+    async def send(self, text: str, *, preset: str = "") -> None:
+        """Send what the user typed, with the files it mentions as `@path` attached (checked before sending)."""
+        prepared = await self._prepare(text, preset=preset)
+        if prepared is not None:
+            await self.stream_reply(self.session.send(prepared))
 
-    async def _with_attachments(self, text: str) -> str | None:
-        root = Path.cwd()
-        mentioned = mentioned_files(text, root)
-        if not mentioned:
-            return text
+    async def _prepare(self, text: str, *, preset: str = "") -> PreparedPrompt | None:
+        """The shared prompt preparation and its guard; None when nothing is to be sent."""
         try:
-            attachments = attach(mentioned, root)
+            prepared = await prepare_prompt(self.session, text, preset=preset, root=Path.cwd())
         except AttachmentError as error:
             self.say(f"error: {error}; nothing was sent")
             return None
-        for attachment in attachments:
-            self.say(f"[attached {attachment.path}: {await self._token_count(attachment.text)}]")
-        return "\n\n".join([text, *(attachment.as_prompt_block() for attachment in attachments)])
+        for index, attachment in enumerate(prepared.attachments):
+            self.say(f"[attached {attachment.path}: {prepared.token_label(index)}]")
+        if prepared.missing:
+            self.say(f"note: no such file here: {', '.join('@' + name for name in prepared.missing)} (sent as text)")
+        if prepared.refusal:
+            self.say(f"error: {prepared.refusal}")
+            return None
+        if prepared.warning and not await self._confirm(f"{prepared.warning} Send them? [y/N] "):
+            self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
+            self._next_default = text
+            return None
+        return prepared
 
-    async def _token_count(self, text: str) -> str:
-        """The API's count (countTokens) when the provider has one, else a local estimate marked with ~."""
-        count_tokens = getattr(self.session.provider, "count_tokens", None)
-        if count_tokens is not None:
-            with contextlib.suppress(Exception):
-                return f"{await count_tokens(self.session.settings, text):,} tokens"
-        return f"~{estimate_tokens(text):,} tokens"
+    async def _confirm(self, question: str) -> bool:
+        if self._prompt is None:
+            return False
+        try:
+            answer = await self._prompt.prompt_async(question)
+        except (KeyboardInterrupt, EOFError):
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def project_files(self) -> list[str]:
         if self._project_files is None:
@@ -374,8 +358,11 @@ class PlainRepl:
             return [("md", "Markdown"), ("json", "lossless JSON, re-importable")]
         if command == "open":
             return [(row.id, row.title) for row in self.store.list_conversations(limit=30)]
-        if command in TOGGLES:
+        if command in TOGGLES or command == "thoughts":
             return [("on", ""), ("off", "")]
+        if command == "endpoint":
+            endpoints = list_endpoints(self.session.settings)
+            return [("default", "the config file's top level"), *((name, "") for name in endpoints)]
         if command == "preset":
             return [(name, text[:60]) for name, text in self.session.settings.presets.items()]
         if command == "model" and self._models:
@@ -385,14 +372,23 @@ class PlainRepl:
     async def run_command(self, line: str) -> str | None:
         name, _, argument = line[1:].partition(" ")
         argument = argument.strip()
-        handler: Callable[[str], Awaitable[str | None]] | None = getattr(self, f"_command_{name}", None)
-        if name not in COMMAND_NAMES or handler is None:
-            self.say(f"unknown command /{name}: nothing was sent; /help lists the commands")
+        action = action_for_command(name)
+        handler: Callable[[str], Awaitable[str | None]] | None = (
+            getattr(self, f"_command_{action.command}", None) if action is not None else None
+        )
+        if handler is None:
+            self.say(f"unknown command /{terminal_safe(name)}: nothing was sent; /help lists the commands")
             return None
         return await handler(argument)
 
-    def _update_settings(self, **changes: Any) -> None:
-        self.session.settings = dataclasses.replace(self.session.settings, **changes)
+    def _update_settings(self, **changes: Any) -> bool:
+        """Through the session, which checks each value; a bad one is one line and changes nothing."""
+        try:
+            self.session.update_settings("/command", **changes)
+        except ConfigError as error:
+            self.say(f"error: {terminal_safe(str(error))}")
+            return False
+        return True
 
     async def _command_thinking(self, argument: str) -> None:
         if argument not in THINKING_LEVELS:
@@ -405,8 +401,8 @@ class PlainRepl:
 
     async def _command_model(self, argument: str) -> None:
         if argument:
-            self._update_settings(model=argument)
-            self.say(f"model: {argument} (from the next request)")
+            if self._update_settings(model=argument):
+                self.say(f"model: {terminal_safe(argument)} (from the next request)")
             return
         try:
             if self._models is None:
@@ -444,7 +440,7 @@ class PlainRepl:
             self.say(f"estimated cost: ${cost:.4f}")
 
     async def _command_new(self, argument: str) -> None:
-        self.session.conversation = Conversation()
+        self.session.new()
         self.say("new conversation")
 
     async def _command_history(self, argument: str) -> None:
@@ -463,9 +459,7 @@ class PlainRepl:
         except (StoreError, KeyError) as error:
             self.say(f"error: {error.args[0] if error.args else error}")
             return
-        self.session.conversation = conversation
-        if conversation.system_prompt:
-            self._update_settings(system_prompt=conversation.system_prompt)
+        self.session.open(conversation)  # its system prompt and model come with it
         self.say(
             f"opened {conversation.id}: {terminal_safe(conversation.title)} ({len(conversation.messages)} messages)"
         )
@@ -477,33 +471,107 @@ class PlainRepl:
 
     async def _command_export(self, argument: str) -> None:
         format_name, _, target = argument.partition(" ")
-        if format_name not in ("md", "json") or not target.strip():
+        if format_name not in EXPORT_FORMATS or not target.strip():
             self.say("use /export md PATH or /export json PATH")
             return
         conversation = self.session.conversation
-        if conversation.id is None:
+        if not conversation.messages:
             self.say("nothing to export yet")
             return
-        if format_name == "json":
-            text = json.dumps(self.store.export_json(conversation.id), ensure_ascii=False, indent=2) + "\n"
-        else:
-            text = conversation_markdown(conversation)
-        path = Path(target.strip()).expanduser()
         try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as error:
-            self.say(f"error: cannot write {path}: {error.strerror}")
+            path = write_export(conversation, self.store, format_name, Path(target.strip()).expanduser())
+        except ExportError as error:
+            self.say(f"error: {terminal_safe(str(error))}")
             return
-        self.say(f"wrote {path}")
+        self.say(f"wrote {terminal_safe(str(path))}")
+
+    def _copy_to_clipboard(self, text: str) -> None:
+        """OSC 52: the terminal puts `text` on the clipboard (base64, so nothing in it reaches the terminal raw)."""
+        encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        self.stdout.write(f"\x1b]52;c;{encoded}\x07")
 
     async def _command_copy(self, argument: str) -> None:
         reply = self.session.conversation.last_reply()
         if reply is None:
             self.say("no reply to copy yet")
             return
-        encoded = base64.b64encode(reply.text.encode("utf-8")).decode("ascii")
-        self.stdout.write(f"\x1b]52;c;{encoded}\x07")
+        self._copy_to_clipboard(reply.text)
         self.say(f"copied the last reply ({len(reply.text):,} characters) with OSC 52")
+
+    async def _command_copycode(self, argument: str) -> None:
+        """`/copycode` lists the code blocks of the recent replies (newest first); `/copycode N` copies one."""
+        replies = [m for m in reversed(self.session.conversation.messages) if m.role == "model" and m.text][:10]
+        blocks = [block for reply in replies for block in code_blocks(reply.text)]
+        if not blocks:
+            self.say("no code blocks in the recent replies")
+            return
+        if not argument:
+            for number, block in enumerate(blocks, 1):
+                self.say(f"{number:>3}  {terminal_safe(block.summary())}")
+            self.say("/copycode N copies one")
+            return
+        if not argument.isdigit() or not 1 <= int(argument) <= len(blocks):
+            self.say(f"use /copycode N with N from 1 to {len(blocks)}")
+            return
+        code = blocks[int(argument) - 1].code
+        self._copy_to_clipboard(code)
+        self.say(f"copied code block {argument} ({len(code):,} characters) with OSC 52")
+
+    async def _command_edit(self, argument: str) -> None:
+        """Drop the last prompt and its reply, and put the prompt back on the line to edit and resend."""
+        text = self.session.forget_last_prompt()
+        if text is None:
+            self.say("there is no prompt to edit yet")
+            return
+        self._next_default = text
+        self.say("the last prompt and its reply are dropped; edit it and press Enter to resend")
+
+    async def _command_endpoint(self, argument: str) -> None:
+        settings = self.session.settings
+        names = list_endpoints(settings)
+        if not argument:
+            current = settings.endpoint or "default"
+            self.say(f"endpoint: {terminal_safe(current)} ({settings.provider}, {terminal_safe(settings.model)})")
+            self.say(f"endpoints: {', '.join(['default', *map(terminal_safe, names)])}; /endpoint NAME switches")
+            return
+        try:
+            settings = self.session.switch_endpoint(None if argument == "default" else argument)
+        except ConfigError as error:
+            self.say(f"error: {terminal_safe(str(error))}")
+            return
+        self._models = None  # another endpoint offers other models
+        label = settings.endpoint or "default"
+        self.say(f"endpoint: {terminal_safe(label)}, {terminal_safe(settings.model)} (from the next request)")
+
+    async def _command_thoughts(self, argument: str) -> None:
+        if argument not in ("on", "off"):
+            state = "on" if self.session.settings.show_thoughts else "off"
+            self.say(f"thought summaries are {state}; use /thoughts on or /thoughts off")
+            return
+        if self._update_settings(show_thoughts=argument == "on"):
+            self.say(f"thought summaries {argument} (from the next request)")
+
+    async def _command_key(self, argument: str) -> None:
+        """Ask for a Gemini key without echoing it, and save it to the config file (0600)."""
+        from flashchat.config.settings import update_config_file
+
+        if self._prompt is None:
+            return
+        try:
+            key = (await self._prompt.prompt_async("API key (not shown): ", is_password=True)).strip()
+        except (KeyboardInterrupt, EOFError):
+            key = ""
+        if not key:
+            self.say("no key entered; nothing changed")
+            return
+        path = paths.config_file()
+        try:
+            update_config_file(path, "api_key", key)
+        except (ConfigError, OSError) as error:
+            self.say(f"error: the key is not saved: {terminal_safe(str(error))}")
+            return
+        self._update_settings(api_key=key)
+        self.say(f"the key is saved in {path} (mode 0600)")
 
     async def _command_system(self, argument: str) -> None:
         if not argument:
@@ -513,8 +581,8 @@ class PlainRepl:
             )
             return
         value = "" if argument == "clear" else argument
-        self._update_settings(system_prompt=value)
-        self.say("system prompt cleared" if not value else "system prompt set (from the next request)")
+        if self._update_settings(system_prompt=value):
+            self.say("system prompt cleared" if not value else "system prompt set (from the next request)")
 
     async def _command_retry(self, argument: str) -> None:
         if not any(m.role == "user" for m in self.session.conversation.messages):
@@ -525,11 +593,28 @@ class PlainRepl:
     async def _toggle(self, command: str, argument: str) -> None:
         key = TOGGLES[command]
         if argument not in ("on", "off"):
-            state = "on" if getattr(self.session.settings, key) else "off"
-            self.say(f"/{command} is {state}; use /{command} on or /{command} off")
+            if command == "tools":
+                self._list_tools()
+            else:
+                state = "on" if getattr(self.session.settings, key) else "off"
+                self.say(f"/{command} is {state}; use /{command} on or /{command} off")
             return
-        self._update_settings(**{key: argument == "on"})
-        self.say(f"/{command} {argument} (from the next request)")
+        if argument == "on" and not self.session.capabilities.offers(key):
+            provider = self.session.settings.provider
+            self.say(f"/{command}: not offered by the {provider} endpoint in use; nothing changed")
+            return
+        if self._update_settings(**{key: argument == "on"}):
+            self.say(f"/{command} {argument} (from the next request)")
+
+    def _list_tools(self) -> None:
+        """`/tools` alone: every switch, and whether the endpoint in use offers it."""
+        capabilities = self.session.capabilities
+        for switch in TOOL_SWITCHES:
+            if not capabilities.offers(switch.setting):
+                state = "not offered here"
+            else:
+                state = "on" if getattr(self.session.settings, switch.setting) else "off"
+            self.say(f"/{switch.command:<7} {state:<17} {switch.help}")
 
     async def _command_search(self, argument: str) -> None:
         await self._toggle("search", argument)
@@ -549,17 +634,19 @@ class PlainRepl:
         if name not in presets:
             self.say(f"presets: {', '.join(presets)}; use /preset NAME [your text, @files]")
             return
-        await self.send("\n\n".join(piece for piece in (presets[name], text.strip()) if piece))
+        await self.send(text.strip(), preset=presets[name])
 
     async def _command_help(self, argument: str) -> None:
         for command in COMMANDS:
-            usage = f"/{command.name} {command.arguments}".strip()
-            self.say(f"{usage:<24} {command.description}")
+            usage = f"/{command.command} {command.arguments}".strip()
+            self.say(f"{usage:<24} {command.help}")
+        self.say("@path attaches a file (Tab completes); Ctrl-C stops a reply; Ctrl-D quits.")
+        self.say("Not in plain mode:")
+        for action, reason in not_offered("repl"):
+            self.say(f"  {action.title}: {reason}")
 
     async def _command_quit(self, argument: str) -> str:
         return "quit"
-
-    _command_exit = _command_quit
 
 
 def run_repl(settings: Settings, store: ConversationStore, *, colour: bool, conversation: Conversation | None) -> int:

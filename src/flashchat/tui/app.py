@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -30,9 +29,9 @@ from flashchat.config.settings import (
     Settings,
     list_endpoints,
     needs_api_key,
-    settings_for_endpoint,
     update_config_file,
 )
+from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES
 from flashchat.core.conversation import Conversation, Message, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import (
@@ -49,7 +48,7 @@ from flashchat.core.events import (
 from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
 from flashchat.render.formatting import code_blocks, count
 from flashchat.render.sources import sources_markdown
-from flashchat.tui.actions import CHAT_ACTIONS, THINKING_ACTION_TITLE, TOOL_TOGGLES, bindings
+from flashchat.tui.actions import bindings, tui_actions
 from flashchat.tui.quiet_gc import QuietCollector
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
@@ -72,7 +71,7 @@ from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
-    from flashchat.core.attachments import Attachment
+    from flashchat.core.prompt import PreparedPrompt
     from flashchat.store.conversation_store import ConversationStore
 
 log = logging.getLogger("flashchat.tui")
@@ -310,50 +309,52 @@ class FlashchatApp(App[int]):
             self.composer.set_draft(draft_for(event.text))
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
             return
-        from flashchat.core.attachments import AttachmentError, attach, mentioned_files
+        from flashchat.core.attachments import AttachmentError
+        from flashchat.core.prompt import prepare_prompt
 
         try:
-            attachments = attach(mentioned_files(event.text, Path.cwd()), Path.cwd())
+            prepared = await prepare_prompt(self.session, event.text, root=Path.cwd())
         except AttachmentError as error:
             # As in the REPL: one unreadable or binary file and nothing is sent; the draft comes back to fix.
             self.composer.set_draft(draft_for(event.text))
             await self.conversation_view.mount(ErrorNotice(f"{error}; nothing was sent."))
             return
-        user_message = await self.conversation_view.add_user_message(event.text)
-        prompt = "\n\n".join([event.text, *(attachment.as_prompt_block() for attachment in attachments)])
-        if attachments:
-            await self._show_attachments(attachments, after=user_message)
-        await self._start_reply(lambda: self.session.send(prompt))
+        if prepared.refusal:
+            self.composer.set_draft(draft_for(event.text))
+            await self.conversation_view.mount(ErrorNotice(prepared.refusal))
+            return
+        if prepared.missing:
+            names = ", ".join(f"@{name}" for name in prepared.missing)
+            self.notify(f"No such file here: {names} (sent as plain text).", severity="warning", timeout=8)
+        if prepared.warning:
+            # The guard comes before the request: nothing is sent until the user says so.
+            choices = [("Send them anyway", True), ("Back to the prompt", False)]
 
-    async def _show_attachments(self, attachments: list[Attachment], *, after: UserMessage) -> None:
-        """A chip per attached file with its size in tokens, and a warning past `attach_warn_tokens`."""
-        counts = [await self._count_tokens(attachment.text) for attachment in attachments]
-        total = sum(tokens for tokens, _ in counts)
-        over_limit = total > self.settings.attach_warn_tokens
+            async def confirmed(send: bool | None) -> None:
+                if send:
+                    await self._send_prepared(prepared)
+                else:
+                    self.composer.set_draft(draft_for(event.text))
+                    self.composer.focus()
+
+            self.push_screen(PickerScreen(f"{prepared.warning} Send them?", choices), confirmed)
+            return
+        await self._send_prepared(prepared)
+
+    async def _send_prepared(self, prepared: PreparedPrompt) -> None:
+        user_message = await self.conversation_view.add_user_message(prepared.typed)
+        if prepared.attachments:
+            await self._show_attachments(prepared, after=user_message)
+        await self._start_reply(lambda: self.session.send(prepared))
+
+    async def _show_attachments(self, prepared: PreparedPrompt, *, after: UserMessage) -> None:
+        """A chip per attached file with its size in tokens, flagged past `attach_warn_tokens`."""
+        over_limit = bool(prepared.warning)
         chips = [
-            AttachmentChip(
-                attachment.path, f"{tokens:,} tokens" if exact else f"~{tokens:,} tokens", over_limit=over_limit
-            )
-            for attachment, (tokens, exact) in zip(attachments, counts, strict=True)
+            AttachmentChip(attachment.path, prepared.token_label(index), over_limit=over_limit)
+            for index, attachment in enumerate(prepared.attachments)
         ]
         await self.conversation_view.mount_all(chips, after=after)
-        if over_limit:
-            self.notify(
-                f"The attached files are about {total:,} tokens (attach_warn_tokens is "
-                f"{self.settings.attach_warn_tokens:,}); Esc stops the reply.",
-                severity="warning",
-                timeout=10,
-            )
-
-    async def _count_tokens(self, text: str) -> tuple[int, bool]:
-        """The API's count (countTokens) when the provider has one, else a local estimate; True when exact."""
-        from flashchat.core.attachments import estimate_tokens
-
-        count_tokens = getattr(self.session.provider, "count_tokens", None)
-        if count_tokens is not None:
-            with contextlib.suppress(Exception):
-                return await count_tokens(self.settings, text), True
-        return estimate_tokens(text), False
 
     async def _start_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
         self._current_reply = await self._add_reply()
@@ -481,7 +482,7 @@ class FlashchatApp(App[int]):
 
     def set_thinking_level(self, level: str) -> None:
         """Applies from the next request on; a reply that is streaming keeps the level it started with."""
-        self.session.settings = dataclasses.replace(self.settings, thinking_level=level)
+        self.session.update_settings(thinking_level=level)
         self.query_one(LevelSelector).level = level
 
     def action_toggle_usage(self) -> None:
@@ -498,13 +499,11 @@ class FlashchatApp(App[int]):
         if self.replying:
             self.action_stop()
             await self.workers.wait_for_complete()
-        old = self.session
-        settings = old.settings
-        if conversation is not None and conversation.model:
-            settings = dataclasses.replace(settings, model=conversation.model)
-            self.query_one(StatusBar).set_model(settings.model)
-        self.session = self._new_session(settings, conversation)
-        await old.aclose()
+        if conversation is None:
+            self.session.new()
+        else:
+            self.session.open(conversation)  # its system prompt and model come with it
+        self.query_one(StatusBar).set_model(self.settings.model)
         await self._show_conversation()
         self.composer.focus()
 
@@ -675,7 +674,11 @@ class FlashchatApp(App[int]):
 
     def _model_picked(self, model: str | None) -> None:
         if model:
-            self.session.settings = dataclasses.replace(self.settings, model=model)
+            try:
+                self.session.update_settings(model=model)
+            except ConfigError as error:
+                self.notify(str(error), severity="error", timeout=10)
+                return
             self.query_one(StatusBar).set_model(model)
 
     def action_pick_endpoint(self) -> None:
@@ -693,13 +696,10 @@ class FlashchatApp(App[int]):
         if name is None:
             return
         try:
-            settings = settings_for_endpoint(name or None, self.config_path).with_overrides(
-                "switched", thinking_level=self.settings.thinking_level
-            )
+            settings = self.session.switch_endpoint(name or None, self.config_path)  # it swaps providers itself
         except ConfigError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
-        self.session.settings = settings  # the session swaps providers itself
         self._models = None  # another endpoint offers other models
         status = self.query_one(StatusBar)
         status.set_model(settings.model)
@@ -724,22 +724,36 @@ class FlashchatApp(App[int]):
         self.composer.focus()
 
     def action_pick_tool(self) -> None:
+        offered = [tool for tool in TOOL_SWITCHES if self.session.capabilities.offers(tool.setting)]
+        if not offered:
+            self.notify(f"{endpoint_label(self.settings)} offers no tools.", severity="warning")
+            return
         choices = [
             (f"{'on ' if getattr(self.settings, tool.setting) else 'off'}  {tool.title}: {tool.help}", tool.setting)
-            for tool in TOOL_TOGGLES
+            for tool in offered
         ]
         picker = PickerScreen("Switch a tool on or off (from the next request)", choices)
         self.push_screen(picker, lambda setting: self.action_toggle_tool(setting) if setting else None)
 
     def action_toggle_tool(self, setting: str) -> None:
-        tool = next(tool for tool in TOOL_TOGGLES if tool.setting == setting)
+        tool = next(tool for tool in TOOL_SWITCHES if tool.setting == setting)
+        title = f"{tool.title[0].upper()}{tool.title[1:]}"
+        if not self.session.capabilities.offers(setting):
+            self.notify(f"{title} is not offered by {endpoint_label(self.settings)}.", severity="warning")
+            return
         enabled = not getattr(self.settings, setting)
-        self.session.settings = dataclasses.replace(self.settings, **{setting: enabled})
+        self.session.update_settings(**{setting: enabled})
         self._show_tools()
-        self.notify(f"{tool.title[0].upper()}{tool.title[1:]} is {'on' if enabled else 'off'} from the next request.")
+        self.notify(f"{title} is {'on' if enabled else 'off'} from the next request.")
 
     def _show_tools(self) -> None:
-        badges = [tool.badge for tool in TOOL_TOGGLES if getattr(self.settings, tool.setting)]
+        """Badges for the tools that are on and that the active provider honours (the others do nothing)."""
+        capabilities = self.session.capabilities
+        badges = [
+            tool.badge
+            for tool in TOOL_SWITCHES
+            if getattr(self.settings, tool.setting) and capabilities.offers(tool.setting)
+        ]
         self.query_one(StatusBar).set_tools(badges)
 
     # -- `@path` completion
@@ -797,22 +811,64 @@ class FlashchatApp(App[int]):
 
     def _key_entered(self, key: str | None) -> None:
         if key:
-            self.session.settings = dataclasses.replace(self.settings, api_key=key)
+            self.session.update_settings("F4", api_key=key)
             self.notify(f"The key is saved in {self.config_path}.")
         self.composer.focus()
 
     def action_toggle_thoughts(self) -> None:
         show = not self.settings.show_thoughts
-        self.session.settings = dataclasses.replace(self.settings, show_thoughts=show)
+        self.session.update_settings(show_thoughts=show)
         self.notify("Thought summaries will be shown." if show else "Thought summaries are off.")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def action_open_conversation_picker(self) -> None:
+        """The history sidebar is where stored conversations are opened."""
+        if not self.query_one(HistorySidebar).display:
+            self.action_toggle_history()
+
+    def action_edit_system_prompt(self) -> None:
+        current = self.session.conversation.system_prompt
+
+        def changed(text: str | None) -> None:
+            if text is None or text == current:
+                return
+            self.session.update_settings(system_prompt=text)
+            self.notify("System prompt cleared." if not text else "System prompt set, from the next request on.")
+
+        title = "System prompt of this conversation (empty clears it)"
+        self.push_screen(TextPromptScreen(title, current, allow_empty=True), changed)
+
+    def action_export_conversation(self) -> None:
+        conversation = self.session.conversation
+        if not conversation.messages:
+            self.notify("Nothing to export yet.")
+            return
+        suggested = f"flashchat-{conversation.id or 'chat'}.md"
+
+        def export(target: str | None) -> None:
+            if not target:
+                return
+            from flashchat.core.exports import ExportError, write_export
+
+            path = Path(target).expanduser()
+            format_name = "json" if path.suffix.lower() == ".json" else "md"
+            try:
+                written = write_export(conversation, self.store, format_name, path)
+            except ExportError as error:
+                self.notify(str(error), severity="error", timeout=10)
+                return
+            self.notify(f"Wrote {written} ({format_name}).")
+
+        self.push_screen(TextPromptScreen("Export to (a .json name writes lossless JSON)", suggested), export)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for chat_action in CHAT_ACTIONS:
-            yield SystemCommand(chat_action.title, chat_action.help, self._runner(chat_action.action))
+        for action, tui in tui_actions():
+            if tui.action == "quit":
+                continue  # Textual's own palette already has Quit
+            yield SystemCommand(action.title, action.help, self._runner(tui.action))
         for level in THINKING_LEVELS:
             yield SystemCommand(
                 THINKING_ACTION_TITLE.format(level=level),

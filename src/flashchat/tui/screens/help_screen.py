@@ -1,4 +1,4 @@
-"""F1: every key and action in one table."""
+"""F1: every key and action, from the one action table, and what the full-screen chat leaves to other modes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from flashchat.tui.actions import CHAT_ACTIONS
+from flashchat.core.commands import not_offered
+from flashchat.tui.actions import tui_actions
 
 COMPOSER_KEYS = (
     ("enter", "Send the prompt"),
@@ -24,8 +25,10 @@ COMPOSER_KEYS = (
 
 
 def key_table() -> list[tuple[str, str]]:
-    rows = [(action.key, f"{action.title}: {action.help}") for action in CHAT_ACTIONS if action.key]
-    return [*COMPOSER_KEYS, *rows]
+    rows = [(tui.key, f"{action.title}: {action.help}") for action, tui in tui_actions() if tui.key]
+    palette = [("ctrl+p", f"{action.title}: {action.help}") for action, tui in tui_actions() if not tui.key]
+    elsewhere = [("—", f"{action.title}: {reason}") for action, reason in not_offered("tui")]
+    return [*COMPOSER_KEYS, *rows, *palette, *elsewhere]
 
 
 class HelpScreen(ModalScreen[None]):

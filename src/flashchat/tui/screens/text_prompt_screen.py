@@ -1,4 +1,4 @@
-"""Ask for one line of text (a new conversation title)."""
+"""Ask for one line of text: a new conversation title, a system prompt, a file to export to."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 
 
 class TextPromptScreen(ModalScreen[str | None]):
-    """Dismisses with the text entered (stripped), or None on Esc."""
+    """Dismisses with the text entered (stripped), or None on Esc (and on empty text unless `allow_empty`)."""
 
     DEFAULT_CSS = """
     TextPromptScreen {
@@ -35,10 +35,11 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss", "Cancel")]
 
-    def __init__(self, title: str, value: str = "") -> None:
+    def __init__(self, title: str, value: str = "", *, allow_empty: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
+        self.allow_empty = allow_empty
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -47,4 +48,5 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        self.dismiss(text if text or self.allow_empty else None)

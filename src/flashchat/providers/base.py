@@ -7,7 +7,7 @@ are known before the provider module (and its HTTP stack) is imported.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -50,8 +50,11 @@ class Provider(Protocol):
     name: str
     capabilities: Capabilities
 
-    def stream(self, conversation: Conversation, settings: Settings, draft: ReplyDraft) -> AsyncIterator[StreamEvent]:
-        """Stream one reply into `draft`, yielding deltas; raise `ChatError` for every failure."""
+    def stream(
+        self, conversation: Conversation, settings: Settings, draft: ReplyDraft
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Stream one reply into `draft`, yielding deltas; raise `ChatError` for every failure (an async generator,
+        so the session can close it the moment the user stops the reply)."""
         ...
 
     async def list_models(self, settings: Settings) -> list[ModelInfo]:

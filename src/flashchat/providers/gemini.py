@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
 import pydantic
@@ -77,7 +77,7 @@ def generation_config(settings: Settings) -> types.GenerateContentConfig:
         optional["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
     return types.GenerateContentConfig(
         thinking_config=types.ThinkingConfig(
-            thinking_level=settings.thinking_level.upper(),
+            thinking_level=types.ThinkingLevel(settings.thinking_level.upper()),
             include_thoughts=True if settings.show_thoughts else None,
         ),
         # It sums usage across hops and can duplicate text after a reconnect; we keep exact history instead.
@@ -228,7 +228,7 @@ class GeminiProvider:
 
     async def stream(
         self, conversation: Conversation, settings: Settings, draft: ReplyDraft
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         draft.provider = NAME
         collector = _PartCollector()
         draft.native_content = collector.native
@@ -238,7 +238,10 @@ class GeminiProvider:
             response = await client.aio.models.generate_content_stream(
                 model=settings.model, contents=contents, config=generation_config(settings)
             )
-            async with contextlib.aclosing(response) as chunks:
+            # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
+            async with contextlib.aclosing(
+                cast("AsyncGenerator[types.GenerateContentResponse, None]", response)
+            ) as chunks:
                 async for chunk in chunks:
                     for event in _absorb(chunk, draft, collector):
                         yield event

@@ -25,7 +25,7 @@ import contextlib
 import copy
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -281,7 +281,7 @@ def _absorb_chunk(
 _DONE = object()
 
 
-async def _sse_events(response: httpx2.Response) -> AsyncIterator[Any]:
+async def _sse_events(response: httpx2.Response) -> AsyncGenerator[Any, None]:
     """The parsed `data:` payloads of an SSE body, then `_DONE` for `data: [DONE]`.
 
     Each `data:` line is normally one JSON document; a payload split over several `data:` lines (allowed by
@@ -479,7 +479,7 @@ class OpenAICompatProvider:
 
     async def stream(
         self, conversation: Conversation, settings: Settings, draft: ReplyDraft
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         draft.provider = NAME
         builder = _MessageBuilder()
         draft.native_content = builder.native
@@ -520,7 +520,7 @@ class OpenAICompatProvider:
 
     async def _read_stream(
         self, response: httpx2.Response, draft: ReplyDraft, builder: _MessageBuilder, settings: Settings
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         done = False
         events = _sse_events(response)
         async with contextlib.aclosing(events):

@@ -185,7 +185,7 @@ class ScriptedServer(Generic[RequestT, ReplyT]):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: _Server  # pyright: ignore[reportIncompatibleVariableOverride] (the socketserver sets it to ours)
 
     # Google's front end answers with this Server header and the Vary below; OpenAI clients ignore both.
     def version_string(self) -> str:

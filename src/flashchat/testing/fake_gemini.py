@@ -426,6 +426,7 @@ class Reply:
     def bad_key(cls) -> Reply:
         """What the real API answers to an unknown key: 400 (not 401) with reason API_KEY_INVALID."""
         reply = cls.error(400, message=_BAD_KEY_MESSAGE, reason="API_KEY_INVALID")
+        assert reply.error_body is not None
         localized = {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US"}
         reply.error_body["error"]["details"].append(localized | {"message": _BAD_KEY_MESSAGE})
         return reply
@@ -537,7 +538,7 @@ def merge_chunks(chunks: list[Json]) -> Json:
                 and bool(part.get("thought")) == bool(previous.get("thought"))
                 and "thoughtSignature" not in previous
             )
-            if joinable:
+            if joinable and previous is not None:
                 # The final empty signed part folds into the text, as in real non-streamed replies.
                 previous["text"] += part["text"]
                 if "thoughtSignature" in part:

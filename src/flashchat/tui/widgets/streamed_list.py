@@ -41,7 +41,7 @@ class StreamedList(MarkdownBlock):
         self._copy_context(block)
         symbols = self.bullet_symbols(items)
         for row, symbol in zip(rows, symbols, strict=False):
-            bullet = row.children[0]
+            bullet: Any = row.children[0]  # Textual's MarkdownBullet, which it does not export
             if bullet.symbol != symbol:
                 # An ordered list's numbers are right-aligned: item 10 widens every bullet before it.
                 bullet.symbol = symbol
@@ -61,8 +61,9 @@ class StreamedList(MarkdownBlock):
         same_shape = len(arrived) >= len(shown) > 0 and all(
             type(old) is type(new) for old, new in zip(shown, arrived, strict=False)
         )
-        if same_shape and isinstance(shown[-1], MarkdownParagraph):
-            await shown[-1]._update_from_block(arrived[len(shown) - 1])
+        last: Any = shown[-1]
+        if same_shape and isinstance(last, MarkdownParagraph):
+            await last._update_from_block(arrived[len(shown) - 1])
             if extra := arrived[len(shown) :]:
                 await column.mount_all(extra)
             return

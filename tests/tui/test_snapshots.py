@@ -208,3 +208,16 @@ def test_endpoint_picker(snap_compare, app_for) -> None:
         await pilot.pause()
 
     assert snap_compare(app_for(settings), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen_from_the_action_table(snap_compare, app_for) -> None:
+    """F1 over the empty chat: a framed "flashchat keys" list, the composer keys first (enter, shift+enter,
+    @path...), then each action from the one table with its key (escape Stop the reply, ctrl+t Next thinking
+    level, ... f1 Help), then the palette-only actions under ctrl+p (Open a stored conversation, Turn Google
+    Search on or off, Set the system prompt, Export the conversation, Quit). The list scrolls."""
+
+    async def run_before(pilot) -> None:
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(app_for(), terminal_size=(110, 40), run_before=run_before)

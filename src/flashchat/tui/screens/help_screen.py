@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -56,8 +55,16 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        width = max(len(key) for key, _ in key_table()) + 2
-        lines = [Content.assemble((key.ljust(width), "bold $accent"), text) for key, text in key_table()]
+        from rich.table import Table
+        from rich.text import Text
+
+        # A two-column table, so a long description wraps inside its own column, not back to column 0.
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column(ratio=1)
+        accent = self.app.current_theme.accent or "yellow"
+        for key, text in key_table():
+            table.add_row(Text(key, style=f"bold {accent}"), Text(text))
         with VerticalScroll():
             yield Static("flashchat keys", classes="help-title")
-            yield Static(Content("\n").join(lines))
+            yield Static(table)

@@ -11,7 +11,7 @@ Measures
   paced        the same reply at 400 tokens/s in ~20-token chunks: delay from the fake's last byte to the last
                token on screen, CPU share of the UI thread, and keystroke echo latency while it streams.
   history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
-The document is the one from ../shared/notes/bench_markdown_stream.py (fixed seed), rebuilt here.
+The document is built here from a fixed seed: prose, lists, tables and a 300-line code block.
 """
 
 from __future__ import annotations

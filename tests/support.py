@@ -92,7 +92,7 @@ GROUNDING = {
 }
 
 
-# Real recorded Gemini API traffic, copied from ../shared/wire into tests/wire so the tests need nothing outside
+# Real recorded Gemini API traffic (tests/wire, with its CATALOG.md) so the tests need nothing outside
 # the checkout. Six recordings over 200 KB (image and video uploads) were left out.
 WIRE = Path(__file__).parent / "wire"
 SHARED_WIRE = Path(__file__).resolve().parents[2] / "shared" / "wire"

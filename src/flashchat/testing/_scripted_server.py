@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 def load_recording(source: str | Path | dict[str, Any]) -> dict[str, Any]:
-    """A recording from ../shared/wire (or tests/wire), given as a path or already loaded."""
+    """A recording from tests/wire, given as a path or already loaded."""
     return source if isinstance(source, dict) else json.loads(Path(source).read_text("utf-8"))
 
 

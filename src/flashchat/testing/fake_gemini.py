@@ -3,7 +3,7 @@
 No machine running the test suite can reach Google, and mocking the SDK would hide exactly the bugs that
 matter (signature encoding, SSE framing, mid-stream drops). So the real ``google-genai`` client talks to
 this server over real HTTP on 127.0.0.1. The wire format copies recorded traffic from the real API (see
-``/work/shared/wire``): ``data: <json>\\r\\n\\r\\n`` SSE events with Google's JSON spacing, usage as a
+``tests/wire`` and its CATALOG.md): ``data: <json>\\r\\n\\r\\n`` SSE events with Google's JSON spacing, usage as a
 running total on every chunk, google.rpc error bodies, and the 400s the real API gives for a missing
 thought signature or for setting both a thinking level and a budget.
 
@@ -388,7 +388,7 @@ class Reply:
 
     @classmethod
     def replay(cls, source: str | Path | Json) -> Reply:
-        """Serve a recording from /work/shared/wire byte for byte, whatever the request was."""
+        """Serve a recording (tests/wire) byte for byte, whatever the request was."""
         recording = load_recording(source)
         return cls(status=int(recording["response"]["status"]), recording=recording)
 

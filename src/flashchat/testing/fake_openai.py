@@ -2,7 +2,7 @@
 
 The counterpart of ``fake_gemini`` for the OpenAI-compatible provider: real HTTP on 127.0.0.1, the real
 client code, no mocks. The wire format follows the OpenAI chat completions API and Gemini's compatible
-endpoint (``/work/shared/wire``): ``data: <json>\\n\\n`` SSE chunks ending with ``data: [DONE]``, a final
+endpoint (``tests/wire`` and its CATALOG.md): ``data: <json>\\n\\n`` SSE chunks ending with ``data: [DONE]``, a final
 usage chunk with empty ``choices`` when ``stream_options.include_usage`` is set, reasoning text in
 ``delta.reasoning_content`` or ``delta.reasoning``, thought signatures in
 ``extra_content.google.thought_signature``, and error bodies ``{"error": {"message", "type", "param",
@@ -312,7 +312,7 @@ class Reply:
 
     @classmethod
     def replay(cls, source: str | Path | Json) -> Reply:
-        """Serve a recording from /work/shared/wire byte for byte, whatever the request was."""
+        """Serve a recording (tests/wire) byte for byte, whatever the request was."""
         recording = load_recording(source)
         return cls(status=int(recording["response"]["status"]), recording=recording)
 

@@ -301,3 +301,18 @@ def test_help_mentions_endpoints_and_stays_light() -> None:
 
     helped = subprocess.run([sys.executable, "-m", "flashchat", "--help"], capture_output=True, text=True)
     assert "--endpoint NAME" in helped.stdout and "OPENAI_API_KEY" in helped.stdout
+
+
+def test_a_tool_flag_the_endpoint_ignores_is_refused(fake_openai, isolated_home, cli_env) -> None:
+    """Grounding asked of an OpenAI-compatible endpoint would silently do nothing: one line, exit 2, no request."""
+    env = {**cli_env, "OPENAI_API_KEY": fake_openai.api_key}
+    config = isolated_home / "config" / "flashchat" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'provider = "openai"\nbase_url = "{fake_openai.url}"\n')
+    result = run_cli(["-p", "latest news?", "--search"], env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "flashchat: --search: Google Search is not offered by provider 'openai'; "
+        "leave the flag out or use another endpoint.\n"
+    )
+    assert fake_openai.completion_requests() == []

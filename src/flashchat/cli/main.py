@@ -167,6 +167,9 @@ def _main(argv: list[str] | None) -> int:
     if settings.api_key and key_in_file and key_file_is_exposed(config_path):
         _error(f"warning: {config_path} holds an API key but others can read it; run chmod 600 on it.")
 
+    if (unoffered := _unoffered_tool_flag(args, settings)) is not None:
+        _error(unoffered)
+        return EXIT_USAGE
     if args.preset is not None and args.preset not in settings.presets:
         _error(f"unknown preset {args.preset!r}; presets: {', '.join(settings.presets)} (add more under [presets])")
         return EXIT_USAGE
@@ -191,6 +194,23 @@ def _main(argv: list[str] | None) -> int:
         _error("no prompt: use -p TEXT or pipe text on stdin (see flashchat --help).")
         return EXIT_USAGE
     return _one_shot(args, settings, stdin_text)
+
+
+def _unoffered_tool_flag(args: argparse.Namespace, settings: Settings) -> str | None:
+    """A tool flag the active provider would ignore is refused, not silently dropped."""
+    from flashchat.core.commands import TOOL_SWITCHES
+    from flashchat.providers import capabilities_for
+
+    capabilities = capabilities_for(settings)
+    for switch in TOOL_SWITCHES:
+        if getattr(args, switch.flag.removeprefix("--").replace("-", "_"), None) and not capabilities.offers(
+            switch.setting
+        ):
+            where = f"[endpoints.{settings.endpoint}]" if settings.endpoint else f"provider {settings.provider!r}"
+            return (
+                f"{switch.flag}: {switch.title} is not offered by {where}; leave the flag out or use another endpoint."
+            )
+    return None
 
 
 def _config_path() -> Path:

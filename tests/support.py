@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +83,34 @@ def run_cli(args: list[str], env: dict[str, str], stdin: bytes | None = None, ti
     return CliResult(
         completed.returncode, completed.stdout.decode("utf-8", "replace"), completed.stderr.decode("utf-8", "replace")
     )
+
+
+def run_in_terminal(args: list[str], env: dict, timeout: float = 30) -> str:
+    """Run flashchat with stdout on a pseudo-terminal; return everything it wrote there."""
+    controller, terminal = pty.openpty()
+    env = {**env, "COLUMNS": "80", "LINES": "24", "TERM": "xterm-256color"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flashchat", *args], stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env
+    )
+    os.close(terminal)
+    output = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            output += data
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=5)
+    os.close(controller)
+    assert process.returncode == 0, output
+    return output.decode("utf-8", "replace")
 
 
 # A grounded reply's metadata as the wire carries it (camelCase), for tests of sources.

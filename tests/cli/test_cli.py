@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import signal
 import subprocess
 import sys
@@ -15,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flashchat.testing.fake_gemini import FakeGemini, Reply
-from support import run_cli
+from support import run_cli, run_in_terminal
 
 
 def test_piped_reply_is_exactly_the_text(fake: FakeGemini, cli_env: dict) -> None:
@@ -195,34 +192,6 @@ def test_ctrl_c_keeps_what_arrived_and_exits_130(fake: FakeGemini, cli_env: dict
     data = json.loads(stdout)
     assert data["incomplete"] is True and data["text"].startswith("word word")
     assert "interrupted" in stderr.decode() and "Traceback" not in stderr.decode()
-
-
-def run_in_terminal(args: list[str], env: dict, timeout: float = 30) -> str:
-    """Run flashchat with stdout on a pseudo-terminal; return everything it wrote there."""
-    controller, terminal = pty.openpty()
-    env = {**env, "COLUMNS": "80", "LINES": "24", "TERM": "xterm-256color"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flashchat", *args], stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env
-    )
-    os.close(terminal)
-    output = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([controller], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(controller, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            output += data
-        elif process.poll() is not None:
-            break
-    process.wait(timeout=5)
-    os.close(controller)
-    assert process.returncode == 0, output
-    return output.decode("utf-8", "replace")
 
 
 def test_terminal_gets_rendered_markdown_with_escapes_neutralised(fake: FakeGemini, cli_env: dict) -> None:

@@ -9,13 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from flashchat.core.errors import EXIT_OK
-from flashchat.render.safe_text import terminal_safe
+from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line
 from flashchat.render.transcript import conversation_markdown
 from flashchat.store.conversation_store import ConversationStore, StoreError
-
-
-def _visible(text: str, stream: TextIO) -> str:
-    return terminal_safe(text) if stream.isatty() else text
 
 
 def _when(seconds: float) -> str:
@@ -29,7 +25,8 @@ def list_conversations(store: ConversationStore, limit: int, out: TextIO) -> int
         return EXIT_OK
     out.write(f"{'id':<8}  {'updated':<16}  {'msgs':>5}  {'tokens':>9}  title\n")
     for row in rows:
-        title = _visible(row.title or "(untitled)", out)
+        # One row a conversation, to a terminal or a pipe alike: a title (imported, renamed) cannot break it.
+        title = one_line(row.title, NAME_CHARS) or "(untitled)"
         out.write(
             f"{row.id:<8}  {_when(row.updated_at):<16}  {row.message_count:>5}  {row.total_tokens:>9,}  {title}\n"
         )
@@ -37,12 +34,12 @@ def list_conversations(store: ConversationStore, limit: int, out: TextIO) -> int
 
 
 def show(store: ConversationStore, conversation_id: str, out: TextIO) -> int:
-    text = conversation_markdown(store.load(store.resolve_id(conversation_id)))
+    text = conversation_markdown(store.load(store.resolve_id(conversation_id)))  # terminal-safe already
     if out.isatty():
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console(file=out, highlight=False).print(Markdown(terminal_safe(text)))
+        Console(file=out, highlight=False).print(Markdown(text))
     else:
         out.write(text)
     return EXIT_OK
@@ -54,15 +51,17 @@ def search(store: ConversationStore, query: str, limit: int, out: TextIO) -> int
         out.write(f"No matches for {query!r}.\n")
         return EXIT_OK
     for hit in hits:
-        out.write(f"{hit.conversation_id}  {_when(hit.updated_at)}  {_visible(hit.title, out)}\n")
-        out.write(f"    {_visible(hit.snippet, out)}\n")
+        out.write(f"{hit.conversation_id}  {_when(hit.updated_at)}  {one_line(hit.title, NAME_CHARS)}\n")
+        out.write(f"    {one_line(hit.snippet, MESSAGE_CHARS)}\n")
     return EXIT_OK
 
 
 def export(store: ConversationStore, conversation_id: str, format_name: str, output: str | None, out: TextIO) -> int:
     conversation_id = store.resolve_id(conversation_id)
     if format_name == "json":
-        text = json.dumps(store.export_json(conversation_id), ensure_ascii=False, indent=2) + "\n"
+        # Lossless: JSON escapes C0 controls, and json_c1_safe the rest (DEL, C1, bidi), so nothing in the
+        # file acts on a terminal that shows it, yet it decodes to exactly what was stored.
+        text = json_c1_safe(json.dumps(store.export_json(conversation_id), ensure_ascii=False, indent=2)) + "\n"
     else:
         text = conversation_markdown(store.load(conversation_id))
     if output in (None, "-"):
@@ -88,7 +87,7 @@ def delete(store: ConversationStore, conversation_id: str, assume_yes: bool, out
     conversation_id = store.resolve_id(conversation_id)
     if not assume_yes and sys.stdin.isatty():
         summary = store.summary(conversation_id)
-        answer = input(f"Delete {terminal_safe(summary.title)!r} ({summary.message_count} messages)? [y/N] ")
+        answer = input(f"Delete {one_line(summary.title, NAME_CHARS)!r} ({summary.message_count} messages)? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             out.write("Kept.\n")
             return EXIT_OK

@@ -23,6 +23,7 @@ from flashchat.config.settings import (
     update_config_file,
 )
 from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, StoreError
+from flashchat.render.safe_text import MESSAGE_CHARS, one_line, terminal_safe
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
@@ -122,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(text: str) -> None:
-    sys.stderr.write(f"flashchat: {text}\n")
+    """One line on stderr. Messages quote config values, file names and store contents, none of them trusted:
+    the line is terminal-safe and bounded whatever they hold."""
+    sys.stderr.write(f"flashchat: {one_line(text, limit=4 * MESSAGE_CHARS)}\n")
     sys.stderr.flush()
 
 
@@ -379,8 +382,9 @@ def _show_settings(settings: Settings, path: Path) -> None:
             continue
         if option.secret:
             value = mask_secret(value) if value else "(not set)"
-        line = tomli_w.dumps({key: value}).strip()
+        # TOML escapes C0 controls but not DEL, C1 or bidi controls, and config values are not trusted.
+        line = terminal_safe(tomli_w.dumps({key: value}).strip())
         print(f"{line}  # {origin}")
     for name, table in settings.endpoints.items():
         shown = {key: mask_secret(value) if OPTIONS[key].secret else value for key, value in table.items()}
-        print(f"\n{tomli_w.dumps({'endpoints': {name: shown}}).strip()}")
+        print(f"\n{terminal_safe(tomli_w.dumps({'endpoints': {name: shown}}).strip())}")

@@ -1,7 +1,9 @@
 """One-shot mode: `flashchat -p "question"`, `git diff | flashchat -p "review"`.
 
 Piped stdout gets the reply's plain text as it arrives and nothing else (notices, retries and usage go to
-stderr); a terminal gets progressively rendered Markdown (see terminal_output.py).
+stderr); a terminal gets progressively rendered Markdown (see terminal_output.py). Whatever goes to stderr is a
+message for the user, never the reply, so it is always terminal-safe, pipe or not: server strings in it
+(error messages, finish notices, tool errors, sources) are one bounded line each.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from flashchat.core.events import (
     ToolRequested,
     UsageUpdate,
 )
-from flashchat.render.safe_text import json_c1_safe, terminal_safe
+from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, terminal_safe
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
@@ -85,7 +87,9 @@ class OneShot:
         self.session: Any = None
 
     def warn(self, text: str) -> None:
-        self.stderr.write(f"flashchat: {terminal_safe(text)}\n")
+        """One line on stderr. Callers bound the server strings in `text` (`one_line`) so that their own
+        words around them are never the part that is cut; this only makes the whole line safe."""
+        self.stderr.write(f"flashchat: {one_line(text, limit=4 * MESSAGE_CHARS)}\n")
         self.stderr.flush()
 
     def run(self, prompt: PromptSource) -> int:
@@ -123,10 +127,10 @@ class OneShot:
     def _handle(self, event: Event) -> None:
         match event:
             case ToolRequested(call):
-                self.warn(f"tool: {call.describe()}")
+                self.warn(f"tool: {one_line(call.describe())}")
             case ToolFinished(call, response, _):
-                outcome = f"error: {response['error']}" if "error" in response else "ok"
-                self.warn(f"tool: {call.name} -> {outcome}")
+                outcome = f"error: {one_line(response['error'])}" if "error" in response else "ok"
+                self.warn(f"tool: {one_line(call.name, NAME_CHARS)} -> {outcome}")
             case TextDelta(text):
                 self.output.text(text)
             case ThoughtDelta(text):
@@ -135,11 +139,11 @@ class OneShot:
             case UsageUpdate(usage):
                 self.usage = usage
             case Retrying(attempt, max_attempts, delay, reason):
-                self.warn(f"{reason} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
+                self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):
                 self.message = message
                 if notice:
-                    self.warn(notice)
+                    self.warn(one_line(notice))
             case Failed() as failure:
                 self.error = failure
                 self.message = failure.message
@@ -155,19 +159,19 @@ class OneShot:
             self.output.text("\n" + sources + "\n")
             self.output.close()
         else:
-            self.stderr.write(sources + "\n")
+            self.stderr.write(terminal_safe(sources) + "\n")  # sources_markdown made each string safe already
 
     def _report(self) -> int:
         self._show_sources()
         if self.store is not None and self.store.warning != self._store_warning_at_start:
-            self.warn(f"warning: {self.store.warning}")
+            self.warn(f"warning: {one_line(self.store.warning)}")
         if self.as_json:
             self._print_json()
         elif self.error is not None:
             kept = " (the partial reply above is kept)" if self.error.message and self.error.message.text else ""
-            self.warn(f"error: {self.error.error.message}{kept}")
+            self.warn(f"error: {one_line(self.error.error.message)}{kept}")
         if self.show_usage:
-            self.stderr.write(usage_line(self.usage, self.message) + "\n")
+            self.stderr.write(one_line(usage_line(self.usage, self.message), limit=4 * MESSAGE_CHARS) + "\n")
         return EXIT_API_ERROR if self.error is not None else EXIT_OK
 
     def _interrupted(self) -> int:

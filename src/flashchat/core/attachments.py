@@ -29,8 +29,13 @@ LANGUAGE_BY_SUFFIX = {
     ".svelte": "svelte", ".tf": "hcl", ".proto": "protobuf", ".diff": "diff", ".patch": "diff", ".ini": "ini",
     ".cfg": "ini", ".mk": "make", ".cmake": "cmake", ".gradle": "groovy", ".nix": "nix", ".zig": "zig",
 }  # fmt: skip
-# `@path` mentions a file to attach; an e-mail address or a bare `@` does not.
-AT_PATH = re.compile(r"(?<![\w@])@([\w./~-][^\s]*)")
+# `@path` mentions a file to attach; an e-mail address or a bare `@` does not. One rule for every front end:
+# an `@` that does not follow a word character or another `@`, then a path that starts like one.
+_MENTION_START = r"(?<![\w@])@"
+_PATH_START = r"[\w./~-]"
+AT_PATH = re.compile(rf"{_MENTION_START}({_PATH_START}[^\s]*)")
+# The mention being typed, up to the cursor ("" right after the `@`): what a path completion replaces.
+_MENTION_AT_CURSOR = re.compile(rf"{_MENTION_START}({_PATH_START}*)$")
 
 LANGUAGE_BY_NAME = {"Makefile": "make", "Dockerfile": "dockerfile", "CMakeLists.txt": "cmake", "Justfile": "just"}
 
@@ -121,6 +126,13 @@ def expand(patterns: list[str], root: Path) -> list[Path]:
     for path in found:
         unique.setdefault(path.resolve(), None)
     return list(unique)
+
+
+def mention_at_cursor(text_before_cursor: str) -> str | None:
+    """What follows the `@` of the mention the cursor is in (text up to the cursor on its line); None when
+    the cursor is not in a mention. `"see @sr"` gives `"sr"`, `"see @"` gives `""`, `"a@b.c"` gives None."""
+    match = _MENTION_AT_CURSOR.search(text_before_cursor)
+    return match[1] if match else None
 
 
 def mentioned_files(text: str, root: Path) -> list[str]:

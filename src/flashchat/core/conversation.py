@@ -8,6 +8,7 @@ copies for display and search, never the source of truth for a request.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,9 +92,31 @@ class ToolCall:
     id: str | None = None
 
     def describe(self) -> str:
-        """One line for the approval prompt: what will run, with which arguments."""
-        shown = ", ".join(f"{key}={value!r}" for key, value in self.args.items())
-        return f"{self.name}({shown})"
+        """One line for the approval prompt: what will run, with which arguments.
+
+        The model chose every part of it, so each is shown as a Python repr (which escapes control and bidi
+        characters and line breaks) unless it is a plain identifier, and cut at `SHOWN_ARGUMENT_CHARS`: an
+        argument can be a whole file, and the question must still fit on the screen.
+        """
+        shown = ", ".join(f"{_shown_name(key)}={_shown(repr(value))}" for key, value in self.args.items())
+        return f"{_shown_name(self.name)}({shown})"
+
+
+# How much of each tool call argument (or name) `ToolCall.describe` shows.
+SHOWN_ARGUMENT_CHARS = 80
+# A name or key shown as it is: letters, digits and `_.:-` (nothing a terminal would act on).
+_PLAIN_NAME = re.compile(r"[\w.:-]+")
+
+
+def _shown(text: str) -> str:
+    if len(text) <= SHOWN_ARGUMENT_CHARS:
+        return text
+    return f"{text[:SHOWN_ARGUMENT_CHARS]}… ({len(text) - SHOWN_ARGUMENT_CHARS:,} more characters)"
+
+
+def _shown_name(name: object) -> str:
+    name = str(name)
+    return _shown(name if _PLAIN_NAME.fullmatch(name) else repr(name))
 
 
 @dataclass

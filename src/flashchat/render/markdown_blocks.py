@@ -11,11 +11,40 @@ import re
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
+class FenceTracker:
+    """Whether Markdown read line by line is inside a fenced code block (one rule for every splitter).
+
+    A fence opens with three or more backticks or tildes, indented at most three spaces, and closes with a
+    line of only the same character, at least as many of them: a ```` fence holding ``` stays open, and
+    ~~~ never closes a backtick fence.
+    """
+
+    def __init__(self) -> None:
+        self.marker: str | None = None  # the open fence's marker, e.g. "```" or "~~~~"
+
+    @property
+    def inside(self) -> bool:
+        return self.marker is not None
+
+    def feed(self, line: str) -> bool:
+        """Read one whole line; True when it belongs to a fence (opens it, is inside it or closes it)."""
+        if self.marker is not None:
+            stripped = line.strip()
+            if stripped.startswith(self.marker) and set(stripped) == {self.marker[0]}:
+                self.marker = None
+            return True
+        opening = _FENCE_OPEN.match(line)
+        if opening:
+            self.marker = opening[1]
+            return True
+        return False
+
+
 class MarkdownBlockSplitter:
     def __init__(self) -> None:
         self._pending = ""
         self._scanned = 0  # how much of _pending has been looked at line by line
-        self._fence: str | None = None  # the open fence's marker, e.g. "```" or "~~~~"
+        self._fences = FenceTracker()
 
     @property
     def tail(self) -> str:
@@ -44,14 +73,6 @@ class MarkdownBlockSplitter:
         return blocks
 
     def _ends_block(self, line: str) -> bool:
-        if self._fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(self._fence) and set(stripped) == {self._fence[0]}:
-                self._fence = None
-                return True
-            return False
-        opening = _FENCE_OPEN.match(line)
-        if opening:
-            self._fence = opening[1]
-            return False
+        if self._fences.feed(line):
+            return not self._fences.inside  # the line that closes a fence ends its block
         return not line.strip()

@@ -1,15 +1,43 @@
-"""Make model output safe to show on a terminal.
+"""Make untrusted text safe to show on a terminal.
 
-Model output is text. Escape and control sequences in it (an OSC 52 clipboard write, ESC[2J, a bare CR
-that overwrites a line) must be shown as visible symbols, never interpreted by the terminal.
+Model output and every string a server sends are text. Escape and control sequences in them (an OSC 52
+clipboard write, ESC[2J, a bare CR that overwrites a line) must be shown as visible symbols, never interpreted
+by the terminal; bidi controls (which can make `abc` display as `cba`, the "Trojan Source" trick) are shown
+too, so what is on screen is what was sent.
+
+What becomes what:
+- C0 controls except TAB and LF: the Unicode "control pictures" (ESC is ␛, BEL ␇, a bare CR ␍); DEL is ␡.
+  CRLF is a plain newline.
+- C1 controls (U+0080-U+009F, the 8-bit CSI and OSC introducers): `\\x9b`.
+- Bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) and lone surrogates (which no
+  terminal can be sent: they cannot be encoded): `⟨U+202E⟩`.
+Everything else, including CJK, emoji (with their zero-width joiners), accents and box drawing, is unchanged.
+
+Three shapes of text:
+- `terminal_safe` (and `SafeTextStream` for streamed pieces): multi-line bodies, such as the model's reply,
+  which is never cut;
+- `one_line`: a server string shown in a line (an error message, a model name, a title, a source): newlines
+  folded to spaces and the length bounded, with a note of how much was left out;
+- `safe_block`: multi-line untrusted text that is not the reply (an error body): bounded the same way.
 """
 
 from __future__ import annotations
 
 import re
 
-# C0 controls except TAB and LF, DEL, and the C1 range (U+0080-U+009F: 8-bit CSI/OSC introducers).
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+# How much of a one-line server string is shown by default: an error message or notice, and a name (a model,
+# a title, a source). Enough for any real message; a 5 MB HTML error page is not a message.
+MESSAGE_CHARS = 500
+NAME_CHARS = 120
+# A multi-line body that is not the reply (an error page, a tool's error text).
+BLOCK_CHARS = 4_000
+
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# C0 controls except TAB and LF, DEL, the C1 range, bidi controls and lone surrogates.
+_UNSAFE = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+# What `one_line` folds to a space: a run of whitespace that holds a line break (including the breaks that
+# are not controls, U+2028 and U+2029, which some renderers honour), or a tab.
+_LINE_BREAKS = re.compile(r"[ \t]*[\n\u2028\u2029][\s\u2028\u2029]*|\t")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -18,7 +46,9 @@ def _visible(match: re.Match[str]) -> str:
         return chr(0x2400 + code)  # Unicode "control pictures": ESC becomes ␛
     if code == 0x7F:
         return "\u2421"  # ␡
-    return f"\\x{code:02x}"
+    if code <= 0x9F:
+        return f"\\x{code:02x}"
+    return f"⟨U+{code:04X}⟩"
 
 
 def terminal_safe(text: str) -> str:
@@ -28,13 +58,42 @@ def terminal_safe(text: str) -> str:
     return _UNSAFE.sub(_visible, text.replace("\r\n", "\n"))
 
 
+def _cut(text: str, limit: int, separator: str) -> str:
+    if len(text) <= limit:
+        return text
+    left_out = len(text) - limit
+    noun = "character" if left_out == 1 else "characters"
+    return f"{text[:limit].rstrip()}{separator}… ({left_out:,} more {noun})"
+
+
+def one_line(text: object, limit: int = MESSAGE_CHARS) -> str:
+    """A server string for one line of a terminal: terminal-safe, line breaks and tabs as single spaces, and
+    at most `limit` characters of it, then `… (N more characters)`. Never contains a line break."""
+    safe = terminal_safe(str(text))
+    folded = _LINE_BREAKS.sub(" ", safe).strip()
+    return _cut(folded, max(1, limit), "")
+
+
+def safe_block(text: str, limit: int = BLOCK_CHARS) -> str:
+    """Multi-line untrusted text that is not the model's reply: terminal-safe, and at most `limit` characters,
+    then a line `… (N more characters)`. (The reply itself goes through `terminal_safe`, never cut.)"""
+    return _cut(terminal_safe(text), max(1, limit), "\n")
+
+
+# What JSON (json.dumps, ensure_ascii=False) leaves raw that a terminal would act on: DEL, C1, bidi controls,
+# and lone surrogates, which would make writing the JSON fail.
+_JSON_UNSAFE = re.compile(rf"[\x7f-\x9f{_BIDI}\ud800-\udfff]")
+
+
 def json_c1_safe(json_text: str) -> str:
-    """JSON escapes C0 controls itself but not DEL or C1; escape those too so a terminal never acts on them."""
-    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m[0]):04x}", json_text)
+    """JSON escapes C0 controls itself but not DEL, C1, bidi controls or lone surrogates; escape those too
+    (as `\\uXXXX`, so the JSON still decodes to exactly the same strings)."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json_text)
 
 
 class SafeTextStream:
-    """`terminal_safe` for text that arrives in pieces.
+    """`terminal_safe` for text that arrives in pieces: the pieces' outputs, then `flush()`, add up to
+    `terminal_safe` of the whole text, however it was cut.
 
     A CR at the end of one piece may be the first half of a CRLF split across two chunks; it is held back
     so the pair still becomes a plain newline instead of a visible ␍.

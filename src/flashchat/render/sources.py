@@ -1,8 +1,59 @@
-"""Sources of a grounded reply (Google Search), as numbered citations every front end can show."""
+"""Sources of a grounded reply (Google Search), as numbered citations every front end can show.
+
+Titles, URLs and search queries come from the server and end up rendered as Markdown, so each is made
+terminal-safe, one line and bounded, and Markdown-inert: a title cannot open a link, a code span or an HTML
+tag, and only an http(s) address becomes a link (a `javascript:` or `file:` one is shown as text, and a
+click in the TUI never opens it).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote, urlsplit
+
+from flashchat.render.safe_text import NAME_CHARS, one_line
+
+# Longer than any real source address (Google's grounding redirects are about 250 characters); a longer one
+# is shown as text rather than cut into a link that goes somewhere else.
+URL_CHARS = 2_000
+# What can start Markdown syntax inside a list item's line: links and images (`[`, `]`, `(`, `)`), code
+# spans, emphasis and strikethrough, autolinks and HTML, an entity (`&amp;`), and the backslash itself.
+# (`#`, `|` and `!` do nothing there once `[` is escaped, and a title like "Weather | Tokyo" stays readable.)
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]()<>~]|&(?=#?\w+;))")
+# Characters a link destination must not hold raw (Markdown would end the link at them, or they are not
+# URL characters at all); percent-encoding them keeps the address the same.
+_URL_SAFE_CHARS = ":/?#[]@!$&'*+,;=%~-._"
+
+
+def markdown_text(text: str, limit: int = NAME_CHARS) -> str:
+    """A server string as inert Markdown inline text: shown as is, one line, at most `limit` characters."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", one_line(text, limit))
+
+
+def link_target(url: str) -> str | None:
+    """`url` as a Markdown link destination, or None when it must not be a link (not http or https, no host,
+    or too long to show whole)."""
+    url = url.strip()
+    if len(url) > URL_CHARS:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url, safe=_URL_SAFE_CHARS).replace("(", "%28").replace(")", "%29")
+
+
+def _source_line(number: int, title: str, uri: str) -> str:
+    target = link_target(uri) if uri else None
+    label = markdown_text(title or uri or "source")
+    if target is not None:
+        return f"{number}. [{label}]({target})"
+    if uri and title:
+        return f"{number}. {label} ({markdown_text(uri)})"  # an address that is not a link, shown as text
+    return f"{number}. {label}"
 
 
 def sources_markdown(extras: dict[str, Any] | None) -> str:
@@ -12,16 +63,13 @@ def sources_markdown(extras: dict[str, Any] | None) -> str:
     chunks = [
         chunk.get("web") or chunk.get("retrieved_context") or {} for chunk in grounding.get("grounding_chunks") or []
     ]
-    sources = [(c.get("title") or c.get("uri") or "source", c.get("uri") or "") for c in chunks if c]
+    sources = [(str(c.get("title") or ""), str(c.get("uri") or "")) for c in chunks if c]
     if sources:
         lines.append("Sources:\n")
-        lines += [
-            f"{number}. [{title}]({uri})" if uri else f"{number}. {title}"
-            for number, (title, uri) in enumerate(sources, 1)
-        ]
+        lines += [_source_line(number, title, uri) for number, (title, uri) in enumerate(sources, 1)]
     queries = grounding.get("web_search_queries") or []
     if queries:
         if lines:
             lines.append("")
-        lines.append("Searched for: " + ", ".join(f"“{query}”" for query in queries))
+        lines.append("Searched for: " + ", ".join(f"“{markdown_text(str(query))}”" for query in queries))
     return "\n".join(lines)

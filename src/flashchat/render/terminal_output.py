@@ -2,7 +2,8 @@
 
 A pipe gets the reply's text exactly as it arrives. A terminal gets Markdown rendered progressively with rich
 (finished blocks printed once, only the unfinished tail live), or plain text when colour is off; either way
-control and escape sequences in model output are neutralised first.
+control and escape sequences in model output are neutralised first, through a `SafeTextStream` so a CRLF that
+arrives split over two chunks is still a newline.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 from flashchat.render.markdown_blocks import MarkdownBlockSplitter
-from flashchat.render.safe_text import terminal_safe
+from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,37 +33,52 @@ def usage_line(usage: Usage | None, message: Message | None) -> str:
             parts.append(f"first token {message.first_token_seconds:.2f} s")
         if message.duration_seconds is not None:
             parts.append(f"{message.duration_seconds:.2f} s")
-        parts.append(f"{message.model_version or message.model}, thinking {message.thinking_level}")
+        model = one_line(message.model_version or message.model, NAME_CHARS)  # the server names the version
+        parts.append(f"{model}, thinking {message.thinking_level}")
     return "usage: " + " · ".join(parts) if parts else "usage: none reported"
 
 
 class PlainOutput:
     """Text deltas as they arrive; thoughts, if asked for, to `thoughts_to` (stderr for a pipe).
 
-    Whatever goes to a terminal is neutralised; a pipe gets the model's text unchanged.
+    Text to a terminal is neutralised; a pipe gets the model's text unchanged, byte for byte. Thoughts are
+    always neutralised: they are not the reply, and on stderr they are read by a person.
     """
 
     def __init__(self, stdout: TextIO, thoughts_to: TextIO) -> None:
         self.stdout, self.stderr = stdout, thoughts_to
         self._ends_with_newline = True
         self._thinking = False
-        self._stdout_is_terminal = stdout.isatty()
-        self._thoughts_to_terminal = thoughts_to.isatty()
+        self._text: SafeTextStream | None = SafeTextStream() if stdout.isatty() else None
+        self._thoughts = SafeTextStream()
 
     def thought(self, text: str) -> None:
         self._thinking = True
-        self.stderr.write(terminal_safe(text) if self._thoughts_to_terminal else text)
+        self.stderr.write(self._thoughts.feed(text))
         self.stderr.flush()
 
     def text(self, text: str) -> None:
         if self._thinking:
-            self._thinking = False
-            self.stderr.write("\n")
-        self.stdout.write(terminal_safe(text) if self._stdout_is_terminal else text)
+            self._end_thoughts()
+        shown = self._text.feed(text) if self._text is not None else text
+        self.stdout.write(shown)
         self.stdout.flush()
-        self._ends_with_newline = text.endswith("\n")
+        if shown:
+            self._ends_with_newline = shown.endswith("\n")
+
+    def _end_thoughts(self) -> None:
+        self._thinking = False
+        self.stderr.write(self._thoughts.flush() + "\n")
 
     def close(self) -> None:
+        if self._thinking:
+            self._end_thoughts()
+            self.stderr.flush()
+        if self._text is not None:
+            held = self._text.flush()  # a CR that ended the stream is shown, not dropped
+            self.stdout.write(held)
+            if held:
+                self._ends_with_newline = False
         if not self._ends_with_newline:
             self.stdout.write("\n")
         self.stdout.flush()
@@ -78,6 +94,8 @@ class MarkdownOutput:
 
         self.console: Console = Console(file=stdout, highlight=False, force_terminal=force_terminal)
         self._splitter = MarkdownBlockSplitter()
+        self._safe_text = SafeTextStream()
+        self._safe_thoughts = SafeTextStream()
         self._live: Live | None = None
         self._printed_blocks = 0
         self._thinking = False
@@ -87,13 +105,20 @@ class MarkdownOutput:
         if not self._thinking:
             self._thinking = True
             self.console.print("Thinking…", style="dim bold")
-        self.console.print(terminal_safe(text), style="dim italic", end="", markup=False, highlight=False)
+        self._print_thought(self._safe_thoughts.feed(text))
+
+    def _print_thought(self, safe: str) -> None:
+        self.console.print(safe, style="dim italic", end="", markup=False, highlight=False)
+
+    def _end_thoughts(self) -> None:
+        self._thinking = False
+        self._print_thought(self._safe_thoughts.flush())
 
     def text(self, text: str) -> None:
         if self._thinking:
-            self._thinking = False
+            self._end_thoughts()
             self.console.print("\n")
-        for block in self._splitter.feed(terminal_safe(text)):
+        for block in self._splitter.feed(self._safe_text.feed(text)):
             self._print_block(block)
         now = time.monotonic()
         if now - self._last_refresh >= self._REFRESH_SECONDS:
@@ -128,7 +153,10 @@ class MarkdownOutput:
             self._live.stop()
             self._live = None
         if self._thinking:
+            self._end_thoughts()
             self.console.print()
+        for block in self._splitter.feed(self._safe_text.flush()):
+            self._print_block(block)
         tail = self._splitter.tail.strip("\n")
         if tail:
             self._print_block(tail)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 
+from flashchat.render.markdown_blocks import FenceTracker
+
 SEGMENT_CHARS = 2_000  # about 500 tokens: a screen or two of text
-_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NOT_A_CUT = re.compile(r"^(?:[-*+]\s|\d{1,9}[.)](?:\s|$)|[>|\s]|\[[^\]]*\]:)")
 _DECIDING_CHARS = 12  # enough of a line to tell "12. item" from a paragraph
 
@@ -32,7 +33,7 @@ class SegmentSplitter:
         self.segment_chars = segment_chars
         self._segment_length = 0
         self._line = ""  # the current line so far
-        self._fence: str | None = None  # the open fence's marker
+        self._fences = FenceTracker()
         self._after_blank_line = False
         self._held: str | None = None  # text held at a possible cut, None when not at one
 
@@ -73,20 +74,10 @@ class SegmentSplitter:
         if not piece.endswith("\n"):
             return
         line, self._line = self._line, ""
-        self._track_fence(line)
-        self._after_blank_line = self._fence is None and not line.strip()
+        self._fences.feed(line)
+        self._after_blank_line = not self._fences.inside and not line.strip()
         if self._after_blank_line and self._segment_length >= self.segment_chars:
             self._held = ""
-
-    def _track_fence(self, line: str) -> None:
-        if self._fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(self._fence) and set(stripped) == {self._fence[0]}:
-                self._fence = None
-            return
-        opening = _FENCE_OPEN.match(line)
-        if opening:
-            self._fence = opening[1]
 
 
 def split_segments(text: str, segment_chars: int = SEGMENT_CHARS) -> list[str]:

@@ -13,7 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from flashchat.render.safe_text import MESSAGE_CHARS, one_line
+
 T = TypeVar("T")
+# A choice is one line: a model name and description from the API, a code block's first line, a title.
+LABEL_CHARS = 200
 
 
 class PickerScreen(ModalScreen[T | None], Generic[T]):
@@ -71,8 +75,8 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content(self.title_text), classes="picker-title")
-            yield Static(Content(self.loading_text), classes="picker-status")
+            yield Static(Content(one_line(self.title_text, LABEL_CHARS)), classes="picker-title")
+            yield Static(Content(one_line(self.loading_text, MESSAGE_CHARS)), classes="picker-status")
             yield OptionList()
 
     def on_mount(self) -> None:
@@ -83,7 +87,8 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
         self._values = [value for _, value in choices]
         options = self.query_one(OptionList)
         labels = [
-            f"{number}  {label}" if number <= 9 else f"   {label}" for number, (label, _) in enumerate(choices, 1)
+            f"{number}  {label}" if number <= 9 else f"   {label}"
+            for number, label in enumerate((one_line(label, LABEL_CHARS) for label, _ in choices), 1)
         ]
         options.set_options(Option(Content(label)) for label in labels)
         self.query_one(".picker-status", Static).display = not choices
@@ -95,7 +100,7 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
 
     def show_status(self, text: str) -> None:
         status = self.query_one(".picker-status", Static)
-        status.update(Content(text))
+        status.update(Content(one_line(text, MESSAGE_CHARS)))  # e.g. why the model list could not be fetched
         status.display = True
 
     @on(OptionList.OptionSelected)

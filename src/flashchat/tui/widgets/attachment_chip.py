@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from flashchat.render.safe_text import one_line
+
 
 class AttachmentChip(Static):
     """The token count comes from the API (countTokens) when the provider has one, else it is a `~` estimate;
@@ -25,5 +27,7 @@ class AttachmentChip(Static):
     """
 
     def __init__(self, path: str, tokens: str, *, over_limit: bool = False) -> None:
-        super().__init__(Content(f"📎 {path} · {tokens}"), classes="-over-limit" if over_limit else "")
+        # A repository's file names are not trusted: one safe line, whatever the name holds.
+        label = Content(f"📎 {one_line(path, 200)} · {one_line(tokens, 60)}")
+        super().__init__(label, classes="-over-limit" if over_limit else "")
         self.path = path

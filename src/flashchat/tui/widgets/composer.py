@@ -10,12 +10,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from flashchat.core.attachments import mention_at_cursor
 from flashchat.render.formatting import count
 
 CHIP_MIN_LINES = 21  # a paste over 20 lines becomes a chip
 _NAMED_IN_DIFF = re.compile(r"^(?:\+\+\+ b/|diff --git a/)(\S+)", re.MULTILINE)
-# An `@path` being typed, up to the cursor: what the path popup completes.
-_MENTION_AT_CURSOR = re.compile(r"(?<![\w@])@([\w./~-]*)$")
 # Keys the path popup takes while it is open; everything else goes on into the composer.
 COMPLETION_KEYS = ("up", "down", "tab", "enter", "escape")
 _NAMED_IN_COMMENT = re.compile(r"^\s*(?:#|//|--|/\*|<!--)\s*(?:file(?:name)?:\s*)?([\w./-]+\.[A-Za-z0-9]{1,6})\b")
@@ -178,8 +177,7 @@ class Composer(TextArea):
 
     def _mention_at_cursor(self) -> str | None:
         row, column = self.cursor_location
-        match = _MENTION_AT_CURSOR.search(self.document.get_line(row)[:column])
-        return match[1] if match else None
+        return mention_at_cursor(self.document.get_line(row)[:column])
 
     @on(TextArea.SelectionChanged)
     def _check_mention(self) -> None:

@@ -10,8 +10,17 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from flashchat.core.errors import ErrorKind
+from flashchat.render.safe_text import MESSAGE_CHARS, one_line
 
 RETRY_LABELS = {ErrorKind.RATE_LIMIT: "rate limited", ErrorKind.SERVER: "server error"}
+# Errors quote what the server said. The app bounds the server's part (`one_line`) so its own hint after it
+# survives; this wider bound is the backstop for any text that reaches the notice.
+NOTICE_CHARS = 4 * MESSAGE_CHARS
+
+
+def notice_text(text: str) -> Content:
+    """What a notice shows for `text`: one terminal-safe line (wrapped by the widget), bounded."""
+    return Content(one_line(text, NOTICE_CHARS))
 
 
 class ErrorNotice(Static):
@@ -43,7 +52,7 @@ class ErrorNotice(Static):
     """
 
     def __init__(self, text: str = "", *, kind: str = "error") -> None:
-        super().__init__(Content(text), classes=f"-{kind}")
+        super().__init__(notice_text(text), classes=f"-{kind}")
         self._countdown: Timer | None = None
         self._retry: tuple[str, int, int, float, Callable[[], float]] | None = None
 
@@ -75,7 +84,7 @@ class ErrorNotice(Static):
     def show_error(self, text: str, *, kind: str = "error") -> None:
         self._stop_countdown()
         self.set_classes(f"-{kind}")
-        self.update(Content(text))
+        self.update(notice_text(text))
 
     def _stop_countdown(self) -> None:
         self._retry = None

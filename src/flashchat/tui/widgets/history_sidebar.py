@@ -14,7 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from flashchat.render.formatting import count
-from flashchat.render.safe_text import terminal_safe
+from flashchat.render.safe_text import NAME_CHARS, one_line
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,11 @@ class HistorySidebar(Vertical):
         self.entries = entries
         options = [
             Option(
+                # Two lines an entry whatever the stored title or snippet holds (imported, renamed, a reply).
                 Content.assemble(
-                    (terminal_safe(entry.title) or "(untitled)", "bold"), "\n", (terminal_safe(entry.detail), "dim")
+                    (one_line(entry.title, NAME_CHARS) or "(untitled)", "bold"),
+                    "\n",
+                    (one_line(entry.detail, 2 * NAME_CHARS), "dim"),
                 ),
                 id=entry.conversation_id,
             )

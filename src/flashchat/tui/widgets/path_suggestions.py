@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from flashchat.render.safe_text import one_line
+
 MAX_SUGGESTIONS = 8
 
 
@@ -37,7 +39,9 @@ class PathSuggestions(OptionList, can_focus=False):
     """
 
     def show_paths(self, paths: list[str]) -> None:
-        self.set_options(Option(Content(path)) for path in paths)
+        # A file name in the repository can hold anything, a newline or an escape sequence: shown safe, while
+        # completing inserts the real name.
+        self.set_options(Option(Content(one_line(path, 200))) for path in paths)
         self.paths = paths
         self.highlighted = 0 if paths else None
         self.display = bool(paths)

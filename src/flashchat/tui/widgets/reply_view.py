@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from flashchat.core.conversation import Message
 from flashchat.core.events import Retrying
-from flashchat.render.safe_text import SafeTextStream, terminal_safe
+from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.reply_segment import ReplySegment
@@ -19,7 +19,8 @@ from flashchat.tui.widgets.thoughts_block import ThoughtsBlock
 
 
 def reply_header(model: str, thinking_level: str) -> str:
-    return f"{model} · thinking {thinking_level}" if thinking_level else model
+    model = one_line(model, NAME_CHARS)  # the model version is the server's (or an imported file's) string
+    return f"{model} · thinking {one_line(thinking_level, NAME_CHARS)}" if thinking_level else model
 
 
 def reply_marker(message: Message | None, *, stopped: bool = False) -> str:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from textual.widgets import Markdown
 
+from flashchat.render.sources import link_target
+
 
 class SourcesBlock(Markdown):
     """Shown under a reply whose message carries grounding metadata; the Markdown comes from
-    `flashchat.grounding.sources_markdown`, the same text the REPL and one-shot mode print."""
+    `flashchat.render.sources.sources_markdown`, the same text the REPL and one-shot mode print (its titles
+    and queries are inert, and only http(s) addresses are links).
+
+    A click opens a link in the browser only when it is an http(s) address: the server chose it, and
+    `file:` or `javascript:` must not get that far even if one slipped into the Markdown.
+    """
 
     DEFAULT_CSS = """
     SourcesBlock {
@@ -22,3 +29,11 @@ class SourcesBlock(Markdown):
         }
     }
     """
+
+    def __init__(self, markdown: str | None = None, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(markdown, id=id, classes=classes, open_links=False)
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        if link_target(event.href) is not None:
+            self.app.open_url(event.href)

@@ -9,8 +9,17 @@ from textual.content import Content
 from textual.widgets import Static
 
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
+from flashchat.render.safe_text import one_line
 from flashchat.tui.widgets.level_selector import LevelSelector
 from flashchat.tui.widgets.usage_panel import CONTEXT_WARNING_FRACTION
+
+# A status bar is one row: a model or endpoint name (from the config file or the model list) gets this much.
+NAME_IN_STATUS_CHARS = 40
+STATUS_CHARS = 120
+
+
+def _label(text: str, limit: int = NAME_IN_STATUS_CHARS) -> Content:
+    return Content(one_line(text, limit))
 
 
 class StatusBar(Horizontal):
@@ -48,17 +57,17 @@ class StatusBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield LevelSelector(self._level, id="level-selector")
-        yield Static(Content(self._model), id="status-model")
-        yield Static(Content(self._endpoint), id="status-endpoint")
+        yield Static(_label(self._model), id="status-model")
+        yield Static(_label(self._endpoint), id="status-endpoint")
         yield Static(id="status-tools")
         yield Static(id="status-context")
         yield Static(id="status-activity")
 
     def set_model(self, model: str) -> None:
-        self.query_one("#status-model", Static).update(Content(model))
+        self.query_one("#status-model", Static).update(_label(model))
 
     def set_endpoint(self, endpoint: str) -> None:
-        self.query_one("#status-endpoint", Static).update(Content(endpoint))
+        self.query_one("#status-endpoint", Static).update(_label(endpoint))
 
     def set_tools(self, badges: list[str]) -> None:
         """The tools that are on, by short name ("search · files"); nothing while all are off."""
@@ -75,4 +84,4 @@ class StatusBar(Horizontal):
         label.set_class(fraction > CONTEXT_WARNING_FRACTION, "-warning")
 
     def set_activity(self, text: str) -> None:
-        self.query_one("#status-activity", Static).update(Content(text))
+        self.query_one("#status-activity", Static).update(_label(text, STATUS_CHARS))

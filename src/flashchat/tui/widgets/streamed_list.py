@@ -61,7 +61,7 @@ class StreamedList(MarkdownBlock):
         same_shape = len(arrived) >= len(shown) > 0 and all(
             type(old) is type(new) for old, new in zip(shown, arrived, strict=False)
         )
-        last: Any = shown[-1]
+        last: Any = shown[-1] if shown else None
         if same_shape and isinstance(last, MarkdownParagraph):
             await last._update_from_block(arrived[len(shown) - 1])
             if extra := arrived[len(shown) :]:

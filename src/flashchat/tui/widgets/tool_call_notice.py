@@ -8,13 +8,15 @@ from textual.content import Content
 from textual.widgets import Static
 
 from flashchat.core.conversation import ToolCall
+from flashchat.render.safe_text import one_line
 
 
 def tool_outcome(response: dict[str, Any], approved: bool) -> str:
+    """`done`, `denied` or `error: ...` (the error text names a path the model chose: one bounded line)."""
     if not approved:
         return "denied"
     if "error" in response:
-        return f"error: {response['error']}"
+        return f"error: {one_line(response['error'])}"
     return "done"
 
 
@@ -40,7 +42,10 @@ class ToolCallNotice(Static):
 
     def __init__(self, call: ToolCall | None, *, stored_summary: str = "") -> None:
         """`call` for a live call; None with `stored_summary` for the tool results of a reopened conversation."""
-        text = f"⚙ {call.describe()} · waiting for approval" if call is not None else f"⚙ {stored_summary}"
+        if call is not None:
+            text = f"⚙ {one_line(call.describe())} · waiting for approval"
+        else:
+            text = f"⚙ {one_line(stored_summary)}"
         super().__init__(Content(text))
         self.call = call
 
@@ -52,9 +57,9 @@ class ToolCallNotice(Static):
         assert self.call is not None
         self.set_class(not approved, "-denied")
         self.set_class(approved and "error" in response, "-failed")
-        self.update(Content(f"⚙ {self.call.describe()} · {tool_outcome(response, approved)}"))
+        self.update(Content(f"⚙ {one_line(self.call.describe())} · {tool_outcome(response, approved)}"))
 
     def show_stopped(self) -> None:
         assert self.call is not None
         self.set_class(True, "-denied")
-        self.update(Content(f"⚙ {self.call.describe()} · stopped before it ran"))
+        self.update(Content(f"⚙ {one_line(self.call.describe())} · stopped before it ran"))

@@ -165,3 +165,16 @@ def test_reply_segments_use_the_shared_fence_tracker() -> None:
     fenced = "````\n```\n\nstill code\n\n```\n````\n"
     parts = split_segments("intro\n\n" + fenced + "\nafter\n", segment_chars=1)
     assert parts == ["intro\n\n", fenced + "\n", "after\n"]
+
+
+async def test_toasts_and_the_header_title_pass_the_render_boundary(make_app) -> None:
+    """Whoever calls notify, and whatever a conversation's title holds: one bounded line, no markup, nothing raw."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify(f"[bold]server said[/bold] {HOSTILE}" + "y" * 10_000, severity="error")
+        app.sub_title = "Title " + HOSTILE
+        await pilot.pause()
+        (toast,) = app._notifications
+        assert toast.message.startswith("[bold]server said[/bold] ␛]52;c;QQ==␇") and not toast.markup
+        assert toast.message.endswith("more characters)") and "\n" not in toast.message
+        assert_nothing_hostile_sent(app)

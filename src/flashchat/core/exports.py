@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashchat.config.paths import write_private_file
+from flashchat.render.safe_text import json_c1_safe
 from flashchat.render.transcript import conversation_markdown
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ def export_text(conversation: Conversation, store: ConversationStore | None, for
     if format_name == "json":
         if store is None or conversation.id is None:
             raise ExportError("nothing is stored yet to export as JSON: send a message first")
-        return json.dumps(store.export_json(conversation.id), ensure_ascii=False, indent=2) + "\n"
+        # Lossless and still inert if someone `cat`s it: DEL, C1 and bidi controls are escaped as JSON allows.
+        return json_c1_safe(json.dumps(store.export_json(conversation.id), ensure_ascii=False, indent=2)) + "\n"
     return conversation_markdown(conversation)
 
 

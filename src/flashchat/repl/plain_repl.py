@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import paths
 from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints
-from flashchat.core.attachments import AttachmentError, project_files
+from flashchat.core.attachments import AttachmentError, mention_at_cursor, project_files
 from flashchat.core.commands import TOOL_SWITCHES, UserAction, action_for_command, not_offered, slash_commands
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
 from flashchat.core.events import (
@@ -36,7 +36,7 @@ from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
 from flashchat.render.formatting import code_blocks
-from flashchat.render.safe_text import terminal_safe
+from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
 from flashchat.store.conversation_store import ConversationStore, StoreError
@@ -74,11 +74,11 @@ class SlashCompleter:
         from prompt_toolkit.completion import Completion
 
         text = document.text_before_cursor
-        word = document.get_word_before_cursor(WORD=True)
-        if word.startswith("@"):
+        mention = mention_at_cursor(document.current_line_before_cursor)  # the same @path rule as the TUI's
+        if mention is not None:
             for path in self._repl.project_files():
-                if path.startswith(word[1:]):
-                    yield Completion(path, start_position=-(len(word) - 1))
+                if path.startswith(mention):
+                    yield Completion(path, start_position=-len(mention), display=one_line(path, NAME_CHARS))
             return
         if not text.startswith("/") or "\n" in text:
             return
@@ -133,7 +133,8 @@ class PlainRepl:
         return f"[{self.session.settings.thinking_level}] > "
 
     def say(self, text: str) -> None:
-        self.stdout.write(text + "\n")
+        """Every message of plain mode goes through the sanitiser: server strings in it cannot act on the terminal."""
+        self.stdout.write(terminal_safe(text) + "\n")
         self.stdout.flush()
 
     async def run(self) -> int:
@@ -225,12 +226,13 @@ class PlainRepl:
         try:
             prepared = await prepare_prompt(self.session, text, preset=preset, root=Path.cwd())
         except AttachmentError as error:
-            self.say(f"error: {error}; nothing was sent")
+            self.say(f"error: {one_line(str(error))}; nothing was sent")
             return None
         for index, attachment in enumerate(prepared.attachments):
             self.say(f"[attached {attachment.path}: {prepared.token_label(index)}]")
         if prepared.missing:
-            self.say(f"note: no such file here: {', '.join('@' + name for name in prepared.missing)} (sent as text)")
+            missing = one_line(", ".join("@" + name for name in prepared.missing))
+            self.say(f"note: no such file here: {missing} (sent as text)")
         if prepared.refusal:
             self.say(f"error: {prepared.refusal}")
             return None
@@ -259,7 +261,7 @@ class PlainRepl:
         self._close_output()
         if self._prompt is None:
             return ToolApproval.DENY
-        question = f"allow {call.describe()}? [a]lways / [o]nce / [d]eny > "
+        question = f"allow {one_line(call.describe())}? [a]lways / [o]nce / [d]eny > "
         while True:
             try:
                 answer = (await self._prompt.prompt_async(question)).strip().lower()
@@ -307,7 +309,7 @@ class PlainRepl:
             case Finished(message, notice):
                 self._close_output()
                 if notice:
-                    self.say(f"note: {notice}")
+                    self.say(f"note: {one_line(notice)}")
                 sources = sources_markdown(message.extras)
                 if sources:
                     self._new_output().text(sources + "\n")
@@ -315,20 +317,19 @@ class PlainRepl:
             case Failed(error, kept):
                 self._close_output()
                 suffix = " (the partial reply is kept; /retry asks again)" if kept is not None else ""
-                self.say(f"error: {error.message}{suffix}")
+                self.say(f"error: {one_line(error.message)}{suffix}")
             case ToolRequested(call):
                 self._close_output()
-                self.say(f"tool call: {call.describe()}")
+                self.say(f"tool call: {one_line(call.describe())}")
             case ToolFinished(call, response, approved):
-                outcome = (
-                    "denied" if not approved else ("error: " + response["error"] if "error" in response else "done")
-                )
-                self.say(f"tool {call.name}: {outcome}")
+                error_text = one_line(str(response.get("error", "")))
+                outcome = "denied" if not approved else (f"error: {error_text}" if "error" in response else "done")
+                self.say(f"tool {one_line(call.name, NAME_CHARS)}: {outcome}")
         return None
 
     async def _count_down(self, retry: Retrying) -> None:
         """One line, rewritten each second on a capable terminal; a single line otherwise (screen readers)."""
-        head = f"{retry.reason} Retrying in"
+        head = f"{one_line(retry.reason)} Retrying in"  # written raw below: made safe here
         tail = f"(attempt {retry.attempt} of {retry.max_attempts})"
         if not (self.colour and self.stdout.isatty()):
             self.say(f"{head} {retry.delay_seconds:.0f} s {tail}")
@@ -347,7 +348,7 @@ class PlainRepl:
     def _report_store_warning(self) -> None:
         if self.store.warning and self.store.warning != self._reported_store_warning:
             self._reported_store_warning = self.store.warning
-            self.say(f"warning: {self.store.warning}")
+            self.say(f"warning: {one_line(self.store.warning)}")
 
     # -- slash commands ---------------------------------------------------------------------------------
 
@@ -357,16 +358,16 @@ class PlainRepl:
         if command == "export":
             return [("md", "Markdown"), ("json", "lossless JSON, re-importable")]
         if command == "open":
-            return [(row.id, row.title) for row in self.store.list_conversations(limit=30)]
+            return [(row.id, one_line(row.title, NAME_CHARS)) for row in self.store.list_conversations(limit=30)]
         if command in TOGGLES or command == "thoughts":
             return [("on", ""), ("off", "")]
         if command == "endpoint":
             endpoints = list_endpoints(self.session.settings)
             return [("default", "the config file's top level"), *((name, "") for name in endpoints)]
         if command == "preset":
-            return [(name, text[:60]) for name, text in self.session.settings.presets.items()]
+            return [(name, one_line(text, 60)) for name, text in self.session.settings.presets.items()]
         if command == "model" and self._models:
-            return [(model.name, model.display_name) for model in self._models]
+            return [(one_line(m.name, NAME_CHARS), one_line(m.display_name, NAME_CHARS)) for m in self._models]
         return []
 
     async def run_command(self, line: str) -> str | None:
@@ -377,7 +378,7 @@ class PlainRepl:
             getattr(self, f"_command_{action.command}", None) if action is not None else None
         )
         if handler is None:
-            self.say(f"unknown command /{terminal_safe(name)}: nothing was sent; /help lists the commands")
+            self.say(f"unknown command /{one_line(name)}: nothing was sent; /help lists the commands")
             return None
         return await handler(argument)
 
@@ -386,7 +387,7 @@ class PlainRepl:
         try:
             self.session.update_settings("/command", **changes)
         except ConfigError as error:
-            self.say(f"error: {terminal_safe(str(error))}")
+            self.say(f"error: {one_line(str(error))}")
             return False
         return True
 
@@ -402,19 +403,19 @@ class PlainRepl:
     async def _command_model(self, argument: str) -> None:
         if argument:
             if self._update_settings(model=argument):
-                self.say(f"model: {terminal_safe(argument)} (from the next request)")
+                self.say(f"model: {one_line(argument)} (from the next request)")
             return
         try:
             if self._models is None:
                 self._models = await self.session.provider.list_models(self.session.settings)
         except Exception as error:
-            self.say(f"error: could not list models: {getattr(error, 'message', error)}")
+            self.say(f"error: could not list models: {one_line(str(getattr(error, 'message', error)))}")
             return
         current = self.session.settings.model
         for model in self._models:
             marker = "*" if model.name == current else " "
             limit = f"{model.input_token_limit:,} tokens" if model.input_token_limit else ""
-            self.say(f"{marker} {model.name:<32} {limit}")
+            self.say(f"{marker} {one_line(model.name, NAME_CHARS):<32} {limit}")
 
     async def _command_usage(self, argument: str) -> None:
         conversation = self.session.conversation
@@ -448,7 +449,7 @@ class PlainRepl:
         if not rows:
             self.say("no stored conversations yet")
         for row in rows:
-            self.say(f"{row.id}  {row.message_count:>4} msgs  {terminal_safe(row.title)}")
+            self.say(f"{row.id}  {row.message_count:>4} msgs  {one_line(row.title)}")
 
     async def _command_open(self, argument: str) -> None:
         if not argument:
@@ -457,7 +458,7 @@ class PlainRepl:
         try:
             conversation = self.store.load(self.store.resolve_id(argument))
         except (StoreError, KeyError) as error:
-            self.say(f"error: {error.args[0] if error.args else error}")
+            self.say(f"error: {one_line(str(error.args[0] if error.args else error))}")
             return
         self.session.open(conversation)  # its system prompt and model come with it
         self.say(
@@ -481,9 +482,9 @@ class PlainRepl:
         try:
             path = write_export(conversation, self.store, format_name, Path(target.strip()).expanduser())
         except ExportError as error:
-            self.say(f"error: {terminal_safe(str(error))}")
+            self.say(f"error: {one_line(str(error))}")
             return
-        self.say(f"wrote {terminal_safe(str(path))}")
+        self.say(f"wrote {one_line(str(path))}")
 
     def _copy_to_clipboard(self, text: str) -> None:
         """OSC 52: the terminal puts `text` on the clipboard (base64, so nothing in it reaches the terminal raw)."""
@@ -507,7 +508,7 @@ class PlainRepl:
             return
         if not argument:
             for number, block in enumerate(blocks, 1):
-                self.say(f"{number:>3}  {terminal_safe(block.summary())}")
+                self.say(f"{number:>3}  {one_line(block.summary())}")
             self.say("/copycode N copies one")
             return
         if not argument.isdigit() or not 1 <= int(argument) <= len(blocks):
@@ -531,17 +532,17 @@ class PlainRepl:
         names = list_endpoints(settings)
         if not argument:
             current = settings.endpoint or "default"
-            self.say(f"endpoint: {terminal_safe(current)} ({settings.provider}, {terminal_safe(settings.model)})")
+            self.say(f"endpoint: {one_line(current)} ({settings.provider}, {one_line(settings.model)})")
             self.say(f"endpoints: {', '.join(['default', *map(terminal_safe, names)])}; /endpoint NAME switches")
             return
         try:
             settings = self.session.switch_endpoint(None if argument == "default" else argument)
         except ConfigError as error:
-            self.say(f"error: {terminal_safe(str(error))}")
+            self.say(f"error: {one_line(str(error))}")
             return
         self._models = None  # another endpoint offers other models
         label = settings.endpoint or "default"
-        self.say(f"endpoint: {terminal_safe(label)}, {terminal_safe(settings.model)} (from the next request)")
+        self.say(f"endpoint: {one_line(label)}, {one_line(settings.model)} (from the next request)")
 
     async def _command_thoughts(self, argument: str) -> None:
         if argument not in ("on", "off"):
@@ -568,7 +569,7 @@ class PlainRepl:
         try:
             update_config_file(path, "api_key", key)
         except (ConfigError, OSError) as error:
-            self.say(f"error: the key is not saved: {terminal_safe(str(error))}")
+            self.say(f"error: the key is not saved: {one_line(str(error))}")
             return
         self._update_settings(api_key=key)
         self.say(f"the key is saved in {path} (mode 0600)")
@@ -576,9 +577,7 @@ class PlainRepl:
     async def _command_system(self, argument: str) -> None:
         if not argument:
             current = self.session.settings.system_prompt
-            self.say(
-                f"system prompt: {terminal_safe(current)}" if current else "no system prompt (/system TEXT sets one)"
-            )
+            self.say(f"system prompt: {safe_block(current)}" if current else "no system prompt (/system TEXT sets one)")
             return
         value = "" if argument == "clear" else argument
         if self._update_settings(system_prompt=value):
@@ -632,7 +631,7 @@ class PlainRepl:
         name, _, text = argument.partition(" ")
         presets = self.session.settings.presets
         if name not in presets:
-            self.say(f"presets: {', '.join(presets)}; use /preset NAME [your text, @files]")
+            self.say(f"presets: {one_line(', '.join(presets))}; use /preset NAME [your text, @files]")
             return
         await self.send(text.strip(), preset=presets[name])
 

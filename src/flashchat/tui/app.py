@@ -19,6 +19,8 @@ from textual import events as textual_events
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList
@@ -47,6 +49,7 @@ from flashchat.core.events import (
 )
 from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
 from flashchat.render.formatting import code_blocks, count
+from flashchat.render.safe_text import NAME_CHARS, one_line
 from flashchat.render.sources import sources_markdown
 from flashchat.tui.actions import bindings, tui_actions
 from flashchat.tui.quiet_gc import QuietCollector
@@ -99,9 +102,10 @@ ERROR_HINTS = {
 
 
 def error_text(error: ChatError, partial: Message | None) -> str:
+    """The server's part bounded first, so a 5 MB error body never pushes the hint off the notice."""
     kept = " The partial reply above is kept." if partial is not None and partial.text else ""
     hint = ERROR_HINTS.get(error.kind, "")
-    return " ".join(part for part in (error.message + kept, hint) if part)
+    return " ".join(part for part in (one_line(error.message) + kept, hint) if part)
 
 
 def endpoint_label(settings: Settings) -> str:
@@ -182,6 +186,25 @@ class FlashchatApp(App[int]):
     @property
     def settings(self) -> Settings:
         return self.session.settings
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast passes the render boundary: one bounded line, never read as markup (a server's text may
+        hold `[` or escape sequences), whoever calls it."""
+        super().notify(
+            one_line(message), title=one_line(title, NAME_CHARS), severity=severity, timeout=timeout, markup=False
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header shows the conversation's title, which came from a prompt or an imported file."""
+        return super().format_title(one_line(title, NAME_CHARS), one_line(sub_title, NAME_CHARS))
 
     def _new_session(self, settings: Settings, conversation: Conversation | None = None) -> ChatSession:
         return ChatSession(
@@ -394,7 +417,9 @@ class FlashchatApp(App[int]):
         except Exception as error:  # a bug must not take the chat down with it
             log.exception("reply failed")
             reply = await self._live_reply()
-            await reply.fail(None, f"Something went wrong in flashchat: {error!r}. Details are in the log file.")
+            await reply.fail(
+                None, f"Something went wrong in flashchat: {one_line(repr(error))}. Details are in the log file."
+            )
         finally:
             self._pending_tool = None
             self.replying = False

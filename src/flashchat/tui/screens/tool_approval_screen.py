@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 
 from flashchat.core.conversation import ToolCall
 from flashchat.core.session import ToolApproval
+from flashchat.render.safe_text import one_line
 
 
 class ToolApprovalScreen(ModalScreen[ToolApproval]):
@@ -67,7 +68,7 @@ class ToolApprovalScreen(ModalScreen[ToolApproval]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("The model wants to run a local tool", classes="approval-title")
-            yield Static(Content(self.call.describe()), classes="approval-call")
+            yield Static(Content(one_line(self.call.describe())), classes="approval-call")
             yield Static(
                 "Read-only, inside the directory flashchat started in. "
                 "Always allows this tool for the rest of the session.",

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -144,6 +145,7 @@ def test_export_md_and_json_import_via_cli(fake: FakeGemini, cli_env: dict, isol
     run_cli(["history", "export", conversation_id, "--format", "json", "-o", str(target)], cli_env)
     document = json.loads(target.read_text())
     assert document["format"] == "flashchat.conversation" and len(document["messages"]) == 2
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # a chat is private, like the database
     imported = run_cli(["history", "import", str(target)], cli_env)
     new_id = imported.stdout.split()[-1]
     assert imported.returncode == 0 and new_id != conversation_id

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from flashchat.core.errors import EXIT_OK
-from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line
+from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, one_line
 from flashchat.render.transcript import conversation_markdown
 from flashchat.store.conversation_store import ConversationStore, StoreError
 
@@ -57,18 +57,18 @@ def search(store: ConversationStore, query: str, limit: int, out: TextIO) -> int
 
 
 def export(store: ConversationStore, conversation_id: str, format_name: str, output: str | None, out: TextIO) -> int:
-    conversation_id = store.resolve_id(conversation_id)
-    if format_name == "json":
-        # Lossless: JSON escapes C0 controls, and json_c1_safe the rest (DEL, C1, bidi), so nothing in the
-        # file acts on a terminal that shows it, yet it decodes to exactly what was stored.
-        text = json_c1_safe(json.dumps(store.export_json(conversation_id), ensure_ascii=False, indent=2)) + "\n"
-    else:
-        text = conversation_markdown(store.load(conversation_id))
-    if output in (None, "-"):
-        out.write(text)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
-        sys.stderr.write(f"flashchat: wrote {output}\n")
+    """The same export as the chat's (core/exports.py): JSON lossless yet inert on a terminal; a file is 0600."""
+    from flashchat.core.exports import ExportError, export_text, write_export
+
+    conversation = store.load(store.resolve_id(conversation_id))
+    try:
+        if output in (None, "-"):
+            out.write(export_text(conversation, store, format_name))
+            return EXIT_OK
+        written = write_export(conversation, store, format_name, Path(output))
+    except ExportError as error:
+        raise StoreError(str(error)) from None
+    sys.stderr.write(f"flashchat: wrote {one_line(str(written))}\n")
     return EXIT_OK
 
 

@@ -236,7 +236,10 @@ class GeminiProvider:
         try:
             client = self._client(settings)
             response = await client.aio.models.generate_content_stream(
-                model=settings.model, contents=contents, config=generation_config(settings)
+                # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
+                model=settings.model,
+                contents=cast("types.ContentListUnionDict", contents),
+                config=generation_config(settings),
             )
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(

@@ -767,7 +767,7 @@ class FlashchatApp(App[int]):
             self.notify(f"{title} is not offered by {endpoint_label(self.settings)}.", severity="warning")
             return
         enabled = not getattr(self.settings, setting)
-        self.session.update_settings(**{setting: enabled})
+        self.session.update_settings("changed", **{setting: enabled})
         self._show_tools()
         self.notify(f"{title} is {'on' if enabled else 'off'} from the next request.")
 

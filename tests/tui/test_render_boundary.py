@@ -178,3 +178,14 @@ async def test_toasts_and_the_header_title_pass_the_render_boundary(make_app) ->
         assert toast.message.startswith("[bold]server said[/bold] ␛]52;c;QQ==␇") and not toast.markup
         assert toast.message.endswith("more characters)") and "\n" not in toast.message
         assert_nothing_hostile_sent(app)
+
+
+async def test_a_crlf_split_over_two_chunks_is_a_clean_newline(fake: FakeGemini, make_app) -> None:
+    """The same stream the plain-mode and one-shot tests use: on screen, two lines and no ␍."""
+    fake.enqueue(Reply.text("", chunks=["line one\r", "\n\r", "\nline two\r", "\n"]))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hi")
+        await wait_for_reply(pilot)
+        sent = terminal_output(app)
+        assert "line one" in sent and "line two" in sent and "␍" not in sent

@@ -1,5 +1,6 @@
 """Helpers the tests share (imported as `support`, never from conftest): the environment to clear, retries
-without waiting, a CLI runner, event collection, and the recorded wire traffic in tests/wire."""
+without waiting, a CLI runner, event collection, another process's hold on the history database, and the recorded
+wire traffic in tests/wire."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from flashchat.config.settings import ConfigError, Settings, load_settings
 from flashchat.core.session import ChatSession, RetryPolicy
+
+if TYPE_CHECKING:
+    from flashchat.store.conversation_store import ConversationStore
 
 ENV_VARS_TO_CLEAR = (
     "GEMINI_API_KEY",
@@ -62,6 +68,36 @@ async def collect(stream) -> list:
     """Every event of a turn; the stream is closed here, not left to the garbage collector."""
     async with contextlib.aclosing(stream):
         return [event async for event in stream]
+
+
+class WriteLock:
+    """Another flashchat in the middle of a write: SQLite's write lock on `path`, held by a second connection until
+    `release()` (or the end of the `with` block). The store's writes wait for it, up to the busy timeout."""
+
+    def __init__(self, path: Path) -> None:
+        # Any thread may release it (a timer, while the test's loop is busy shutting an app down).
+        self._db: sqlite3.Connection | None = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        if self._db is not None:
+            self._db.execute("ROLLBACK")
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> WriteLock:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+def store_in_use(store: ConversationStore) -> bool:
+    """True while another thread is inside a store call: with a WriteLock held, a write waiting for it."""
+    if store._lock.acquire(blocking=False):
+        store._lock.release()
+        return False
+    return True
 
 
 @dataclass

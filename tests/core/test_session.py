@@ -439,7 +439,7 @@ async def test_forget_last_prompt_removes_it_and_its_answers(fake: FakeGemini, s
     session = make_session(settings, store=store)
     await collect(session.send("first"))
     await collect(session.send("second, with a typo"))
-    assert session.forget_last_prompt() == "second, with a typo"
+    assert await session.forget_last_prompt() == "second, with a typo"
     assert [m.text for m in session.conversation.messages] == ["first", "Echo: first"]
     assert [m.text for m in store.load(session.conversation.id).messages] == ["first", "Echo: first"]
     await session.aclose()

@@ -88,7 +88,9 @@ async def test_sidebar_lists_searches_and_opens(make_app, store: ConversationSto
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("ctrl+b")
         sidebar = app.query_one(HistorySidebar)
-        assert [e.title for e in sidebar.entries] == ["Best pasta shape?", "How do tides work?"]
+        # The store answers from a thread, so the list lands a moment after the sidebar opens.
+        titles = ["Best pasta shape?", "How do tides work?"]
+        await wait_until(pilot, lambda: [e.title for e in sidebar.entries] == titles)
         await pilot.press(*"moon")
         await wait_until(pilot, lambda: [e.title for e in sidebar.entries] == ["How do tides work?"])
         await pilot.press("enter", "enter")
@@ -103,18 +105,18 @@ async def test_sidebar_renames_and_deletes(make_app, store: ConversationStore) -
     doomed = add_conversation(store, "Delete me", "ok")
     app = make_app(store=store)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("ctrl+b", "tab")  # from the search box to the list
-        await pilot.press("r")
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: len(app.query_one(HistorySidebar).entries) == 2)
+        await pilot.press("tab", "r")  # from the search box to the list, then rename
         assert isinstance(app.screen, TextPromptScreen)
         app.screen.query_one("Input").value = "Deleted soon"
         await pilot.press("enter")
-        assert store.summary(doomed.id).title == "Deleted soon"
+        await wait_until(pilot, lambda: store.summary(doomed.id).title == "Deleted soon")
         await pilot.press("d")
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("1")
-        await pilot.pause()
+        await wait_until(pilot, lambda: [e.title for e in app.query_one(HistorySidebar).entries] == ["Keep me"])
         assert [s.id for s in store.list_conversations()] == [kept.id]
-        assert [e.title for e in app.query_one(HistorySidebar).entries] == ["Keep me"]
 
 
 async def test_continue_latest_opens_the_newest_conversation(

@@ -12,6 +12,7 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 
 # A streaming reply is written to the store at least this often, so a crash loses at most this much.
 SAVE_INTERVAL_SECONDS = 0.25
+
+# Every session's store writes run on this one thread, in the order they were asked for: SQLite can wait up to
+# its busy timeout for another process's write lock, and the event loop (a UI's typing) must not wait with it.
+# One thread rather than any free one, so a write never overtakes the one before it (a reply's last save
+# landing before an earlier partial save would put the partial text back).
+_STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flashchat-store")
 
 DENIED = "The user denied this tool call."
 CANCELLED = "The user stopped the turn before this tool call ran."
@@ -216,7 +223,7 @@ class ChatSession:
         """
         text = prompt if isinstance(prompt, str) else prompt.text
         self.conversation.model = self.settings.model
-        self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
+        await self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
         async with contextlib.aclosing(self._turn()) as events:
             async for event in events:
                 yield event
@@ -224,17 +231,17 @@ class ChatSession:
     async def regenerate(self) -> AsyncIterator[Event]:
         """Drop the last reply (with any tool rounds) and ask again for the last thing the user wrote."""
         messages = self.conversation.messages
+        dropped: list[Message] = []
         while messages and (messages[-1].role == "model" or messages[-1].answers_tool_calls):
-            dropped = messages.pop()
-            if self.store is not None:
-                self.store.delete_message(self.conversation, dropped)
+            dropped.append(messages.pop())
+        await self._delete(dropped)
         if not messages:
             return
         async with contextlib.aclosing(self._turn()) as events:
             async for event in events:
                 yield event
 
-    def forget_last_prompt(self) -> str | None:
+    async def forget_last_prompt(self) -> str | None:
         """Remove the last thing the user wrote and all that answered it (store included); return its text.
 
         For "edit the last prompt and resend": the front end puts the text back in the composer.
@@ -245,11 +252,27 @@ class ChatSession:
             return None
         index = typed[-1]
         text = messages[index].text
-        for message in messages[index:]:
-            if self.store is not None:
-                self.store.delete_message(self.conversation, message)
+        # Out of the conversation first, so the stored totals are computed without them.
+        forgotten = messages[index:]
         del messages[index:]
+        await self._delete(forgotten)
         return text
+
+    async def attach_store(self, store: ConversationStore) -> None:
+        """Keep history in `store` from now on, starting with what the chat already holds (a front end that opens
+        its store in a thread may have sent a prompt before it was ready)."""
+        self.store = store
+        conversation = self.conversation
+        # What was said without a store; from here on the session saves each message itself.
+        unsaved = [message for message in conversation.messages if message.id is None]
+        if not unsaved:
+            return
+
+        def write_unsaved() -> None:
+            for message in unsaved:
+                store.save_message(conversation, message)
+
+        await self._persist(write_unsaved)
 
     async def _turn(self) -> AsyncIterator[Event]:
         """Replies until the model stops calling local tools (each call approved by the user), within a budget."""
@@ -286,7 +309,7 @@ class ChatSession:
                 # Every call gets an answer, even when the user stopped the turn: the API rejects unanswered calls.
                 answered = {id(call) for call, _ in results}
                 results += [(call, {"error": CANCELLED}) for call in calls if id(call) not in answered]
-                self._save(self.conversation.add(provider.tool_results_message(results)))
+                await self._save(self.conversation.add(provider.tool_results_message(results)))
             if calls_run >= self.settings.max_tool_calls:
                 budget_spent_rounds += 1
 
@@ -317,6 +340,7 @@ class ChatSession:
         retries_done = 0
         draft: ReplyDraft | None = None
         last_save = 0.0
+        saving: Future[None] | None = None  # the partial save being written, if any
         try:
             while True:
                 draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
@@ -324,13 +348,17 @@ class ChatSession:
                     async with contextlib.aclosing(self._attempt(draft, settings)) as events:
                         async for event in events:
                             yield event
-                            if draft.received_content and time.monotonic() - last_save >= SAVE_INTERVAL_SECONDS:
-                                self._save_draft(draft)
+                            due = draft.received_content and time.monotonic() - last_save >= SAVE_INTERVAL_SECONDS
+                            if due and (saving is None or saving.done()):
+                                if saving is not None:
+                                    saving.result()  # a bug in the last partial save surfaces here
+                                saving = self._save_draft(draft)
                                 last_save = time.monotonic()
                 except ChatError as error:
                     if draft.received_content:
-                        message = self._keep(draft, incomplete=True, error=error.message)
-                        draft = None
+                        # Cleared before the save's await: a stop meanwhile must not keep the reply twice.
+                        kept, draft = draft, None
+                        message = await self._keep(kept, incomplete=True, error=error.message)
                         yield Failed(error, message)
                         return
                     delay = self.retry_policy.delay(error, retries_done)
@@ -344,14 +372,15 @@ class ChatSession:
                     await self._sleep(delay)
                     continue
                 finished, draft = draft, None
-                yield self._finish(finished, settings)
+                yield await self._finish(finished, settings)
                 return
         finally:
-            # Stopped by the user (generator closed or task cancelled): keep what had arrived.
+            # Stopped by the user (generator closed or task cancelled): keep what had arrived. Awaiting here is
+            # allowed during aclose(); _persist sees the save through a further cancellation.
             if draft is not None and draft.received_content:
-                self._keep(draft, incomplete=True, stopped=True)
+                await self._keep(draft, incomplete=True, stopped=True)
 
-    def _finish(self, draft: ReplyDraft, settings: Settings) -> Event:
+    async def _finish(self, draft: ReplyDraft, settings: Settings) -> Event:
         if draft.block_reason and not draft.received_content:
             return Failed(
                 ChatError(
@@ -360,33 +389,83 @@ class ChatSession:
                 )
             )
         if draft.finish_reason is None:
-            message = self._keep(draft, incomplete=True, error="The reply ended before the model finished.")
+            message = await self._keep(draft, incomplete=True, error="The reply ended before the model finished.")
             error = ChatError(
                 ErrorKind.TRUNCATED,
                 "The reply ended before the model finished (no finish reason); what arrived is kept.",
             )
             return Failed(error, message)
-        message = self._keep(draft)
+        message = await self._keep(draft)
         self._pending_calls = list(draft.function_calls)
         notices = (draft.notice, finish_notice(message, settings.max_output_tokens))
         return Finished(message, " ".join(notice for notice in notices if notice))
 
-    def _keep(self, draft: ReplyDraft, **flags: bool | str) -> Message:
+    async def _keep(self, draft: ReplyDraft, **flags: bool | str) -> Message:
         message = self.conversation.add(draft.to_message(**flags))  # type: ignore[arg-type]
-        self._save(message)
+        await self._save(message, draft)
         return message
 
-    def _save(self, message: Message) -> None:
-        if self.store is not None:
-            self.store.save_message(self.conversation, message)
-
-    def _save_draft(self, draft: ReplyDraft) -> None:
-        """Write the reply so far, marked incomplete until it finishes (what a crash would leave behind)."""
-        if self.store is None:
+    async def _save(self, message: Message, draft: ReplyDraft | None = None) -> None:
+        # The store and conversation as they are now: the write may run after the front end has moved on.
+        store, conversation = self.store, self.conversation
+        if store is None:
             return
+
+        def write() -> None:
+            if message.id is None and draft is not None:
+                # The row of the reply's partial saves: one still being written when `message` was made has
+                # landed by now (one writer, in order), so this updates that row rather than adding another.
+                message.id = draft.message_id
+            store.save_message(conversation, message)
+
+        await self._persist(write)
+
+    def _save_draft(self, draft: ReplyDraft) -> Future[None] | None:
+        """Queue a write of the reply so far, marked incomplete until it finishes (what a crash would leave behind).
+
+        Not awaited: while a UI draws the reply, the writer thread waits for the GIL (~30 ms a save at full
+        speed), and the stream need not wait with it. The reply's final save is queued after this one, and
+        awaited."""
+        store, conversation = self.store, self.conversation
+        if store is None:
+            return None
         partial = draft.to_message(incomplete=True)
-        self.store.save_message(self.conversation, partial)
-        draft.message_id = partial.id
+
+        def write() -> None:
+            store.save_message(conversation, partial)
+            draft.message_id = partial.id  # the row the next save updates, the final one included
+
+        return _STORE_WRITER.submit(write)
+
+    async def _delete(self, messages: list[Message]) -> None:
+        store, conversation = self.store, self.conversation
+        if store is None or not messages:
+            return
+
+        def delete() -> None:
+            for message in messages:
+                store.delete_message(conversation, message)
+
+        await self._persist(delete)
+
+    @staticmethod
+    async def _persist(write: Callable[[], object]) -> None:
+        """Run `write` on the store's writer thread and return once it has landed.
+
+        The write is queued before the first await, so it happens even if this task is cancelled or its
+        generator closed meanwhile. Waiting goes on through cancellations (the save of a stopped reply is the one
+        a user most wants kept, and the next write must see its row id), then the cancellation is raised.
+        """
+        landed = asyncio.wrap_future(_STORE_WRITER.submit(write))
+        cancelled: asyncio.CancelledError | None = None
+        while not landed.done():
+            try:
+                await asyncio.wait([landed])
+            except asyncio.CancelledError as error:
+                cancelled = error
+        if cancelled is not None:
+            raise cancelled
+        landed.result()  # a bug in a write surfaces here, as it did when writes ran on the loop
 
     async def _attempt(self, draft: ReplyDraft, settings: Settings) -> AsyncIterator[Event]:
         """One request; converts a silent server into a timeout error (first token, then gaps)."""

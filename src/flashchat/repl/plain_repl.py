@@ -520,7 +520,7 @@ class PlainRepl:
 
     async def _command_edit(self, argument: str) -> None:
         """Drop the last prompt and its reply, and put the prompt back on the line to edit and resend."""
-        text = self.session.forget_last_prompt()
+        text = await self.session.forget_last_prompt()
         if text is None:
             self.say("there is no prompt to edit yet")
             return

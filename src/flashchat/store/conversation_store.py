@@ -7,18 +7,22 @@
 - A corrupt file is moved aside (never deleted) and a fresh store started; a read-only or full data dir falls
   back to an in-memory store. Either way `store.warning` says so in one line and chatting goes on.
 - The API key is never written here: only conversations and messages are stored.
+- One store serves several threads (the TUI reads from worker threads while the session writes from its writer
+  thread, so the event loop never waits on SQLite): every public method holds the store's lock.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from flashchat.config import paths
 from flashchat.core.conversation import Conversation, Message, Usage
@@ -139,15 +143,36 @@ class SearchHit:
 
 def _connect(path: Path | str) -> sqlite3.Connection:
     # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) so lock waits use the busy timeout.
+    # Any thread may use the connection (check_same_thread=False); ConversationStore's lock keeps them in turn.
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA foreign_keys = ON")
     return connection
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _serialised(
+    method: Callable[Concatenate[ConversationStore, _P], _R],
+) -> Callable[Concatenate[ConversationStore, _P], _R]:
+    """Run `method` holding the store's lock. The one connection is shared by threads, and two threads' statements
+    must not interleave: one thread's COMMIT would end the other's transaction, and a read could see a write
+    half done. Reentrant, since public methods call each other (load -> resolve_id)."""
+
+    @functools.wraps(method)
+    def locked(self: ConversationStore, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class ConversationStore:
     def __init__(self, connection: sqlite3.Connection, path: Path | None, warning: str = "") -> None:
         self._db = connection
+        self._lock = threading.RLock()
         self.path = path
         # One line for the user when history is not being kept as usual ("" when all is well).
         self.warning = warning
@@ -180,11 +205,13 @@ class ConversationStore:
         _migrate(connection)
         return cls(connection, None, warning)
 
+    @_serialised
     def close(self) -> None:
         self._db.close()
 
     # -- writing ----------------------------------------------------------------------------------------
 
+    @_serialised
     def save_message(self, conversation: Conversation, message: Message) -> None:
         """Insert or update `message` (and its conversation row). Safe to call many times while streaming."""
         try:
@@ -192,6 +219,7 @@ class ConversationStore:
         except sqlite3.Error as error:
             self._degrade(error)
 
+    @_serialised
     def delete_message(self, conversation: Conversation, message: Message) -> None:
         if message.id is None or conversation.id is None:
             return
@@ -252,11 +280,13 @@ class ConversationStore:
             ),
         )
 
+    @_serialised
     def rename(self, conversation_id: str, title: str) -> None:
         conversation_id = self.resolve_id(conversation_id)
         with self._transaction():
             self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), conversation_id))
 
+    @_serialised
     def delete(self, conversation_id: str) -> None:
         conversation_id = self.resolve_id(conversation_id)
         with self._transaction():
@@ -265,6 +295,7 @@ class ConversationStore:
 
     # -- reading ----------------------------------------------------------------------------------------
 
+    @_serialised
     def resolve_id(self, given: str) -> str:
         """The full id for `given`, which may be a unique prefix (like git): raises StoreError otherwise."""
         given = given.strip()
@@ -277,10 +308,12 @@ class ConversationStore:
             raise StoreError(f"no conversation with id {given!r} (see `flashchat history`)")
         raise StoreError(f"id {given!r} matches several conversations; give more characters")
 
+    @_serialised
     def latest_id(self) -> str | None:
         row = self._db.execute("SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
+    @_serialised
     def load(self, conversation_id: str) -> Conversation:
         try:
             conversation_id = self.resolve_id(conversation_id)
@@ -301,6 +334,7 @@ class ConversationStore:
             updated_at=row[5],
         )
 
+    @_serialised
     def list_conversations(self, limit: int = 50, offset: int = 0) -> list[ConversationSummary]:
         rows = self._db.execute(
             "SELECT id, title, created_at, updated_at, message_count, total_tokens, model FROM conversations"
@@ -309,6 +343,7 @@ class ConversationStore:
         )
         return [ConversationSummary(*row) for row in rows]
 
+    @_serialised
     def summary(self, conversation_id: str) -> ConversationSummary:
         row = self._db.execute(
             "SELECT id, title, created_at, updated_at, message_count, total_tokens, model FROM conversations"
@@ -317,6 +352,7 @@ class ConversationStore:
         ).fetchone()
         return ConversationSummary(*row)
 
+    @_serialised
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Best matches first (bm25), one hit per conversation, with a snippet around the match."""
         match = _fts_query(query)
@@ -340,6 +376,7 @@ class ConversationStore:
 
     # -- export and import ------------------------------------------------------------------------------
 
+    @_serialised
     def export_json(self, conversation_id: str) -> dict[str, Any]:
         """A lossless document: every stored field, native content exactly as kept."""
         conversation = self.load(conversation_id)
@@ -357,6 +394,7 @@ class ConversationStore:
             "messages": [_message_document(message) for message in conversation.messages],
         }
 
+    @_serialised
     def import_json(self, document: Any) -> str:
         """Store an exported conversation; keeps its id unless taken. Returns the id it was stored under."""
         if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
@@ -423,6 +461,10 @@ def _migrate(connection: sqlite3.Connection) -> None:
     The version is read again after the write lock is held: another flashchat may have created or migrated the
     database while this one waited.
     """
+    # Already current, the usual case: no write lock, so opening never waits behind another flashchat's write.
+    # (Versions only go up, so a read outside the lock cannot miss a migration that is needed.)
+    if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
     while True:
         connection.execute("BEGIN IMMEDIATE")
         try:

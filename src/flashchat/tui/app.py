@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events as textual_events
 from textual import on, work
@@ -35,7 +36,7 @@ from flashchat.config.settings import (
 )
 from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES
 from flashchat.core.conversation import Conversation, Message, ToolCall
-from flashchat.core.errors import ChatError, ErrorKind
+from flashchat.core.errors import ChatError, ErrorKind, StoreError
 from flashchat.core.events import (
     Event,
     Failed,
@@ -78,12 +79,21 @@ if TYPE_CHECKING:
     from flashchat.store.conversation_store import ConversationStore
 
 log = logging.getLogger("flashchat.tui")
+_T = TypeVar("_T")
 
 EMPTY_HINT = (
     "Ask anything. Enter sends, Shift+Enter or Ctrl+J adds a line, @path attaches a file, Ctrl+T changes the "
     "thinking level, Ctrl+U shows token usage, F1 lists every key."
 )
 LIVE_USAGE_INTERVAL = 0.25  # seconds between usage-panel redraws while a reply streams
+# The history search waits for this pause in typing, so a burst of keys costs one FTS query, not one per key.
+HISTORY_SEARCH_DELAY = 0.15
+# At startup the loop waits up to this long (keys typed meanwhile queue up) for the thread that opens the history
+# and the conversation asked for, then goes on without it. That usually takes a few tens of ms, and with the loop
+# waiting the thread has the interpreter to itself instead of sharing the GIL with the frames Textual would draw
+# meanwhile: without the wait a 2,000-message conversation painted ~50 ms later (bench/tui.py, history). A
+# database locked by another process holds the UI this long at most, instead of for its busy timeout.
+STARTUP_HEAD_START = 0.1
 RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block picker looks
 
 RETRY_HINT = "Press ctrl+r to retry."
@@ -119,6 +129,31 @@ def endpoint_choice(name: str, table: Any) -> str:
     return "  ".join([name, " · ".join(details)]) if details else name
 
 
+def store_errors() -> tuple[type[Exception], ...]:
+    """What a store call raises when the database refuses (locked past the busy timeout, read-only, unknown id).
+
+    A function so that `except store_errors():` imports sqlite3 only when something failed: app.py is imported
+    before the first frame, and sqlite3 costs a few ms."""
+    import sqlite3
+
+    return StoreError, sqlite3.Error
+
+
+async def in_thread_with_head_start(function: Callable[[], _T]) -> _T:
+    """`function()` in a thread; the loop first waits up to STARTUP_HEAD_START for it (see there)."""
+    finished = threading.Event()
+
+    def run() -> _T:
+        try:
+            return function()
+        finally:
+            finished.set()
+
+    result = asyncio.get_running_loop().run_in_executor(None, run)
+    finished.wait(STARTUP_HEAD_START)  # holds the loop but not the GIL: the thread runs alone
+    return await result
+
+
 # `conversation_id` value that opens the most recent conversation (`flashchat -c`).
 CONTINUE_LATEST = "@latest"
 
@@ -129,7 +164,8 @@ class FlashchatApp(App[int]):
 
     History comes from `store`, or from `open_store()`, which is called once the first frame is painted
     (opening SQLite is not free and the store module is not imported before then); `conversation_id` is then
-    opened. Tests pass `retry_policy`, `sleep` and `clock` to keep retries fast and countdowns deterministic.
+    opened. Every store call runs in a thread, since SQLite may wait for another process's lock. Tests pass
+    `retry_policy`, `sleep` and `clock` to keep retries fast and countdowns deterministic.
     """
 
     CSS_PATH = "app.tcss"
@@ -249,24 +285,53 @@ class FlashchatApp(App[int]):
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
         self.call_after_refresh(self._after_first_frame)
 
+    # A worker, not a handler: awaiting in the app's message queue would hold up every key press meanwhile.
+    @work(group="open-store", exit_on_error=False)
     async def _after_first_frame(self) -> None:
         if self._warm_up_after_first_frame:
             self._import_provider()
-        if self.store is None and self._open_store is not None:
-            self.store = self._open_store()
-            self.session.store = self.store
-        if self.store is not None and self.store.warning:
-            self.notify(f"History: {self.store.warning}", severity="warning", timeout=10)
-        if self.store is not None and self._conversation_id == CONTINUE_LATEST:
-            self._conversation_id = self.store.latest_id()
-        if self.store is not None and self._conversation_id:
-            await self.open_conversation(self._conversation_id)
+        if self.store is None and self._open_store is None:
+            return
+        # One trip to a thread for the store and the conversation: opening may wait for another flashchat's lock.
+        store, conversation, problem = await in_thread_with_head_start(self._open_history)
+        if store is not self.store:
+            self.store = store
+            await self.session.attach_store(store)
+        if store.warning:
+            self.notify(f"History: {store.warning}", severity="warning", timeout=10)
+        if problem:
+            self.notify(problem, severity="error")
+        if conversation is not None:
+            await self._switch_to(conversation)
+
+    def _open_history(self) -> tuple[ConversationStore, Conversation | None, str]:
+        """Run in a thread: the store (opened if need be), the conversation asked for (None if none was), and why
+        that conversation could not be opened ("" if it could)."""
+        store = self.store
+        if store is None:
+            assert self._open_store is not None
+            store = self._open_store()
+        wanted = self._conversation_id
+        if wanted == CONTINUE_LATEST:
+            wanted = store.latest_id()
+        if not wanted:
+            return store, None, ""
+        try:
+            return store, store.load(wanted), ""
+        except KeyError:
+            return store, None, f"No conversation with id {wanted!r} in the history."
+        except store_errors() as error:
+            return store, None, f"Could not open the conversation: {error}"
 
     async def on_unmount(self) -> None:
         self._quiet_gc.stop()
+        # A reply stopped by quitting saves itself as it winds down: let that land before the store closes.
+        stopping = [worker for worker in self.workers if worker.group == "reply"]
+        if stopping:
+            await asyncio.gather(*(worker.wait() for worker in stopping), return_exceptions=True)
         await self.session.aclose()
         if self.store is not None and self._open_store is not None:
-            self.store.close()
+            await asyncio.to_thread(self.store.close)
 
     async def on_event(self, event: textual_events.Event) -> None:
         if isinstance(event, textual_events.InputEvent):
@@ -538,9 +603,12 @@ class FlashchatApp(App[int]):
         """Show a stored conversation; the next prompt continues it, its signatures sent back as stored."""
         assert self.store is not None
         try:
-            conversation = self.store.load(conversation_id)
+            conversation = await asyncio.to_thread(self.store.load, conversation_id)
         except KeyError:
             self.notify(f"No conversation with id {conversation_id!r} in the history.", severity="error")
+            return
+        except store_errors() as error:
+            self.notify(f"Could not open the conversation: {error}", severity="error")
             return
         await self._switch_to(conversation)
 
@@ -556,27 +624,37 @@ class FlashchatApp(App[int]):
         else:
             self.composer.focus()
 
-    def _fill_history(self, query: str = "") -> None:
-        if self.store is None:
-            return
-        sidebar = self.query_one(HistorySidebar)
+    def _fill_history(self, query: str = "", *, delay: float = 0.0) -> None:
+        """List the recent conversations, or those matching `query`, in the sidebar once the store answers."""
+        if self.store is not None and self.is_running:
+            self._query_history(self.store, query, delay)
+
+    # Exclusive: each call cancels the one before, whose results (for "ab" when the box now says "abc") are
+    # never shown, however long its query took.
+    @work(exclusive=True, group="history", exit_on_error=False)
+    async def _query_history(self, store: ConversationStore, query: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)  # cancelled here by the next key, if it comes in time
         if query:
-            hits = self.store.search(query)
+            hits = await asyncio.to_thread(store.search, query)
             entries = [HistoryEntry(hit.conversation_id, hit.title, hit.snippet) for hit in hits]
-            sidebar.show_entries(entries, empty_text=f"Nothing matches {query!r}.")
-            return
-        summaries = self.store.list_conversations()
-        entries = [HistoryEntry(s.id, s.title, summary_detail(s.message_count, s.total_tokens)) for s in summaries]
-        sidebar.show_entries(entries, empty_text="No conversations yet.")
+            empty_text = f"Nothing matches {query!r}."
+        else:
+            summaries = await asyncio.to_thread(store.list_conversations)
+            entries = [HistoryEntry(s.id, s.title, summary_detail(s.message_count, s.total_tokens)) for s in summaries]
+            empty_text = "No conversations yet."
+        sidebar = self.query_one(HistorySidebar)
+        if query == sidebar.query_text:  # else a search for the newer text is on its way
+            sidebar.show_entries(entries, empty_text=empty_text)
 
     @on(HistorySidebar.Search)
     def _search_history(self, event: HistorySidebar.Search) -> None:
-        self._fill_history(event.query)
+        self._fill_history(event.query, delay=HISTORY_SEARCH_DELAY)
 
     @on(HistorySidebar.Open)
-    async def _open_from_history(self, event: HistorySidebar.Open) -> None:
+    def _open_from_history(self, event: HistorySidebar.Open) -> None:
         self.query_one(HistorySidebar).display = False
-        await self.open_conversation(event.conversation_id)
+        self.run_worker(self.open_conversation(event.conversation_id), group="history-open", exit_on_error=False)
 
     @on(HistorySidebar.Rename)
     def _rename_from_history(self, event: HistorySidebar.Rename) -> None:
@@ -587,16 +665,23 @@ class FlashchatApp(App[int]):
             (e.title for e in self.query_one(HistorySidebar).entries if e.conversation_id == conversation_id), ""
         )
 
-        def rename(title: str | None) -> None:
-            if not title:
-                return
-            store.rename(conversation_id, title)
+        async def rename(title: str) -> None:
             if self.session.conversation.id == conversation_id:
+                # In memory first: every save of the session writes its title, so a reply streaming into this
+                # conversation while the rename waits must carry the new one.
                 self.session.conversation.title = title
                 self.sub_title = title
+            try:
+                await asyncio.to_thread(store.rename, conversation_id, title)
+            except store_errors() as error:
+                self.notify(f"The conversation was not renamed: {error}", severity="error")
             self._fill_history(self.query_one(HistorySidebar).query_text)
 
-        self.push_screen(TextPromptScreen("Rename the conversation", current), rename)
+        def renamed(title: str | None) -> None:
+            if title:
+                self.run_worker(rename(title), group="history-edit", exit_on_error=False)
+
+        self.push_screen(TextPromptScreen("Rename the conversation", current), renamed)
 
     @on(HistorySidebar.Delete)
     def _delete_from_history(self, event: HistorySidebar.Delete) -> None:
@@ -604,16 +689,22 @@ class FlashchatApp(App[int]):
         if store is None or conversation_id is None:
             return
 
-        async def delete(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            store.delete(conversation_id)
+        async def delete() -> None:
             if self.session.conversation.id == conversation_id:
+                # Away from it first: a reply still streaming into it would save its rows again.
                 await self._switch_to(None)
+            try:
+                await asyncio.to_thread(store.delete, conversation_id)
+            except store_errors() as error:
+                self.notify(f"The conversation was not deleted: {error}", severity="error")
             self._fill_history(self.query_one(HistorySidebar).query_text)
 
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.run_worker(delete(), group="history-edit", exit_on_error=False)
+
         choices = [("Delete this conversation for good", True), ("Keep it", False)]
-        self.push_screen(PickerScreen("Delete the conversation?", choices), delete)
+        self.push_screen(PickerScreen("Delete the conversation?", choices), confirmed)
 
     async def action_regenerate(self) -> None:
         if self.replying:
@@ -635,7 +726,7 @@ class FlashchatApp(App[int]):
         if self.replying:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        text = self.session.forget_last_prompt()
+        text = await self.session.forget_last_prompt()
         if text is None:
             self.notify("There is no prompt to edit yet.")
             return

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -216,7 +216,7 @@ class ChatSession:
             self._provider = provider_for(self.settings)
         return self._provider
 
-    async def send(self, prompt: PreparedPrompt | str) -> AsyncIterator[Event]:
+    async def send(self, prompt: PreparedPrompt | str) -> AsyncGenerator[Event, None]:
         """Add the user's message and stream the reply. Close the generator (or cancel) to stop it.
 
         Front ends send a `PreparedPrompt` (see core/prompt.py), whose guard they have already honoured.
@@ -228,7 +228,7 @@ class ChatSession:
             async for event in events:
                 yield event
 
-    async def regenerate(self) -> AsyncIterator[Event]:
+    async def regenerate(self) -> AsyncGenerator[Event, None]:
         """Drop the last reply (with any tool rounds) and ask again for the last thing the user wrote."""
         messages = self.conversation.messages
         dropped: list[Message] = []
@@ -274,7 +274,7 @@ class ChatSession:
 
         await self._persist(write_unsaved)
 
-    async def _turn(self) -> AsyncIterator[Event]:
+    async def _turn(self) -> AsyncGenerator[Event, None]:
         """Replies until the model stops calling local tools (each call approved by the user), within a budget."""
         calls_run = 0
         budget_spent_rounds = 0
@@ -335,7 +335,7 @@ class ChatSession:
             if provider is not None:
                 await provider.aclose()
 
-    async def _reply(self) -> AsyncIterator[Event]:
+    async def _reply(self) -> AsyncGenerator[Event, None]:
         settings = self.settings
         retries_done = 0
         draft: ReplyDraft | None = None
@@ -467,7 +467,7 @@ class ChatSession:
             raise cancelled
         landed.result()  # a bug in a write surfaces here, as it did when writes ran on the loop
 
-    async def _attempt(self, draft: ReplyDraft, settings: Settings) -> AsyncIterator[Event]:
+    async def _attempt(self, draft: ReplyDraft, settings: Settings) -> AsyncGenerator[Event, None]:
         """One request; converts a silent server into a timeout error (first token, then gaps)."""
         stream = self.provider.stream(self.conversation, settings, draft)
         async with contextlib.aclosing(stream):

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -444,7 +444,7 @@ class FlashchatApp(App[int]):
         ]
         await self.conversation_view.mount_all(chips, after=after)
 
-    async def _start_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
+    async def _start_reply(self, events: Callable[[], AsyncGenerator[Event, None]]) -> None:
         self._current_reply = await self._add_reply()
         self.replying = True
         self._live_usage = None
@@ -462,7 +462,7 @@ class FlashchatApp(App[int]):
         return self._current_reply
 
     @work(exclusive=True, group="reply", exit_on_error=False)
-    async def _stream_reply(self, events: Callable[[], AsyncIterator[Event]]) -> None:
+    async def _stream_reply(self, events: Callable[[], AsyncGenerator[Event, None]]) -> None:
         messages = self.session.conversation.messages
         last_before = messages[-1] if messages else None
         try:

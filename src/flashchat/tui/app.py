@@ -200,7 +200,14 @@ class FlashchatApp(App[int]):
         self.store = store
         self._open_store = open_store
         self._conversation_id = conversation_id
-        self.session = self._new_session(settings, conversation)
+        self.session = ChatSession(
+            settings,
+            conversation=conversation,
+            store=self.store,
+            approve_tool=self._approve_tool,
+            working_dir=Path.cwd(),
+            **self._session_options,
+        )
         self._models: list[Any] | None = None  # ModelInfo list, fetched once per run
         self._usage_redraw_pending = False
         self._live_usage: Any = None
@@ -241,16 +248,6 @@ class FlashchatApp(App[int]):
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header shows the conversation's title, which came from a prompt or an imported file."""
         return super().format_title(one_line(title, NAME_CHARS), one_line(sub_title, NAME_CHARS))
-
-    def _new_session(self, settings: Settings, conversation: Conversation | None = None) -> ChatSession:
-        return ChatSession(
-            settings,
-            conversation=conversation,
-            store=self.store,
-            approve_tool=self._approve_tool,
-            working_dir=Path.cwd(),
-            **self._session_options,
-        )
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -585,7 +582,7 @@ class FlashchatApp(App[int]):
         await self._switch_to(None)
 
     async def _switch_to(self, conversation: Conversation | None) -> None:
-        """Replace the session (stopping any reply) and show `conversation`, or a new one."""
+        """Stop any reply, then continue `conversation` (or start a new one) in the same session, and show it."""
         if self.replying:
             self.action_stop()
             await self.workers.wait_for_complete()

@@ -453,8 +453,8 @@ class ChatSession:
         """Run `write` on the store's writer thread and return once it has landed.
 
         The write is queued before the first await, so it happens even if this task is cancelled or its
-        generator closed meanwhile. Waiting goes on through cancellations (the save of a stopped reply is the one
-        a user most wants kept, and the next write must see its row id), then the cancellation is raised.
+        generator closed meanwhile. Waiting goes on through cancellations, then the cancellation is raised: the save
+        of a stopped reply is the one a user most wants kept, and once the stopped task ends it is on disk.
         """
         landed = asyncio.wrap_future(_STORE_WRITER.submit(write))
         cancelled: asyncio.CancelledError | None = None

@@ -23,7 +23,7 @@ from flashchat.config.settings import (
     update_config_file,
 )
 from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, StoreError
-from flashchat.render.safe_text import MESSAGE_CHARS, one_line, terminal_safe
+from flashchat.render.safe_text import stderr_line, terminal_safe
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _error(text: str) -> None:
     """One line on stderr. Messages quote config values, file names and store contents, none of them trusted:
     the line is terminal-safe and bounded whatever they hold."""
-    sys.stderr.write(f"flashchat: {one_line(text, limit=4 * MESSAGE_CHARS)}\n")
+    sys.stderr.write(stderr_line(text))
     sys.stderr.flush()
 
 

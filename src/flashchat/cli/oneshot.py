@@ -24,7 +24,7 @@ from flashchat.core.events import (
     ToolRequested,
     UsageUpdate,
 )
-from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, terminal_safe
+from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class OneShot:
     def warn(self, text: str) -> None:
         """One line on stderr. Callers bound the server strings in `text` (`one_line`) so that their own
         words around them are never the part that is cut; this only makes the whole line safe."""
-        self.stderr.write(f"flashchat: {one_line(text, limit=4 * MESSAGE_CHARS)}\n")
+        self.stderr.write(stderr_line(text))
         self.stderr.flush()
 
     def run(self, prompt: PromptSource) -> int:

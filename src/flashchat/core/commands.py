@@ -36,14 +36,6 @@ class UserAction:
     unavailable: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     setting: str = ""  # for tool switches: the Settings field it turns on and off
 
-    def where(self, front_end: str) -> str:
-        """How to do this in `front_end` ("" when it is not offered there)."""
-        if front_end == "tui":
-            return (self.tui.key if self.tui.key else "palette") if self.tui else ""
-        if front_end == "repl":
-            return f"/{self.command}" if self.command else ""
-        return self.flag
-
 
 @dataclass(frozen=True)
 class ToolSwitch:
@@ -277,7 +269,6 @@ ACTIONS: tuple[UserAction, ...] = (
     ),
 )
 
-ACTIONS_BY_NAME: Mapping[str, UserAction] = MappingProxyType({action.name: action for action in ACTIONS})
 THINKING_ACTION_TITLE = "Thinking level: {level}"
 
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flashchat.core.conversation import Conversation
+
+RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block pickers look
 
 
 def count(value: int) -> str:
@@ -37,6 +43,12 @@ class CodeBlock:
             first = first[: width - 1] + "…"
         lines = "1 line" if self.line_count == 1 else f"{count(self.line_count)} lines"
         return " · ".join(part for part in (self.language or "text", lines, first) if part)
+
+
+def recent_code_blocks(conversation: Conversation) -> list[CodeBlock]:
+    """The code blocks of the last RECENT_REPLIES_FOR_CODE replies, newest reply first (for a copy picker)."""
+    replies = [m for m in reversed(conversation.messages) if m.role == "model" and m.text][:RECENT_REPLIES_FOR_CODE]
+    return [block for reply in replies for block in code_blocks(reply.text)]
 
 
 def code_blocks(markdown: str) -> list[CodeBlock]:

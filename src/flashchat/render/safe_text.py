@@ -74,6 +74,11 @@ def one_line(text: object, limit: int = MESSAGE_CHARS) -> str:
     return _cut(folded, max(1, limit), "")
 
 
+def stderr_line(text: str) -> str:
+    """A message for stderr, as the command line writes it: `flashchat: ` and one safe line, with its newline."""
+    return f"flashchat: {one_line(text, limit=4 * MESSAGE_CHARS)}\n"
+
+
 def safe_block(text: str, limit: int = BLOCK_CHARS) -> str:
     """Multi-line untrusted text that is not the model's reply: terminal-safe, and at most `limit` characters,
     then a line `… (N more characters)`. (The reply itself goes through `terminal_safe`, never cut.)"""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import paths
-from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints
+from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints, update_config_file
 from flashchat.core.attachments import AttachmentError, mention_at_cursor, project_files
 from flashchat.core.commands import TOOL_SWITCHES, UserAction, action_for_command, not_offered, slash_commands
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
@@ -35,7 +35,7 @@ from flashchat.core.events import (
 from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
-from flashchat.render.formatting import code_blocks
+from flashchat.render.formatting import recent_code_blocks
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
@@ -501,8 +501,7 @@ class PlainRepl:
 
     async def _command_copycode(self, argument: str) -> None:
         """`/copycode` lists the code blocks of the recent replies (newest first); `/copycode N` copies one."""
-        replies = [m for m in reversed(self.session.conversation.messages) if m.role == "model" and m.text][:10]
-        blocks = [block for reply in replies for block in code_blocks(reply.text)]
+        blocks = recent_code_blocks(self.session.conversation)
         if not blocks:
             self.say("no code blocks in the recent replies")
             return
@@ -554,8 +553,6 @@ class PlainRepl:
 
     async def _command_key(self, argument: str) -> None:
         """Ask for a Gemini key without echoing it, and save it to the config file (0600)."""
-        from flashchat.config.settings import update_config_file
-
         if self._prompt is None:
             return
         try:

@@ -49,7 +49,7 @@ from flashchat.core.events import (
     UsageUpdate,
 )
 from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
-from flashchat.render.formatting import code_blocks, count
+from flashchat.render.formatting import count, recent_code_blocks
 from flashchat.render.safe_text import NAME_CHARS, one_line
 from flashchat.render.sources import sources_markdown
 from flashchat.tui.actions import bindings, tui_actions
@@ -94,7 +94,6 @@ HISTORY_SEARCH_DELAY = 0.15
 # meanwhile: without the wait a 2,000-message conversation painted ~50 ms later (bench/tui.py, history). A
 # database locked by another process holds the UI this long at most, instead of for its busy timeout.
 STARTUP_HEAD_START = 0.1
-RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block picker looks
 
 RETRY_HINT = "Press ctrl+r to retry."
 ERROR_HINTS = {
@@ -737,22 +736,17 @@ class FlashchatApp(App[int]):
         self.composer.focus()
         self._refresh_usage()
 
-    def _recent_replies(self) -> list[Message]:
-        replies = [m for m in self.session.conversation.messages if m.role == "model" and m.text]
-        return replies[::-1]
-
     def action_copy_reply(self) -> None:
-        replies = self._recent_replies()
-        if not replies:
+        messages = self.session.conversation.messages
+        reply = next((m for m in reversed(messages) if m.role == "model" and m.text), None)
+        if reply is None:
             self.notify("There is no reply to copy yet.")
             return
-        self.copy_to_clipboard(replies[0].text)
-        self.notify(f"Copied the last reply ({count(len(replies[0].text))} characters).")
+        self.copy_to_clipboard(reply.text)
+        self.notify(f"Copied the last reply ({count(len(reply.text))} characters).")
 
     def action_copy_code(self) -> None:
-        blocks = [
-            block for reply in self._recent_replies()[:RECENT_REPLIES_FOR_CODE] for block in code_blocks(reply.text)
-        ]
+        blocks = recent_code_blocks(self.session.conversation)
         if not blocks:
             self.notify("No code blocks in the recent replies.")
             return

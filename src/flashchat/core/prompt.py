@@ -6,6 +6,7 @@ an unreadable or binary file) always comes before the request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,8 @@ async def prepare_prompt(
         patterns += found
         missing = [name for name in AT_PATH.findall(typed) if name not in found and _looks_like_a_path(name)]
     attachments = tuple(attach(patterns, root)) if patterns else ()
-    counts = [await session.count_tokens(attachment.text) for attachment in attachments]
+    # One countTokens request per file, all at once: a review of ten files waits for one round trip, not ten.
+    counts = await asyncio.gather(*(session.count_tokens(attachment.text) for attachment in attachments))
     tokens = tuple(count for count, _ in counts)
     exact = all(is_exact for _, is_exact in counts)
     text = build_prompt(typed, stdin_text, preset=preset, attachments=attachments)

@@ -308,8 +308,13 @@ def _conversation_to_continue(args: argparse.Namespace, store: ConversationStore
 
 
 def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
+    from flashchat.config.logs import route_library_output_to_log_file
     from flashchat.repl.plain_repl import colour_wanted, run_repl
     from flashchat.store.conversation_store import ConversationStore, open_store
+
+    # The SDK warns about unknown enum values quoting the server's string raw (a finish reason with ESC in
+    # it): in the terminal's own scrollback that would be an escape sequence acted on.
+    route_library_output_to_log_file()
 
     if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)

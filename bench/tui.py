@@ -294,6 +294,72 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
     }
 
 
+# --- bytes to a real terminal ------------------------------------------------------------------------
+
+
+def paced_on_pty(fake: FakeGemini, home: str, document: str, tokens_per_second: float) -> dict[str, float]:
+    """flashchat on a real pseudo-terminal (120x40) while the paced reply streams, pinned to the bottom.
+
+    Counts every byte the app writes to the terminal from Enter until the reply is on screen, and the CPU
+    (user + sys) of the flashchat process itself over its whole life (from wait4's rusage).
+    """
+    chunk_chars = 20 * CHARS_PER_TOKEN
+    fake.enqueue(
+        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
+    )
+    env = environment(fake, home)
+    env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(sys.executable, [sys.executable, "-m", "flashchat"], env)
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    seen = bytearray()
+    streamed = 0
+    state = "starting"
+    timings_before = len(fake.stream_timings)
+    deadline = time.monotonic() + 600
+    quiet_until = 0.0
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if state == "streaming":
+                streamed += len(data)
+            else:
+                seen += data
+        if state == "starting" and b"thinking" in seen:
+            time.sleep(0.5)  # let the first frames settle (the composer gets focus)
+            os.write(master, b"go")
+            time.sleep(0.3)
+            os.write(master, b"\r")
+            state = "streaming"
+        elif state == "streaming" and not quiet_until and len(fake.stream_timings) > timings_before:
+            sent = fake.stream_timings[-1]
+            if sent and time.monotonic() - sent[-1] > 1.0:  # the server is done: its chunks come every 50 ms
+                quiet_until = time.monotonic() + 0.5  # the last frames after the server's last byte
+        elif quiet_until and time.monotonic() > quiet_until and state == "streaming":
+            state = "done"
+            os.write(master, b"\x11")  # ctrl+q
+    usage = None
+    with contextlib.suppress(ChildProcessError):
+        _, _, usage = os.wait4(pid, 0)
+    os.close(master)
+    cpu = usage.ru_utime + usage.ru_stime if usage else float("nan")
+    return {
+        "bytes_to_terminal_mb": round(streamed / 1e6, 3),
+        "bytes_per_text_byte": round(streamed / len(document), 1),
+        "process_cpu_s": round(cpu, 2),
+        "process_max_rss_mb": round(usage.ru_maxrss / 1024, 1) if usage else float("nan"),
+    }
+
+
 # --- a long stored conversation ------------------------------------------------------------------------
 
 
@@ -405,6 +471,11 @@ def main() -> None:
             results["paced"] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             results["paced"]["echo_p95_ms_runs"] = [run["echo_p95_ms"] for run in runs]
             print(json.dumps({"paced": results["paced"]}), flush=True)
+        if "pty" in only:
+            on_pty = [paced_on_pty(fake, home, document, args.rate) for _ in range(args.paced_runs)]
+            results["paced_on_pty"] = {key: statistics.median(run[key] for run in on_pty) for key in on_pty[0]}
+            results["paced_on_pty"]["runs"] = on_pty
+            print(json.dumps({"paced_on_pty": results["paced_on_pty"]}), flush=True)
         if "history" in only:
             opened = open_history(2000, 3, home)
             results["open_2000_messages"] = {

@@ -10,6 +10,9 @@ Measures
                for flashchat and, in the same run, for stock MarkdownStream into one plain Markdown widget.
   paced        the same reply at 400 tokens/s in ~20-token chunks: delay from the fake's last byte to the last
                token on screen, CPU share of the UI thread, and keystroke echo latency while it streams.
+  pty          the paced reply in flashchat on a real pseudo-terminal: bytes written to the terminal from Enter
+               until the reply is on screen, and the process's own CPU seconds and peak RSS; interleaved with
+               the same run writing whole frames as Textual does by itself (the "before" of TerminalDiff).
   history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
 The document is built here from a fixed seed: prose, lists, tables and a 300-line code block.
 """
@@ -297,11 +300,21 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
 # --- bytes to a real terminal ------------------------------------------------------------------------
 
 
-def paced_on_pty(fake: FakeGemini, home: str, document: str, tokens_per_second: float) -> dict[str, float]:
+# flashchat as Textual alone would write its frames: every moved widget repainted (the "before" of TerminalDiff).
+WHOLE_FRAMES = (
+    "import sys; from textual.app import App; from flashchat.tui.terminal_diff import DiffedDisplay; "
+    "DiffedDisplay._display = App._display; from flashchat.cli.main import main; sys.exit(main())"
+)
+
+
+def paced_on_pty(
+    fake: FakeGemini, home: str, document: str, tokens_per_second: float, *, whole_frames: bool = False
+) -> dict[str, float]:
     """flashchat on a real pseudo-terminal (120x40) while the paced reply streams, pinned to the bottom.
 
     Counts every byte the app writes to the terminal from Enter until the reply is on screen, and the CPU
-    (user + sys) of the flashchat process itself over its whole life (from wait4's rusage).
+    (user + sys) of the flashchat process itself over its whole life (from wait4's rusage). `whole_frames`
+    runs it with Textual's own frame writing instead of TerminalDiff.
     """
     chunk_chars = 20 * CHARS_PER_TOKEN
     fake.enqueue(
@@ -311,7 +324,11 @@ def paced_on_pty(fake: FakeGemini, home: str, document: str, tokens_per_second: 
     env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
     pid, master = pty.fork()
     if pid == 0:
-        os.execvpe(sys.executable, [sys.executable, "-m", "flashchat"], env)
+        os.execvpe(
+            sys.executable,
+            [sys.executable, "-c", WHOLE_FRAMES] if whole_frames else [sys.executable, "-m", "flashchat"],
+            env,
+        )
     import fcntl
     import struct
     import termios
@@ -439,7 +456,7 @@ def open_history(messages: int, runs: int, home: str) -> list[dict[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="first-frame,full-speed,paced,history")
+    parser.add_argument("--only", default="first-frame,full-speed,paced,pty,history")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=400.0, help="tokens per second for the paced run")
@@ -472,10 +489,15 @@ def main() -> None:
             results["paced"]["echo_p95_ms_runs"] = [run["echo_p95_ms"] for run in runs]
             print(json.dumps({"paced": results["paced"]}), flush=True)
         if "pty" in only:
-            on_pty = [paced_on_pty(fake, home, document, args.rate) for _ in range(args.paced_runs)]
-            results["paced_on_pty"] = {key: statistics.median(run[key] for run in on_pty) for key in on_pty[0]}
-            results["paced_on_pty"]["runs"] = on_pty
-            print(json.dumps({"paced_on_pty": results["paced_on_pty"]}), flush=True)
+            # Interleaved: flashchat as it is, then with Textual's own whole-frame writing, run after run.
+            for whole_frames in [False, True] * args.paced_runs:
+                name = "paced_on_pty_textual_frames" if whole_frames else "paced_on_pty"
+                run = paced_on_pty(fake, home, document, args.rate, whole_frames=whole_frames)
+                results.setdefault(name, {"runs": []})["runs"].append(run)  # type: ignore[union-attr]
+            for name in ("paced_on_pty", "paced_on_pty_textual_frames"):
+                runs = results[name]["runs"]  # type: ignore[index]
+                results[name] |= {key: statistics.median(run[key] for run in runs) for key in runs[0]}  # type: ignore[operator]
+                print(json.dumps({name: results[name]}), flush=True)
         if "history" in only:
             opened = open_history(2000, 3, home)
             results["open_2000_messages"] = {

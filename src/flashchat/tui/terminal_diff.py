@@ -98,7 +98,9 @@ class TerminalDiff:
             frame = {y: Strip.join(line) for y, line in enumerate(update.strips)}
         elif isinstance(update, ChopsUpdate):
             rows = sorted({y for y, _, _ in update.spans if 0 <= y < height})
-            frame = dict(zip(rows, rerender_rows(rows), strict=True))
+            frame = {y: row for y in rows if (row := self._patched_row(update, y)) is not None}
+            if unknown := [y for y in rows if y not in frame]:
+                frame.update(zip(unknown, rerender_rows(unknown), strict=True))
         else:
             self.forget()
             return update
@@ -118,6 +120,21 @@ class TerminalDiff:
                 sequences.append(part.render(console))
             self._rows[y] = strip
         return PrecomputedUpdate("".join(sequences))
+
+    def _patched_row(self, update: ChopsUpdate, y: int) -> Strip | None:
+        """Row `y` after `update`: its re-rendered pieces, and the row as shown where the update left it alone.
+
+        None when a piece is missing and the row as shown is not known.
+        """
+        old = self._rows[y]
+        pieces: list[Strip] = []
+        for (x, strip), end in zip(update.chops[y].items(), update.chop_ends[y], strict=True):
+            if strip is None:
+                if old is None:
+                    return None
+                strip = old.crop(x, end)
+            pieces.append(strip)
+        return Strip.join(pieces)
 
     def _scroll(self, frame: dict[int, Strip], rerender_rows: Callable[[list[int]], list[Strip]]) -> str:
         """Moves the rows that moved together on the terminal; returns the sequences that do it.

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import secrets
@@ -183,6 +184,7 @@ class ConversationStore:
     def open_file(cls, path: Path) -> ConversationStore:
         """Open (creating or migrating) the database at `path`; raises sqlite3 errors to `open_store`."""
         paths.ensure_private_dir(path.parent)
+        _make_private(path)
         connection = _connect(path)
         try:
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -196,7 +198,6 @@ class ConversationStore:
         store = cls(connection, path)
         if mode != "wal":
             store.warning = f"history database {path} is not in WAL mode ({mode}); concurrent writers may wait"
-        path.chmod(0o600)
         return store
 
     @classmethod
@@ -626,6 +627,15 @@ def open_store(path: Path | None = None) -> ConversationStore:
         return ConversationStore.in_memory(
             f"cannot write history to {path.parent} ({error.strerror}); this session's chat is not saved"
         )
+
+
+def _make_private(path: Path) -> None:
+    """The database 0600 before SQLite opens it, so the -wal and -shm files it creates copy that mode (SQLite
+    gives them the database file's permissions); ones left 0644 by an older flashchat are closed too."""
+    paths.create_private_file(path)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(OSError):  # none yet, or not ours to change
+            Path(f"{path}{suffix}").chmod(0o600)
 
 
 def _is_lock_wait(error: sqlite3.OperationalError) -> bool:

@@ -15,7 +15,6 @@ from flashchat.core.conversation import Conversation, Message
 from flashchat.store.conversation_store import open_store
 from support import run_cli
 
-
 FILL_A_TINY_DISK = """
 import os, subprocess, sys
 data = sys.argv[1]

@@ -384,7 +384,7 @@ def _read_secret() -> str:
 
 
 def _show_settings(settings: Settings, path: Path) -> None:
-    import tomli_w
+    import tomlkit
 
     print(f"# {path}{'' if path.exists() else ' (does not exist yet)'}")
     for key, option in OPTIONS.items():
@@ -396,8 +396,8 @@ def _show_settings(settings: Settings, path: Path) -> None:
         if option.secret:
             value = mask_secret(value) if value else "(not set)"
         # TOML escapes C0 controls but not DEL, C1 or bidi controls, and config values are not trusted.
-        line = terminal_safe(tomli_w.dumps({key: value}).strip())
+        line = terminal_safe(tomlkit.dumps({key: value}).strip())
         print(f"{line}  # {origin}")
     for name, table in settings.endpoints.items():
         shown = {key: mask_secret(value) if OPTIONS[key].secret else value for key, value in table.items()}
-        print(f"\n{terminal_safe(tomli_w.dumps({'endpoints': {name: shown}}).strip())}")
+        print(f"\n{terminal_safe(tomlkit.dumps({'endpoints': {name: shown}}).strip())}")

@@ -407,16 +407,21 @@ def key_file_is_exposed(path: Path) -> bool:
 
 
 def update_config_file(path: Path, key: str, value: Any | None) -> None:
-    """Set (or, with None, remove) one key in the config file, keeping the other keys. Written 0600."""
-    import tomli_w
+    """Set (or, with None, remove) one top-level key in the config file, keeping everything else as written.
 
-    table, _ = read_config_table(path)
-    if value is None:
-        table.pop(key, None)
-    else:
-        table[key] = check_value(key, value, where=key)
+    Comments, blank lines and the order of keys survive (config/config_writer.py); a symlinked file is
+    written through to its target; written atomically, 0600. A file that cannot be written is a ConfigError.
+    """
+    from flashchat.config.config_writer import ConfigWriteError, set_config_value
+
+    table, text = read_config_table(path)
+    if value is not None:
+        value = check_value(key, value, where=key)
         endpoints = table.get("endpoints")
         endpoints = endpoints if isinstance(endpoints, dict) else {}
         if key == "endpoint" and value and value not in endpoints:
             raise ConfigError(f"{path}: {unknown_endpoint_text(value, endpoints)}")
-    paths.write_private_file(path, tomli_w.dumps(table).encode("utf-8"))
+    try:
+        set_config_value(path, (key,), value, text)
+    except ConfigWriteError as error:
+        raise ConfigError(str(error)) from None

@@ -22,6 +22,7 @@ from flashchat.config.settings import Settings, settings_for_endpoint
 from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import Event, Failed, Finished, Retrying, ToolFinished, ToolRequested
+from flashchat.core.reply_journal import ReplyJournal
 from flashchat.providers import capabilities_for, provider_for
 from flashchat.providers.base import Capabilities, Provider, TokenCounter, ToolCaller
 
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.store.conversation_store import ConversationStore
 
-# A streaming reply is written to the store at least this often, so a crash loses at most this much.
+# A streaming reply is written to the store at least this often; between saves each piece is in the reply's
+# journal (core/reply_journal.py) before it is shown, so a crash loses nothing that was on the screen.
 SAVE_INTERVAL_SECONDS = 0.25
 
 # Every session's store writes run on this one thread, in the order they were asked for: SQLite can wait up to
@@ -362,12 +364,14 @@ class ChatSession:
         draft: ReplyDraft | None = None
         last_save = 0.0
         saving: Future[None] | None = None  # the partial save being written, if any
+        journal = ReplyJournal(self.store, self.conversation)
         try:
             while True:
                 draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
                 try:
                     async with contextlib.aclosing(self._attempt(draft, settings)) as events:
                         async for event in events:
+                            journal.record(event, draft)  # durable before it is displayed
                             yield event
                             due = draft.received_content and time.monotonic() - last_save >= SAVE_INTERVAL_SECONDS
                             if due and (saving is None or saving.done()):
@@ -398,8 +402,11 @@ class ChatSession:
         finally:
             # Stopped by the user (generator closed or task cancelled): keep what had arrived. Awaiting here is
             # allowed during aclose(); _persist sees the save through a further cancellation.
-            if draft is not None and draft.received_content:
-                await self._keep(draft, incomplete=True, stopped=True)
+            try:
+                if draft is not None and draft.received_content:
+                    await self._keep(draft, incomplete=True, stopped=True)
+            finally:
+                journal.discard()  # every way out has saved the reply by now
 
     async def _finish(self, draft: ReplyDraft, settings: Settings) -> Event:
         if draft.block_reason and not draft.received_content:

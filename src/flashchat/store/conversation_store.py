@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -178,6 +179,8 @@ class ConversationStore:
         self.path = path
         # One line for the user when history is not being kept as usual ("" when all is well).
         self.warning = warning
+        # History that can be read but not written (see `warning`): saves are skipped, commands refused.
+        self.read_only = False
 
     # -- opening -----------------------------------------------------------------------------------------
 
@@ -185,6 +188,7 @@ class ConversationStore:
     def open_file(cls, path: Path) -> ConversationStore:
         """Open (creating or migrating) the database at `path`; raises sqlite3 errors to `open_store`."""
         paths.ensure_private_dir(path.parent)
+        _make_private(path)
         connection = _connect(path)
         try:
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -198,7 +202,27 @@ class ConversationStore:
         store = cls(connection, path)
         if mode != "wal":
             store.warning = f"history database {path} is not in WAL mode ({mode}); concurrent writers may wait"
-        path.chmod(0o600)
+        return store
+
+    @classmethod
+    def open_read_only(cls, path: Path, options: str) -> ConversationStore:
+        """The database at `path` opened for reading only (`options`: SQLite URI parameters)."""
+        if not path.is_file():
+            raise sqlite3.OperationalError(f"{path} does not exist")
+        from urllib.parse import quote
+
+        connection = sqlite3.connect(
+            f"file:{quote(str(path))}?{options}", uri=True, isolation_level=None, check_same_thread=False
+        )
+        try:
+            if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                raise sqlite3.OperationalError("the database needs a schema migration, which cannot be written")
+            connection.execute("SELECT count(*) FROM conversations").fetchone()
+        except BaseException:
+            connection.close()
+            raise
+        store = cls(connection, path)
+        store.read_only = True
         return store
 
     @classmethod
@@ -216,6 +240,8 @@ class ConversationStore:
     @_serialised
     def save_message(self, conversation: Conversation, message: Message) -> None:
         """Insert or update `message` (and its conversation row). Safe to call many times while streaming."""
+        if self.read_only:
+            return
         try:
             self._write_message(conversation, message)
         except sqlite3.Error as error:
@@ -223,7 +249,7 @@ class ConversationStore:
 
     @_serialised
     def delete_message(self, conversation: Conversation, message: Message) -> None:
-        if message.id is None or conversation.id is None:
+        if message.id is None or conversation.id is None or self.read_only:
             return
         try:
             with self._transaction():
@@ -437,6 +463,8 @@ class ConversationStore:
     # -- internals --------------------------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:
+        if self.read_only:
+            raise StoreError(f"history at {self.path} is read-only; nothing can be changed in it")
         return _Transaction(self._db)
 
     def _new_id(self) -> str:
@@ -448,7 +476,8 @@ class ConversationStore:
     def _degrade(self, error: sqlite3.Error) -> None:
         """A write failed mid-session (disk full, file gone read-only): keep chatting, say history stopped."""
         where = self.path or "memory"
-        self.warning = f"could not save history to {where} ({error}); this chat continues but is not being saved"
+        reason = _WORDED_ERRORS.get(getattr(error, "sqlite_errorcode", -1), str(error))
+        self.warning = f"could not save history to {where} ({reason}); this chat continues but is not being saved"
 
 
 class _Transaction:
@@ -461,7 +490,21 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:
+            # SQLite has already rolled back after some errors (a full disk): a ROLLBACK then would fail with
+            # "no transaction is active" and hide the error that says what happened.
+            self._db.execute("ROLLBACK")
+
+
+# SQLite errors as a user would say them.
+_WORDED_ERRORS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database file is read-only",
+    sqlite3.SQLITE_IOERR: "a disk I/O error",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+}
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
@@ -644,8 +687,17 @@ def _open_with_retries(path: Path) -> ConversationStore:
 
 
 def open_store(path: Path | None = None) -> ConversationStore:
-    """The user's store. Never raises for a damaged or unwritable database: see `ConversationStore.warning`."""
-    path = path or default_path()
+    """The user's store. Never raises for a damaged or unwritable database: see `ConversationStore.warning`.
+
+    Replies a killed flashchat was streaming are folded in first (core/reply_journal.py)."""
+    from flashchat.core.reply_journal import recover_replies
+
+    store = _open_or_fall_back(path or default_path())
+    recover_replies(store)
+    return store
+
+
+def _open_or_fall_back(path: Path) -> ConversationStore:
     try:
         return _open_with_retries(path)
     except StoreError as error:
@@ -659,13 +711,30 @@ def open_store(path: Path | None = None) -> ConversationStore:
         store.warning = f"the history database was damaged ({damage}); it was kept as {backup} and a new one started"
         return store
     except sqlite3.Error as error:
-        return ConversationStore.in_memory(
-            f"cannot write history to {path} ({error}); this session's chat is not saved"
-        )
+        return _read_only_or_in_memory(path, str(error))
     except OSError as error:
-        return ConversationStore.in_memory(
-            f"cannot write history to {path.parent} ({error.strerror}); this session's chat is not saved"
-        )
+        return _read_only_or_in_memory(path, error.strerror or str(error))
+
+
+def _read_only_or_in_memory(path: Path, reason: str) -> ConversationStore:
+    """History that cannot be written (a read-only data dir, say) is still shown; only saving is off."""
+    for options in ("mode=ro", "immutable=1"):  # immutable: no -shm could be made for a WAL database
+        try:
+            store = ConversationStore.open_read_only(path, options)
+        except sqlite3.Error:
+            continue
+        store.warning = f"history at {path} is read-only ({reason}); it is shown, but saving is off"
+        return store
+    return ConversationStore.in_memory(f"cannot write history to {path} ({reason}); this session's chat is not saved")
+
+
+def _make_private(path: Path) -> None:
+    """The database 0600 before SQLite opens it, so the -wal and -shm files it creates copy that mode (SQLite
+    gives them the database file's permissions); ones left 0644 by an older flashchat are closed too."""
+    paths.create_private_file(path)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(OSError):  # none yet, or not ours to change
+            Path(f"{path}{suffix}").chmod(0o600)
 
 
 def _is_lock_wait(error: sqlite3.OperationalError) -> bool:

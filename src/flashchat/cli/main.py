@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flashchat import __version__
 from flashchat.config.settings import (
@@ -56,8 +56,17 @@ def _elsewhere() -> str:
     return "\nactions that have no one-shot flag, and what to do instead:\n" + "\n".join(lines) + "\n"
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A usage error is one line, like every other: argparse's own prints the usage block too, and quotes the
+    bad argument raw (an argument can hold escape sequences)."""
+
+    def error(self, message: str) -> NoReturn:
+        _error(f"{message} (see {self.prog} --help)")
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="flashchat",
         description="A terminal chat assistant for Gemini 3.5 Flash.",
         epilog=EXAMPLES + _elsewhere(),

@@ -143,6 +143,19 @@ async def test_the_tui_approval_screen_shows_a_ten_megabyte_argument_as_one_shor
         await pilot.press("escape")
 
 
+@pytest.mark.parametrize("provider", ["gemini", "openai"])
+@pytest.mark.parametrize("name", hostile.malformed_bodies())
+async def test_a_body_of_the_wrong_shape_is_an_error_never_a_crash(
+    provider: str, name: str, fake: FakeGemini, fake_openai: FakeOpenAI
+) -> None:
+    server = fake if provider == "gemini" else fake_openai
+    server.enqueue(*[hostile.malformed_bodies()[name]] * 3)  # type: ignore[arg-type]
+    settings = Settings(provider=provider, base_url=server.url, api_key=server.api_key)
+    failure = (await collect(make_session(settings).send("hi")))[-1]
+    assert isinstance(failure, Failed) and failure.message is None
+    assert len(failure.error.message) < 600 and "Traceback" not in failure.error.message
+
+
 # -- misleading outcomes
 
 
@@ -243,3 +256,18 @@ def test_plain_mode_on_a_real_terminal_gets_no_raw_server_string(fake: FakeGemin
     for sequence in (b"\x1b[2J", b"\x1b]0;", b"\x1b]52", "\u202e".encode(), b"\xc2\x9b", b"\xc2\x9d"):
         assert sequence not in screen
     assert b"is not a valid FinishReason" not in screen
+
+
+@pytest.mark.parametrize(
+    "models",
+    [[{"name": 5, "supportedGenerationMethods": "generateContent"}], ["not an object"], [{"inputTokenLimit": "x"}]],
+)
+async def test_a_models_list_of_the_wrong_shape_is_an_error(models: list, fake: FakeGemini, settings: Settings) -> None:
+    from flashchat.core.errors import ChatError
+
+    fake.models = models
+    session = make_session(settings)
+    with pytest.raises(ChatError) as caught:
+        await session.provider.list_models(settings)
+    assert caught.value.kind is ErrorKind.BAD_RESPONSE
+    await session.aclose()

@@ -271,3 +271,23 @@ async def test_a_models_list_of_the_wrong_shape_is_an_error(models: list, fake: 
         await session.provider.list_models(settings)
     assert caught.value.kind is ErrorKind.BAD_RESPONSE
     await session.aclose()
+
+
+async def test_the_tui_opens_only_http_links_whoever_asks(
+    settings: Settings, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reply segments never open links and sources link only http(s); behind both, the app itself refuses any
+    other scheme (a `file:` or `vscode://` link handed to the desktop could start a program)."""
+    app = FlashchatApp(settings, config_path=isolated_home / "config.toml", retry_policy=FAST_RETRIES, warm_up=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        opened: list[str] = []
+        monkeypatch.setattr(app._driver, "open_url", lambda url, new_tab=True: opened.append(url))
+        for href in ("file:///etc/passwd", "vscode://x/y\x1b[2J", "https://example.com/"):
+            app.open_url(href)
+        await pilot.pause()
+        assert opened == ["https://example.com/"]
+        refused = [note.message for note in app._notifications if note.message.startswith("Not opened")]
+        assert refused == [
+            "Not opened: file:///etc/passwd (only http and https links are).",
+            "Not opened: vscode://x/y␛[2J (only http and https links are).",
+        ]

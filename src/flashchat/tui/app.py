@@ -245,6 +245,16 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
             one_line(message), title=one_line(title, NAME_CHARS), severity=severity, timeout=timeout, markup=False
         )
 
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Links in a reply or a source come from the model or a server: only http(s) ones are opened (a
+        `file:` or custom-scheme link handed to the desktop could start a program)."""
+        from flashchat.render.sources import link_target
+
+        if link_target(url) is None:
+            self.notify(f"Not opened: {one_line(url, NAME_CHARS)} (only http and https links are).", severity="warning")
+            return
+        super().open_url(url, new_tab=new_tab)
+
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header shows the conversation's title, which came from a prompt or an imported file."""
         return super().format_title(one_line(title, NAME_CHARS), one_line(sub_title, NAME_CHARS))

@@ -196,3 +196,18 @@ def test_a_model_name_from_the_server_list_is_never_sent_unchecked(fake: FakeGem
         session.update_settings("picker", model="evil\x1b[2J?x")
     fake.enqueue(Reply.text("fine"))
     assert session.settings.model == "gemini-3.5-flash"
+
+
+def test_an_imported_conversation_with_a_bad_model_continues_with_the_current_one(
+    fake: FakeGemini, settings: Settings
+) -> None:
+    """The stored model travels with a conversation; one from an imported file that is no model name stays
+    behind instead of failing the open (a ConfigError there ended the TUI)."""
+    from flashchat.core.conversation import Conversation, Message
+    from support import make_session
+
+    session = make_session(settings)
+    session.open(Conversation(messages=[Message(role="user", text="hi")], model="evil\x1b[2J?x"))
+    assert session.settings.model == "gemini-3.5-flash"
+    session.open(Conversation(messages=[Message(role="user", text="hi")], model="gemini-2.5-flash"))
+    assert session.settings.model == "gemini-2.5-flash"

@@ -4,14 +4,8 @@ odd outcomes (a redirect loop, a 429 that asks for an hour, an empty stream) say
 
 from __future__ import annotations
 
-import io
 import os
-import pty
 import re
-import select
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,25 +23,13 @@ from flashchat.testing.fake_openai import FakeOpenAI
 from flashchat.tui.app import FlashchatApp
 from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
 from repl_driver import ENTER, ReplDriver
-from support import FAST_RETRIES, collect, make_session, run_in_terminal
+from support import FAST_RETRIES, collect, make_session, plain_mode_on_a_pty, read_until, run_in_terminal
 from tui.pilot_helpers import send, wait_until
 
 # Everything from hostile.ESCAPES and hostile.BIDI a terminal would act on, as it would arrive raw.
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
 # The longest line flashchat writes about a server string (stderr_line's bound, plus its own words).
 LONGEST_LINE = 2_100
-
-
-@pytest.fixture(autouse=True)
-def empty_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-
-
-@pytest.fixture
-def pointed_at(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> FakeGemini:
-    monkeypatch.setenv("GEMINI_API_KEY", fake.api_key)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
-    return fake
 
 
 def one_shot(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -220,27 +202,10 @@ def test_a_gateway_retry_after_header_on_a_gemini_429_is_honoured(
     )
 
 
-def read_until(controller: int, needle: bytes, timeout: float = 20) -> bytes:
-    output = b""
-    deadline = time.monotonic() + timeout
-    while needle not in output:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{needle!r} not seen; got {output!r}")
-        ready, _, _ = select.select([controller], [], [], 0.1)
-        if ready:
-            output += os.read(controller, 65536)
-    return output
-
-
 def test_plain_mode_on_a_real_terminal_gets_no_raw_server_string(fake: FakeGemini, cli_env: dict) -> None:
     """The SDK warns about an unknown finish reason quoting it raw; in plain mode that went to the terminal."""
     fake.enqueue(hostile.gemini_hostile_finish())
-    controller, terminal = pty.openpty()
-    env = {**cli_env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flashchat", "--plain"], stdin=terminal, stdout=terminal, stderr=terminal, env=env
-    )
-    os.close(terminal)
+    controller, process = plain_mode_on_a_pty(cli_env)
     try:
         read_until(controller, b"[medium] >")
         os.write(controller, b"hi\r")

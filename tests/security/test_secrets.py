@@ -3,8 +3,6 @@ one, exit 2, never the key itself), and a key the server echoes back is masked e
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,11 +31,6 @@ BAD_KEYS = {
     "escape": ("AIzaSyD-secret\x1b[2Jkey-0123", "a control character at position 15"),
     "bidi": ("AIzaSyD-secret\u202ekey-0123", "a non-ASCII character at position 15"),
 }
-
-
-@pytest.fixture(autouse=True)
-def empty_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ odd outcomes (a redirect loop, a 429 that asks for an hour, an empty stream) say
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -256,3 +257,33 @@ async def test_the_tui_opens_only_http_links_whoever_asks(
             "Not opened: file:///etc/passwd (only http and https links are).",
             "Not opened: vscode://x/y␛[2J (only http and https links are).",
         ]
+
+
+@pytest.mark.parametrize("format_name", ["md", "json"])
+async def test_exports_of_a_hostile_conversation_hold_no_raw_control(
+    format_name: str, fake: FakeGemini, settings: Settings, tmp_path: Path
+) -> None:
+    """The bytes of the export file: `cat`ting it must not act on the terminal (the JSON still decodes to the
+    exact strings)."""
+    from flashchat.core.exports import write_export
+
+    fake.enqueue(hostile.gemini_grounded_reply(f"reply {hostile.HOSTILE}"))
+    store = open_store()
+    session = make_session(settings, store=store)
+    await collect(session.send(f"prompt {hostile.HOSTILE}"))
+    written = write_export(session.conversation, store, format_name, tmp_path / f"export.{format_name}")
+    data = written.read_bytes()
+    for raw in (
+        b"\x1b",
+        b"\x07",
+        b"\r",
+        b"\xc2\x9b",
+        b"\xc2\x9d",
+        "\u202e".encode(),
+        "\u200b".encode(),
+        b"\xef\xbb\xbf",
+    ):
+        assert raw not in data
+    if format_name == "json":
+        assert json.loads(data)["messages"][0]["text"] == f"prompt {hostile.HOSTILE}"
+    await session.aclose()

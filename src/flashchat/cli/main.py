@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     searcher = history_commands.add_parser("search", help="full-text search, best matches first")
     searcher.add_argument("text", metavar="TEXT", nargs="+")
     searcher.add_argument("-n", "--limit", type=int, default=20)
+    renamer = history_commands.add_parser("rename", help="give a conversation a new title")
+    renamer.add_argument("id", metavar="ID")
+    renamer.add_argument("title", metavar="TITLE", nargs="+")
     exporter = history_commands.add_parser("export", help="write a conversation as Markdown or lossless JSON")
     exporter.add_argument("id", metavar="ID")
     exporter.add_argument("--format", choices=("md", "json"), default="md")
@@ -330,6 +333,8 @@ def _history_command(args: argparse.Namespace) -> int:
                 return commands.show(store, args.id, out)
             case "search":
                 return commands.search(store, " ".join(args.text), args.limit, out)
+            case "rename":
+                return commands.rename(store, args.id, " ".join(args.title), out)
             case "export":
                 return commands.export(store, args.id, args.format, args.output, out)
             case "import":

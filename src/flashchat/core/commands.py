@@ -104,7 +104,9 @@ ACTIONS: tuple[UserAction, ...] = (
         "Recent conversations: open, search, rename, delete.",
         TuiBinding("toggle_history", "ctrl+b", "History", priority=True),
         command="history",
-        unavailable=_unavailable(oneshot="use `flashchat history` (list, show, search, export, import, delete)"),
+        unavailable=_unavailable(
+            oneshot="use `flashchat history` (list, show, search, rename, export, import, delete)"
+        ),
     ),
     UserAction(
         "open",
@@ -114,6 +116,15 @@ ACTIONS: tuple[UserAction, ...] = (
         command="open",
         arguments="ID",
         flag="--cid",
+    ),
+    UserAction(
+        "rename",
+        "Rename the conversation",
+        "Give this conversation a new title (in the history sidebar, r renames the highlighted one).",
+        TuiBinding("rename_conversation"),
+        command="rename",
+        arguments="TITLE",
+        unavailable=_unavailable(oneshot="use `flashchat history rename ID TITLE`"),
     ),
     UserAction(
         "new_chat",

@@ -180,6 +180,14 @@ def _main(argv: list[str] | None) -> int:
         _error(f"unknown preset {args.preset!r}; presets: {', '.join(settings.presets)} (add more under [presets])")
         return EXIT_USAGE
     if args.plain:
+        if not sys.stdin.isatty():
+            # Lines read from a pipe would be sent with nobody there to answer a tool approval or a y/N; the
+            # one-shot mode is the piped form, and it says where each message went.
+            _error(
+                "--plain is a chat for a terminal and stdin is not one: to send piped text, use "
+                "`... | flashchat -p` (or `flashchat -p TEXT`)."
+            )
+            return EXIT_USAGE
         return _plain_repl(args, settings)
     asked_once = args.prompt is not None or args.files or args.preset is not None
     if not asked_once and sys.stdin.isatty():

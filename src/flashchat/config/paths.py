@@ -28,9 +28,32 @@ def log_file() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) readable only by the user: it may hold keys and chat history."""
+    """Create `path` (and parents) readable only by the user: it may hold keys and chat history. One that
+    already exists open to others (0755, say, made by another tool) is closed to them."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_mode & 0o077 and path.owner() == _user_name():
+            path.chmod(0o700)
+    except (OSError, KeyError):  # read-only, or not ours: leave it, the files inside are 0600 anyway
+        pass
     return path
+
+
+def _user_name() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def create_private_file(path: Path) -> None:
+    """Make sure `path` exists with mode 0600 before anything else opens it (a library that creates it would
+    use the umask, 0644 for most users, and sibling files such as SQLite's -wal and -shm copy its mode)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(descriptor).st_mode & 0o077:
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 def write_private_file(path: Path, data: bytes) -> None:

@@ -255,6 +255,16 @@ ACTIONS: tuple[UserAction, ...] = (
         unavailable=_unavailable(oneshot="use `flashchat history export ID --format md|json`"),
     ),
     UserAction(
+        "schema",
+        "Ask for JSON that matches a schema",
+        "Structured output: the reply is JSON checked against a JSON Schema (a file, or the schema as JSON).",
+        flag="--schema",
+        unavailable=_unavailable(
+            tui="structured output is for scripts: use flashchat -p --schema FILE",
+            repl="structured output is for scripts: use flashchat -p --schema FILE",
+        ),
+    ),
+    UserAction(
         "api_key",
         "Set the API key",
         "Save a Gemini API key to the config file (mode 0600).",

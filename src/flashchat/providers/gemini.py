@@ -85,6 +85,10 @@ def generation_config(settings: Settings) -> types.GenerateContentConfig:
         "top_p": settings.top_p,
         "system_instruction": settings.system_prompt or None,
     }
+    if settings.response_schema is not None:
+        # JSON only, held to the schema while the model writes (`-p --schema`).
+        optional["response_mime_type"] = "application/json"
+        optional["response_json_schema"] = dict(settings.response_schema)
     tools = _tools(settings)
     if tools:
         optional["tools"] = tools

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -56,17 +57,21 @@ def create_private_file(path: Path) -> None:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data`, mode 0600 from the first byte on (never briefly world-readable)."""
-    ensure_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Atomically replace the file `path` names with `data`, mode 0600 from the first byte on.
+
+    When `path` is a symlink its final target is written and the link stays (a dotfile manager's link to
+    the real file in a repository keeps working). The temp file sits beside the target, so the rename
+    stays on one filesystem. Raises OSError (PermissionError for a read-only directory).
+    """
+    target = Path(os.path.realpath(path))
+    ensure_private_dir(target.parent)
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        os.replace(temp_name, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        Path(temp_name).unlink(missing_ok=True)
         raise

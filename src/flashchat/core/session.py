@@ -89,6 +89,27 @@ class RetryPolicy:
         backoff = self.base_delay * 2**retries_done
         return min(self.max_delay, backoff + random.uniform(0, self.jitter * backoff))
 
+    def too_long_to_wait(self, error: ChatError) -> ChatError | None:
+        """A 429 that asks for longer than this policy waits: the error, saying how long the server asked for."""
+        wait = error.retry_after
+        if error.kind is not ErrorKind.RATE_LIMIT or wait is None or wait <= self.max_delay:
+            return None
+        until = time.strftime("%H:%M", time.localtime(time.time() + wait)) if wait < 86_400 else "tomorrow or later"
+        message = (
+            f"{error.message.rstrip('.')}. The server asks to wait {_duration(wait)} before the next request "
+            f"(until about {until}); flashchat waits at most {_duration(self.max_delay)} by itself."
+        )
+        return ChatError(error.kind, message, status=error.status, retry_after=wait, detail=error.detail)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes < 48 * 60 else f"{minutes / 1440:.0f} days"
+
 
 def finish_notice(message: Message, max_output_tokens: int | None) -> str:
     """A plain sentence for replies that ended for a reason other than a normal stop."""
@@ -368,7 +389,7 @@ class ChatSession:
                     delay = self.retry_policy.delay(error, retries_done)
                     if delay is None:
                         draft = None
-                        yield Failed(error)
+                        yield Failed(self.retry_policy.too_long_to_wait(error) or error)
                         return
                     retries_done += 1
                     attempts = self.retry_policy.max_attempts(error)
@@ -393,6 +414,15 @@ class ChatSession:
                 ChatError(
                     ErrorKind.BLOCKED,
                     f"The prompt was blocked ({draft.block_reason}); rephrase it and send again.",
+                )
+            )
+        if draft.finish_reason is None and not draft.received_content:
+            # Nothing to keep: an empty "incomplete" reply in the history would only hide what happened.
+            return Failed(
+                ChatError(
+                    ErrorKind.TRUNCATED,
+                    "The server ended the response without sending any of the reply (no finish reason); "
+                    "nothing was kept. Send again, or check base_url if it keeps happening.",
                 )
             )
         if draft.finish_reason is None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
+import re
 import secrets
 import sqlite3
 import threading
@@ -429,18 +431,25 @@ class ConversationStore:
             raise StoreError(f"unsupported export version {document.get('version')!r} (this flashchat reads 1)")
         try:
             header = document["conversation"]
+            if not isinstance(header, dict) or not isinstance(document["messages"], list):
+                raise TypeError('"conversation" must be an object and "messages" a list')
             messages = [_message_from_document(item) for item in document["messages"]]
             conversation = Conversation(
                 messages=messages,
                 title=str(header.get("title", "")),
                 system_prompt=str(header.get("system_prompt", "")),
                 model=str(header.get("model", "")),
-                created_at=float(header.get("created_at") or time.time()),
-                updated_at=float(header.get("updated_at") or time.time()),
+                created_at=_finite(header.get("created_at") or time.time()),
+                updated_at=_finite(header.get("updated_at") or time.time()),
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise StoreError(f"the export is damaged: {error}") from None
+        try:  # text SQLite can store: a lone surrogate (valid JSON, "\ud800") is not UTF-8
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise StoreError("the export is damaged: it holds text that is not valid Unicode") from None
         wanted = str(header.get("id") or "")
+        wanted = wanted if re.fullmatch(r"[0-9A-Za-z_-]{1,64}", wanted) else ""  # else a new id
         taken = wanted and self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone()
         conversation.id = wanted if wanted and not taken else self._new_id()
         with self._transaction():
@@ -607,11 +616,42 @@ def _message_document(message: Message) -> dict[str, Any]:
     return document
 
 
-def _message_from_document(document: dict[str, Any]) -> Message:
+# The JSON types an exported message field may have (an import is untrusted: anything else is damage).
+_DOCUMENT_TYPES: dict[str, tuple[type, ...]] = {
+    "role": (str,), "text": (str,), "thoughts": (str,), "native": (dict, type(None)), "provider": (str,),
+    "model": (str,), "model_version": (str,), "thinking_level": (str,), "finish_reason": (str, type(None)),
+    "incomplete": (bool,), "stopped": (bool,), "error": (str,), "created_at": (int, float),
+    "first_token_seconds": (int, float, type(None)), "duration_seconds": (int, float, type(None)),
+    "id": (int, type(None)), "extras": (dict, type(None)), "usage": (dict, type(None)),
+}  # fmt: skip
+
+
+def _finite(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{str(value)[:40]!r} is not a time")
+    return number
+
+
+def _message_from_document(document: Any) -> Message:
+    if not isinstance(document, dict):
+        raise ValueError(f"a message is {type(document).__name__}, not an object")
     if document.get("role") not in ("user", "model"):
-        raise ValueError(f"message role {document.get('role')!r} is neither 'user' nor 'model'")
+        raise ValueError(f"message role {str(document.get('role'))[:40]!r} is neither 'user' nor 'model'")
+    for name, value in document.items():
+        allowed = _DOCUMENT_TYPES.get(name)
+        if allowed and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
+            raise ValueError(f"message field {name!r} is {type(value).__name__}, which it cannot be")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(float(value)):
+            raise ValueError(f"message field {name!r} is not a finite number")
+    usage = document.get("usage")
+    if usage is not None and not all(
+        isinstance(count, int) and not isinstance(count, bool) for count in usage.values()
+    ):
+        raise ValueError("message usage holds something other than whole numbers")
     fields = {name: document[name] for name in _DOCUMENT_FIELDS if name in document}
-    return Message(**fields, usage=Usage.from_dict(document.get("usage")))
+    fields.pop("id", None)  # a row id of the other database; this one gives its own
+    return Message(**fields, usage=Usage.from_dict(usage))
 
 
 def _fts_query(text: str) -> str:

@@ -104,7 +104,26 @@ def test_a_directory_swapped_for_a_symlink_never_reads_outside(tree: Path) -> No
     assert read(tools, "src/app.py") == {"result": "inside\n"}
 
 
-# -- files the user names (-f)
+# -- files the user names (-f, @path)
+
+
+def test_a_mention_inside_the_tree_never_follows_a_symlink_out(tree: Path) -> None:
+    """The repository under review may hold `config.py -> ~/.ssh/id_rsa`: `@link-out` must not send it."""
+    with pytest.raises(AttachmentError, match=r"^'link-out' is outside the working directory"):
+        attach(["link-out"], tree)
+    with pytest.raises(AttachmentError, match=r"^'dir-out/app.py' is outside the working directory"):
+        attach(["dir-out/app.py"], tree)
+    assert [a.text for a in attach(["link-in"], tree)] == ["inside\n"]
+    # A file outside named by the user on purpose is still theirs to attach.
+    assert [a.text for a in attach([str(tree.parent / "outside" / "app.py")], tree)] == ["SECRET\n"]
+
+
+def test_a_fifo_in_the_tree_with_a_writer_is_read(tree: Path) -> None:
+    writer = subprocess.Popen(["sh", "-c", f"printf 'through the fifo\\n' > {tree / 'pipe'}"])
+    try:
+        assert [a.text for a in attach(["pipe"], tree)] == ["through the fifo\n"]
+    finally:
+        writer.wait()
 
 
 def test_devices_are_refused_without_reading(tmp_path: Path) -> None:

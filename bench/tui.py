@@ -341,6 +341,7 @@ def paced_on_pty(
     deadline = time.monotonic() + 600
     quiet_until = 0.0
     memory: dict[str, float] = {}
+    rss_before = 0.0
     while time.monotonic() < deadline:
         ready, _, _ = select.select([master], [], [], 0.05)
         if ready:
@@ -354,6 +355,7 @@ def paced_on_pty(
                 seen += data
         if state == "starting" and b"thinking" in seen:
             time.sleep(0.5)  # let the first frames settle (the composer gets focus)
+            rss_before = process_memory_mb(pid)["process_rss_after_mb"]
             os.write(master, b"go")
             time.sleep(0.3)
             os.write(master, b"\r")
@@ -364,7 +366,9 @@ def paced_on_pty(
                 quiet_until = time.monotonic() + 0.5  # the last frames after the server's last byte
         elif quiet_until and time.monotonic() > quiet_until and state == "streaming":
             state = "done"
+            time.sleep(3.5)  # idle: the app's postponed full garbage collection runs (tui/quiet_gc.py)
             memory = process_memory_mb(pid)
+            memory["process_rss_before_mb"] = rss_before
             os.write(master, b"\x11")  # ctrl+q
     usage = None
     with contextlib.suppress(ChildProcessError):

@@ -310,7 +310,8 @@ class _StepReader:
             shown = [ThoughtDelta(text) for text in texts if text]
             self.draft.thought_pieces += [event.text for event in shown]
             return list(shown)
-        arguments = step.get("arguments") if isinstance(step.get("arguments"), dict) else {}
+        given = step.get("arguments")
+        arguments: Json = given if isinstance(given, dict) else {}
         if kind == "google_search_call":
             grounding = self.draft.extras.setdefault("grounding", {})
             queries = grounding.setdefault("web_search_queries", [])

@@ -490,7 +490,8 @@ class FakeInteractions(ScriptedServer[RecordedRequest, IReply]):
             "model": reply.model or model,
         }
         self._remember(request, reply, interaction_id, model)
-        timing = {"delay_s": reply.delay_s or self.default_delay_s, "first_delay_s": reply.first_delay_s}
+        delay_s, first_delay_s = reply.delay_s or self.default_delay_s, reply.first_delay_s
+        timing = {"delay_s": delay_s, "first_delay_s": first_delay_s, "drop_after": reply.drop_after}
         if reply.legacy:
             return Outgoing(200, "text/event-stream", reply.legacy_frames(interaction_id), True, **timing)
         if not request.streamed:
@@ -498,7 +499,7 @@ class FakeInteractions(ScriptedServer[RecordedRequest, IReply]):
             finished |= {"steps": reply.steps, "object": "interaction", "model": interaction["model"]}
             if not request.store:
                 finished.pop("id")
-            return _json_response(200, finished, drop_after=reply.drop_after, **timing)
+            return _json_response(200, finished, **timing)
         events = reply.events(interaction)
         if reply.error_after is not None:
             failure = {"error": error_body(500)["error"], "event_type": "error"}
@@ -506,7 +507,7 @@ class FakeInteractions(ScriptedServer[RecordedRequest, IReply]):
             frames = [frame(event) for event in events]
         else:
             frames = [frame(event) for event in events] + [DONE_FRAME]
-        return Outgoing(200, "text/event-stream", frames, True, drop_after=reply.drop_after, **timing)
+        return Outgoing(200, "text/event-stream", frames, True, **timing)
 
     def _remember(self, request: RecordedRequest, reply: IReply, interaction_id: str, model: str) -> None:
         with self._state_lock:

@@ -23,6 +23,7 @@ from flashchat.core.conversation import Conversation, ReplyDraft, ToolCall, Usag
 from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers.interaction_steps import NAME, anchor, endpoint_key, steps_for
+from flashchat.providers.server_text import redirect_message, server_text
 
 if TYPE_CHECKING:
     from google import genai
@@ -131,11 +132,26 @@ async def stream_interaction(
             detail=repr(error),
         ) from error
     except (interaction_errors.APIConnectionError, httpx2.TransportError, httpx2.StreamError, OSError) as error:
+        if (redirect := _redirect_in(error)) is not None:
+            message = redirect_message(endpoint_key(settings), redirect.status, redirect.location)
+            raise ChatError(ErrorKind.BAD_RESPONSE, message, status=redirect.status) from error
         raise ChatError(ErrorKind.NETWORK, _transport_message(draft, settings), detail=repr(error)) from error
     except interaction_errors.GeminiNextGenAPIClientError as error:
         raise ChatError(
-            ErrorKind.BAD_RESPONSE, f"The server sent a response flashchat could not read: {error}"
+            ErrorKind.BAD_RESPONSE,
+            "The server sent a response flashchat could not read: " + server_text(str(error), settings.api_key),
         ) from error
+
+
+def _redirect_in(error: BaseException) -> Any:
+    """The redirect the Gemini provider's transport refused (gemini.RedirectRefused, told apart by its fields so
+    this module does not import gemini.py, which imports it), wherever the SDK wrapped it."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, httpx2.TransportError) and hasattr(seen, "location") and hasattr(seen, "status"):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 async def _create(client: genai.Client, body: Json, settings: Settings) -> Any:
@@ -355,9 +371,10 @@ def classify_error(status: int | None, body: Any, settings: Settings) -> ChatErr
     """An Interactions error body (`{"error": {"code": "<string>", "message": ...}}`) as a ChatError kind."""
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
-    code, server_text = str(error.get("code") or ""), str(error.get("message") or "").strip()
-    detail = f"{status} {code}: {server_text}"
-    if status == 401 or code in ("unauthenticated", "invalid_api_key") or "API key not valid" in server_text:
+    code = server_text(str(error.get("code") or ""), settings.api_key, limit=60)
+    message = server_text(str(error.get("message") or ""), settings.api_key)
+    detail = f"{status} {code}: {message}"
+    if status == 401 or code in ("unauthenticated", "invalid_api_key") or "API key not valid" in message:
         return ChatError(
             ErrorKind.BAD_KEY,
             "The API key was rejected: check GEMINI_API_KEY (or `flashchat config set api_key ...`); "
@@ -368,7 +385,7 @@ def classify_error(status: int | None, body: Any, settings: Settings) -> ChatErr
     if status == 403 or code == "permission_denied":
         return ChatError(
             ErrorKind.PERMISSION,
-            f"Permission denied ({server_text or 'no details'}): the key may not have access to "
+            f"Permission denied ({message or 'no details'}): the key may not have access to "
             f"{settings.model} or to the Interactions API.",
             status=status,
             detail=detail,
@@ -376,7 +393,7 @@ def classify_error(status: int | None, body: Any, settings: Settings) -> ChatErr
     if status == 404 or code == "not_found":
         return ChatError(
             ErrorKind.NOT_FOUND,
-            f"Not found ({server_text or 'no details'}): check the model {settings.model!r} (--model) "
+            f"Not found ({message or 'no details'}): check the model {settings.model!r} (--model) "
             "or use `--api generate`.",
             status=status,
             detail=detail,
@@ -384,20 +401,20 @@ def classify_error(status: int | None, body: Any, settings: Settings) -> ChatErr
     if status == 429 or code in ("resource_exhausted", "rate_limit_exceeded"):
         return ChatError(
             ErrorKind.RATE_LIMIT,
-            "Rate limited or out of quota (429)" + (f": {server_text}" if server_text else "."),
+            "Rate limited or out of quota (429)" + (f": {message}" if message else "."),
             status=status,
             detail=detail,
         )
     if (status or 0) >= 500 or code in ("internal", "unavailable", "deadline_exceeded", "internal_error"):
         return ChatError(
             ErrorKind.SERVER,
-            f"The Gemini API had a server error ({status or code})" + (f": {server_text}" if server_text else "."),
+            f"The Gemini API had a server error ({status or code})" + (f": {message}" if message else "."),
             status=status,
             detail=detail,
         )
     return ChatError(
         ErrorKind.BAD_REQUEST,
-        f"The API rejected the request ({status or ''} {code})".replace("( ", "(") + f": {server_text or 'no details'}",
+        f"The API rejected the request ({status or ''} {code})".replace("( ", "(") + f": {message or 'no details'}",
         status=status,
         detail=detail,
     )

@@ -406,6 +406,11 @@ class FakeInteractions(ScriptedServer[RecordedRequest, IReply]):
     def create_requests(self) -> list[RecordedRequest]:
         return self._requests_where(RecordedRequest.is_create)
 
+    def accept_signatures(self, signatures: Iterable[bytes]) -> None:
+        """Count these as signatures this server issued (a history built by a benchmark, not by this fake)."""
+        with self._state_lock:
+            self._issued_signatures.update(signatures)
+
     def expire(self, interaction_id: str | None = None) -> None:
         """Forget one stored interaction (all of them without an id), as retention does after 1 or 55 days."""
         with self._state_lock:

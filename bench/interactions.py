@@ -76,7 +76,25 @@ def build_histories(messages: int, endpoint: str) -> tuple[Conversation, Convers
     return generate, interactions, last_id
 
 
-async def one_turn(fake: FakeInteractions, settings: Settings, conversation: Conversation) -> tuple[int, float]:
+def request_building_seconds(session: ChatSession) -> float:
+    """flashchat's own part of the client time: turning the history into the request (the SDK's part is the rest:
+    it builds a pydantic model class for every request it serialises, ~10-40 ms here whatever the body)."""
+    from flashchat.providers.gemini import gemini_contents, generation_config
+    from flashchat.providers.gemini_interactions import request_body
+
+    session.conversation.add(Message(role="user", text="And one more question?"))
+    started = time.perf_counter()
+    if session.settings.api == "interactions":
+        request_body(session.conversation, session.settings)
+    else:
+        gemini_contents(session.conversation)
+        generation_config(session.settings)
+    elapsed = time.perf_counter() - started
+    session.conversation.messages.pop()
+    return elapsed
+
+
+async def one_turn(fake: FakeInteractions, session: ChatSession) -> tuple[int, float]:
     """Bytes uploaded and seconds from send() until the fake had the whole request."""
     arrived: list[float] = []
 
@@ -85,7 +103,6 @@ async def one_turn(fake: FakeInteractions, settings: Settings, conversation: Con
 
     fake.responder = note_arrival  # type: ignore[assignment]
     fake.generate.responder = note_arrival  # type: ignore[assignment]
-    session = ChatSession(settings, conversation=conversation)
     count = len(fake.requests)
     started = time.monotonic()
     async for _event in session.send("And one more question?"):
@@ -93,12 +110,11 @@ async def one_turn(fake: FakeInteractions, settings: Settings, conversation: Con
     request = fake.requests[count]
     head = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
     uploaded = len(f"{request.method} {request.path} HTTP/1.1\r\n") + head + 2 + len(request.raw)
-    del conversation.messages[-2:]  # back to the same history for the next round
-    await session.aclose()
+    del session.conversation.messages[-2:]  # back to the same history for the next round
     return uploaded, arrived[0] - started
 
 
-async def measure(messages: int, runs: int) -> dict[str, tuple[list[int], list[float]]]:
+async def measure(messages: int, runs: int) -> dict[str, tuple[list[int], list[float], list[float]]]:
     with FakeInteractions() as fake:
         base = Settings(api_key=fake.api_key, base_url=fake.url, first_token_timeout=60, idle_timeout=60)
         generate_history, interactions_history, last_id = build_histories(messages, fake.url.rstrip("/"))
@@ -118,13 +134,18 @@ async def measure(messages: int, runs: int) -> dict[str, tuple[list[int], list[f
                 copy.deepcopy(interactions_history),
             ),
         }
-        results: dict[str, tuple[list[int], list[float]]] = {name: ([], []) for name in modes}
+        # One session per mode for the whole run, as a user has: its client and connections stay warm.
+        sessions = {name: ChatSession(settings, conversation=history) for name, (settings, history) in modes.items()}
+        results: dict[str, tuple[list[int], list[float], list[float]]] = {name: ([], [], []) for name in modes}
         for round_number in range(runs + 1):  # round 0 warms up imports and connections
-            for name, (settings, conversation) in modes.items():
-                uploaded, seconds = await one_turn(fake, settings, conversation)
+            for name, session in sessions.items():
+                uploaded, seconds = await one_turn(fake, session)
                 if round_number:
                     results[name][0].append(uploaded)
                     results[name][1].append(seconds)
+                    results[name][2].append(request_building_seconds(session))
+        for session in sessions.values():
+            await session.aclose()
         return results
 
 
@@ -133,13 +154,17 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    print(f"{'messages':>8}  {'mode':<24} {'uploaded':>14}  {'client ms (median, min-max)':>28}")
+    print(
+        f"{'messages':>8}  {'mode':<24} {'uploaded':>14}  {'client ms to sent (median, min-max)':>36}"
+        f"  {'of which flashchat ms':>22}"
+    )
     for messages in (args.messages, args.messages // 10):
         results = asyncio.run(measure(messages, args.runs))
-        for name, (uploads, seconds) in results.items():
+        for name, (uploads, seconds, building) in results.items():
             milliseconds = [value * 1000 for value in seconds]
             spread = f"{statistics.median(milliseconds):8.1f} ({min(milliseconds):.1f}-{max(milliseconds):.1f})"
-            print(f"{messages:>8}  {name:<24} {statistics.median(uploads):>12,} B  {spread:>28}")
+            own = f"{statistics.median(building) * 1000:.2f}"
+            print(f"{messages:>8}  {name:<24} {statistics.median(uploads):>12,} B  {spread:>36}  {own:>22}")
 
 
 if __name__ == "__main__":

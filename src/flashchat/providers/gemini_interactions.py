@@ -155,8 +155,18 @@ def _redirect_in(error: BaseException) -> Any:
 
 
 async def _create(client: genai.Client, body: Json, settings: Settings) -> Any:
+    """`input` goes in `extra_body`, merged into the JSON as given: the SDK would otherwise validate the whole
+    history through its models on every request (10 s for a 2,000-message replay, bench/interactions.py) and
+    re-serialise steps that are its own dumps already, exactly as received."""
+    typed = {key: value for key, value in body.items() if key != "input"}
     # The SDK's own hops would sum usage and can repeat text; a reply that needs one says so instead.
-    return await client.aio.interactions.create(**body, stream=settings.stream, automatic_continuation=False)
+    return await client.aio.interactions.create(
+        **typed,
+        input="",
+        extra_body={"input": body["input"]},
+        stream=settings.stream,
+        automatic_continuation=False,
+    )
 
 
 def _transport_message(draft: ReplyDraft, settings: Settings) -> str:

@@ -361,3 +361,67 @@ async def test_an_incomplete_interaction_says_the_output_limit_was_hit(ifake, is
 def test_session_capabilities_follow_the_api(isettings) -> None:
     assert ChatSession(isettings).capabilities.server_state
     assert not ChatSession(isettings.with_overrides("test", api="generate")).capabilities.server_state
+
+
+async def test_non_streamed_turns_read_the_finished_body(ifake, isettings) -> None:
+    session = make_session(isettings.with_overrides("test", stream=False))
+    ifake.enqueue(IReply.text("One body."), IReply.text("Another."))
+    first = finished(await collect(session.send("one")))
+    assert first.message.text == "One body." and first.message.interaction_id
+    second = finished(await collect(session.send("two")))
+    assert second.message.text == "Another."
+    request = ifake.create_requests()[1]
+    assert request.body["stream"] is False and request.body["previous_interaction_id"] == first.message.interaction_id
+
+
+async def test_a_stopped_reply_is_not_a_chain_link_but_is_sent_as_new_input(ifake, isettings) -> None:
+    """A reply stopped mid-stream may not be complete on the server: the next turn continues from the last
+    complete one and sends the partial reply along with the new prompt."""
+    session = make_session(isettings)
+    finished(await collect(session.send("one")))
+    anchor_id = session.conversation.messages[1].interaction_id
+    ifake.enqueue(IReply.text("y" * 300, chunk_chars=5, delay_s=0.01))
+    stream = session.send("two")
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    await stream.aclose()
+    stopped = session.conversation.messages[-1]
+    assert stopped.stopped and stopped.incomplete and stopped.interaction_id
+    finished(await collect(session.send("three")))
+    request = ifake.create_requests()[-1]
+    assert request.body["previous_interaction_id"] == anchor_id
+    kinds = [step["type"] for step in request.body["input"]]
+    assert kinds[0] == "user_input" and kinds[-1] == "user_input" and "model_output" in kinds
+
+
+async def test_url_context_steps_are_kept_and_listed(ifake, isettings) -> None:
+    session = make_session(isettings.with_overrides("test", url_context=True))
+    reply = IReply.text("The page says hello.")
+    reply.steps[1:1] = [
+        {"type": "url_context_call", "id": "u1", "arguments": {"urls": ["https://example.com/"]}},
+        {
+            "type": "url_context_result",
+            "call_id": "u1",
+            "result": [{"url": "https://example.com/", "status": "success"}],
+        },
+    ]
+    ifake.enqueue(reply)
+    end = finished(await collect(session.send("Read https://example.com/")))
+    assert ifake.create_requests()[0].body["tools"] == [{"type": "url_context"}]
+    assert end.message.extras["url_context"] == {"url_metadata": [{"retrieved_url": "https://example.com/"}]}
+    assert [step["type"] for step in end.message.native["steps"]][1:3] == ["url_context_call", "url_context_result"]
+
+
+async def test_export_and_import_keep_the_chain(ifake, isettings) -> None:
+    from flashchat.store.conversation_store import ConversationStore
+
+    store = ConversationStore.in_memory()
+    session = make_session(isettings, store=store)
+    first = finished(await collect(session.send("hello")))
+    document = store.export_json(session.conversation.id)
+    assert document["messages"][1]["interaction_id"] == first.message.interaction_id
+    store.delete(session.conversation.id)
+    imported = store.load(store.import_json(document))
+    assert imported.messages[1].interaction_id == first.message.interaction_id
+    assert imported.messages[1].interaction_endpoint == isettings.base_url.rstrip("/")

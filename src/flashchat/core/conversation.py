@@ -51,14 +51,15 @@ class Usage:
             "cached": self.cached,
             "tool_use": self.tool_use,
             "total": self.total,
-            "carried": self.carried,
+            # Only Interactions turns have it: other replies' stored usage and `--json` stay as they were.
+            **({"carried": self.carried} if self.carried else {}),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
         if data is None:
             return None
-        return cls(**{name: int(data.get(name) or 0) for name in cls().to_dict()})
+        return cls(**{name: int(data.get(name) or 0) for name in cls(carried=1).to_dict()})
 
 
 @dataclass

@@ -484,7 +484,7 @@ class ConversationStore:
     def _degrade(self, error: sqlite3.Error) -> None:
         """A write failed mid-session (disk full, file gone read-only): keep chatting, say history stopped."""
         where = self.path or "memory"
-        reason = _WORDED_ERRORS.get(getattr(error, "sqlite_errorcode", None), str(error))
+        reason = _WORDED_ERRORS.get(getattr(error, "sqlite_errorcode", -1), str(error))
         self.warning = f"could not save history to {where} ({reason}); this chat continues but is not being saved"
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from flashchat import __version__
 from flashchat.config.settings import (
+    GEMINI_APIS,
     NO_KEY_MESSAGE,
     OPTIONS,
     THINKING_LEVELS,
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--thinking", choices=THINKING_LEVELS, help="thinking level for this request")
     parser.add_argument("--model", metavar="NAME", help="model to use (default from config: gemini-3.5-flash)")
     parser.add_argument("--endpoint", metavar="NAME", help="use the [endpoints.NAME] table of the config file")
+    parser.add_argument(
+        "--api", choices=GEMINI_APIS, help="Gemini API: generate (default) or interactions (server keeps the chat)"
+    )
     parser.add_argument("--system", metavar="TEXT", help="system instruction for this request")
     parser.add_argument("--show-thoughts", action="store_true", default=None, help="show thought summaries")
     parser.add_argument("--usage", action="store_true", help="print a token-usage line on stderr")
@@ -181,6 +185,7 @@ def _main(argv: list[str] | None) -> int:
         google_search=args.search,
         url_context=args.url_context,
         code_execution=args.code_execution,
+        api=args.api,
     )
     if args.system is not None:
         settings = settings.with_overrides("--system", system_prompt=args.system)

@@ -34,7 +34,7 @@ from flashchat.config.settings import (
     needs_api_key,
     update_config_file,
 )
-from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES
+from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES, api_switch_text
 from flashchat.core.conversation import Conversation, Message, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind, StoreError
 from flashchat.core.events import (
@@ -952,6 +952,11 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         show = not self.settings.show_thoughts
         self.session.update_settings(show_thoughts=show)
         self.notify("Thought summaries will be shown." if show else "Thought summaries are off.")
+
+    def action_toggle_api(self) -> None:
+        api = "generate" if self.settings.api == "interactions" else "interactions"
+        self.session.update_settings(api=api)
+        self.notify(api_switch_text(self.session.settings))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

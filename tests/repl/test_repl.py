@@ -238,3 +238,21 @@ async def test_a_turn_through_an_openai_compatible_endpoint(
     assert second.roles() == ["user", "assistant", "user"]
     stored = repl.store.load(repl.store.latest_id())
     assert [m.provider for m in stored.messages if m.role == "model"] == ["openai", "openai"]
+
+
+async def test_rename_and_open_say_it_in_words(fake: FakeGemini, driver: ReplDriver) -> None:
+    driver.type("/rename Early" + ENTER)  # nothing stored yet: the title waits for the first save
+    await driver.wait_for_output("renamed to Early")
+    driver.type("first question" + ENTER)
+    await driver.wait_for_output("Echo: first question")
+    conversation_id = driver.store.latest_id()
+    assert driver.store.summary(conversation_id).title == "Early"
+    driver.type("/rename Trip to Kyoto" + ENTER)
+    await driver.wait_for_output("renamed to Trip to Kyoto")
+    assert driver.store.summary(conversation_id).title == "Trip to Kyoto"
+    driver.type("/history" + ENTER)
+    await driver.wait_for_output(f"{conversation_id}     2 msgs  Trip to Kyoto")
+    driver.type("/new" + ENTER)
+    driver.type(f"/open {conversation_id}" + ENTER)
+    await driver.wait_for_output(f"opened {conversation_id}: Trip to Kyoto (2 messages)")
+    assert await driver.quit() == 0

@@ -191,6 +191,22 @@ class ChatSession:
         self._always_allowed.clear()
         self.settings = self.settings.with_overrides("new", system_prompt=self._launch_settings.system_prompt)
 
+    async def rename(self, title: str) -> str:
+        """Give this conversation a new title (stored, once the conversation is); returns the title kept.
+
+        In memory first: every save of the session writes the title, so a reply streaming into this
+        conversation while the rename is written carries the new one.
+        """
+        title = title.strip()
+        if not title:
+            raise ValueError("the new title is empty")
+        conversation, store = self.conversation, self.store
+        conversation.title = title
+        stored_id = conversation.id if any(message.id is not None for message in conversation.messages) else None
+        if store is not None and stored_id is not None:
+            await self._persist(lambda: store.rename(stored_id, title))
+        return title
+
     def update_settings(self, origin: str = "changed", **changes: Any) -> Settings:
         """Change settings from the next request on, each value checked like a config value (`ConfigError`).
 

@@ -122,6 +122,11 @@ def request_body(conversation: Conversation, settings: Settings, *, reasoning_ef
     body.update({key: value for key, value in optional.items() if value is not None})
     if reasoning_effort:
         body["reasoning_effort"] = settings.thinking_level
+    if settings.response_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "reply", "schema": dict(settings.response_schema)},
+        }
     return body
 
 

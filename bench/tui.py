@@ -393,9 +393,8 @@ def paced_on_pty(
     runs it with Textual's own frame writing instead of TerminalDiff.
     """
     chunk_chars = 20 * CHARS_PER_TOKEN
-    fake.enqueue(
-        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
-    )
+    reply = Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
+    fake.enqueue(reply)
     env = environment(fake, home)
     env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
     pid, master = pty.fork()
@@ -437,9 +436,8 @@ def paced_on_pty(
             os.write(master, b"\r")
             state = "streaming"
         elif state == "streaming" and not quiet_until and len(fake.stream_timings) > timings_before:
-            sent = fake.stream_timings[-1]
-            if sent and time.monotonic() - sent[-1] > 1.0:  # the server is done: its chunks come every 50 ms
-                quiet_until = time.monotonic() + 0.5  # the last frames after the server's last byte
+            if len(fake.stream_timings[-1]) >= len(reply.chunks):  # the server sent its last chunk
+                quiet_until = time.monotonic() + 1.0  # the last frames after the server's last byte
         elif quiet_until and time.monotonic() > quiet_until and state == "streaming":
             state = "done"
             time.sleep(3.5)  # idle: the app's postponed full garbage collection runs (tui/quiet_gc.py)

@@ -108,8 +108,7 @@ async def stream_interaction(
                 raise
             # The stored interaction is gone (retention is 1 day on the free tier, 55 on paid ones) or this
             # server never had it: the local history is complete, so send all of it.
-            body, notice = request_body(conversation, settings, stateful=False)
-            notice = EXPIRED_NOTICE
+            body, notice = request_body(conversation, settings, stateful=False)[0], EXPIRED_NOTICE
             response = await _create(client, body, settings)
         draft.notice = notice
         reader.carried = carried_tokens(conversation, body)

@@ -142,6 +142,8 @@ class Settings:
     endpoints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
     # Prompt presets by name: the built-in ones, replaced or extended by the config file's [presets] table.
     presets: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_PRESETS), compare=False, repr=False)
+    # `-p --schema`: a JSON Schema the reply must match (checked by the caller), sent with each request.
+    response_schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def with_overrides(self, origin: str, **values: Any) -> Settings:
         """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
@@ -150,6 +152,12 @@ class Settings:
             where = f"--{key.replace('_', '-')}" if origin == "--option" else origin  # the flag, in messages
             given[key] = check_value(key, value, where=where)
         return dataclasses.replace(self, **given, origins={**self.origins, **dict.fromkeys(given, origin)})
+
+    def with_response_schema(self, schema: Mapping[str, Any] | None) -> Settings:
+        """A copy that asks for JSON matching `schema` (None: free text again)."""
+        return dataclasses.replace(
+            self, response_schema=schema, origins={**self.origins, "response_schema": "--schema"}
+        )
 
 
 def mask_secret(value: str) -> str:

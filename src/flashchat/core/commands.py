@@ -105,7 +105,9 @@ ACTIONS: tuple[UserAction, ...] = (
         "Recent conversations: open, search, rename, delete.",
         TuiBinding("toggle_history", "ctrl+b", "History", priority=True),
         command="history",
-        unavailable=_unavailable(oneshot="use `flashchat history` (list, show, search, export, import, delete)"),
+        unavailable=_unavailable(
+            oneshot="use `flashchat history` (list, show, search, rename, export, import, delete)"
+        ),
     ),
     UserAction(
         "open",
@@ -115,6 +117,15 @@ ACTIONS: tuple[UserAction, ...] = (
         command="open",
         arguments="ID",
         flag="--cid",
+    ),
+    UserAction(
+        "rename",
+        "Rename the conversation",
+        "Give this conversation a new title (in the history sidebar, r renames the highlighted one).",
+        TuiBinding("rename_conversation"),
+        command="rename",
+        arguments="TITLE",
+        unavailable=_unavailable(oneshot="use `flashchat history rename ID TITLE`"),
     ),
     UserAction(
         "new_chat",
@@ -252,6 +263,16 @@ ACTIONS: tuple[UserAction, ...] = (
         command="export",
         arguments="md|json PATH",
         unavailable=_unavailable(oneshot="use `flashchat history export ID --format md|json`"),
+    ),
+    UserAction(
+        "schema",
+        "Ask for JSON that matches a schema",
+        "Structured output: the reply is JSON checked against a JSON Schema (a file, or the schema as JSON).",
+        flag="--schema",
+        unavailable=_unavailable(
+            tui="structured output is for scripts: use flashchat -p --schema FILE",
+            repl="structured output is for scripts: use flashchat -p --schema FILE",
+        ),
     ),
     UserAction(
         "api_key",

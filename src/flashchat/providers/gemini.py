@@ -90,6 +90,10 @@ def generation_config(settings: Settings) -> types.GenerateContentConfig:
         "top_p": settings.top_p,
         "system_instruction": settings.system_prompt or None,
     }
+    if settings.response_schema is not None:
+        # JSON only, held to the schema while the model writes (`-p --schema`).
+        optional["response_mime_type"] = "application/json"
+        optional["response_json_schema"] = dict(settings.response_schema)
     tools = _tools(settings)
     if tools:
         optional["tools"] = tools
@@ -228,6 +232,8 @@ class GeminiProvider:
             raise classify_api_error(error, settings) from error
         except (httpx2.TransportError, OSError) as error:
             raise ChatError(ErrorKind.NETWORK, f"Could not list models from {_host(settings)}.") from error
+        except (pydantic.ValidationError, *_SDK_SHAPE_ERRORS) as error:
+            raise _unreadable(error, settings) from error
         return [
             ModelInfo(
                 name=(model.name or "").removeprefix("models/"),
@@ -248,6 +254,8 @@ class GeminiProvider:
             raise classify_api_error(error, settings) from error
         except (httpx2.TransportError, OSError) as error:
             raise ChatError(ErrorKind.NETWORK, f"Could not count tokens at {_host(settings)}.") from error
+        except (pydantic.ValidationError, *_SDK_SHAPE_ERRORS) as error:
+            raise _unreadable(error, settings) from error
         return response.total_tokens or 0
 
     async def stream(
@@ -297,9 +305,12 @@ class GeminiProvider:
             ) from error
         except (genai_errors.UnknownApiResponseError, pydantic.ValidationError) as error:
             raise ChatError(
-                ErrorKind.BAD_RESPONSE, "The server sent a response flashchat could not read: "
-                + bounded_server_text(str(error), settings.api_key)
+                ErrorKind.BAD_RESPONSE,
+                "The server sent a response flashchat could not read: "
+                + bounded_server_text(str(error), settings.api_key),
             ) from error
+        except _SDK_SHAPE_ERRORS as error:
+            raise _unreadable(error, settings) from error
 
 
 def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:
@@ -352,6 +363,19 @@ def _display_text(part: types.Part) -> tuple[str, bool]:
     return part.text or "", bool(part.thought)
 
 
+# What the SDK raises when a body has the wrong shape (a list for an object, a number for a string, JSON
+# nested too deeply): the server is not trusted, so these are a response flashchat could not read.
+_SDK_SHAPE_ERRORS = (RecursionError, AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def _unreadable(error: BaseException, settings: Settings) -> ChatError:
+    return ChatError(
+        ErrorKind.BAD_RESPONSE,
+        f"The server at {_host(settings)} sent a response flashchat could not read ({type(error).__name__}).",
+        detail=bounded_server_text(str(error), settings.api_key),
+    )
+
+
 def _host(settings: Settings) -> str:
     return settings.base_url or "generativelanguage.googleapis.com"
 
@@ -366,7 +390,8 @@ def _transport_message(error: BaseException, settings: Settings, draft: ReplyDra
 
 def _rpc_error(body: Any) -> dict[str, Any] | None:
     """The google.rpc error object of an error response body ({"error": {...}})."""
-    return body.get("error") if isinstance(body, dict) else None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else None
 
 
 def _error_reasons(body: Any) -> set[str]:

@@ -128,8 +128,10 @@ class OneShot:
         match event:
             case ToolRequested(call):
                 self.warn(f"tool: {one_line(call.describe())}")
-            case ToolFinished(call, response, _):
+            case ToolFinished(call, response, _, declared):
                 outcome = f"error: {one_line(response['error'])}" if "error" in response else "ok"
+                if not declared:
+                    outcome = "not a flashchat tool: not run, answered with an error"
                 self.warn(f"tool: {one_line(call.name, NAME_CHARS)} -> {outcome}")
             case TextDelta(text):
                 self.output.text(text)

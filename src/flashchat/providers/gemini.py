@@ -23,6 +23,7 @@ from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolC
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
+from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
 
 if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
@@ -60,7 +61,21 @@ def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
             # A reply from another provider, or one that arrived without native parts: its text is all we have.
             contents.append({"role": "model", "parts": [{"text": message.text}]})
         # A reply with nothing in it (safety stop, blocked) is left out: the API rejects empty contents.
-    return contents
+    return answer_unanswered([_assembled(content) for content in contents])
+
+
+def _assembled(content: dict[str, Any]) -> dict[str, Any]:
+    """A stored content whose function calls still hold streamed pieces (`partialArgs`, kept by another client),
+    assembled into whole calls as a live stream would be; every other content is returned untouched."""
+    parts = content.get("parts") or []
+    calls = [part.get("function_call") or part.get("functionCall") for part in parts if isinstance(part, dict)]
+    pieces = ("partial_args", "partialArgs", "will_continue", "willContinue")
+    if content.get("role") != "model" or not any(isinstance(c, dict) and set(c) & set(pieces) for c in calls):
+        return content
+    collector = _PartCollector()
+    for part in types.Content.model_validate(content).parts or []:
+        collector.add(part)
+    return collector.native() or content
 
 
 def generation_config(settings: Settings) -> types.GenerateContentConfig:
@@ -124,8 +139,11 @@ class _PartCollector:
 
     def __init__(self) -> None:
         self.parts: list[types.Part] = []
+        self._streamed_call: StreamedCall | None = None  # a call whose arguments are still arriving
 
     def add(self, part: types.Part) -> None:
+        if self._add_streamed_call_piece(part):
+            return
         previous = self.parts[-1] if self.parts else None
         if (
             previous is not None
@@ -136,6 +154,23 @@ class _PartCollector:
             previous.text = (previous.text or "") + (part.text or "")
         else:
             self.parts.append(part.model_copy(deep=True))
+
+    def _add_streamed_call_piece(self, part: types.Part) -> bool:
+        """Vertex-style streamed arguments (see gemini_calls.py): pieces go into one assembled call part."""
+        open_call, call = self._streamed_call, part.function_call
+        if open_call is not None and call is not None and not call.name:
+            open_call.add(part)  # pieces after the first carry no name; a named call starts a new one
+        elif is_streamed_call_piece(part):
+            open_call = StreamedCall(part)
+            self.parts.append(open_call.part)
+        else:
+            return False
+        self._streamed_call = open_call if open_call.open else None
+        return True
+
+    def function_calls(self) -> list[ToolCall]:
+        calls = [part.function_call for part in self.parts if part.function_call is not None]
+        return [ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id) for call in calls]
 
     def native(self) -> dict[str, Any] | None:
         if not self.parts:
@@ -264,6 +299,11 @@ class GeminiProvider:
             raise ChatError(
                 ErrorKind.BAD_RESPONSE, f"The server sent a response flashchat could not read: {error}"
             ) from error
+        except ValueError as error:
+            # The SDK refuses to send some stored parts (fields the Gemini API does not take): one line, no traceback.
+            raise ChatError(
+                ErrorKind.BAD_REQUEST, f"The stored conversation could not be sent to Gemini: {error}"
+            ) from error
 
 
 def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:
@@ -286,8 +326,7 @@ def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: 
             collector.add(part)
             draft.mark_content()
             if part.function_call is not None:
-                call = part.function_call
-                draft.function_calls.append(ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id))
+                draft.function_calls = collector.function_calls()
             text, thought = _display_text(part)
             if not text:
                 continue

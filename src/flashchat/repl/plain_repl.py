@@ -321,9 +321,11 @@ class PlainRepl:
             case ToolRequested(call):
                 self._close_output()
                 self.say(f"tool call: {one_line(call.describe())}")
-            case ToolFinished(call, response, approved):
+            case ToolFinished(call, response, approved, declared):
                 error_text = one_line(str(response.get("error", "")))
                 outcome = "denied" if not approved else (f"error: {error_text}" if "error" in response else "done")
+                if not declared:
+                    outcome = "not a flashchat tool: not run, answered with an error"
                 self.say(f"tool {one_line(call.name, NAME_CHARS)}: {outcome}")
         return None
 

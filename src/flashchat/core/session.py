@@ -53,7 +53,7 @@ class ToolApproval(StrEnum):
 ToolApprover = Callable[[ToolCall], Awaitable[ToolApproval]]
 
 # Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
-NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
+NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED", "TOOL_CALLS"})
 
 # Settings a front end changes live that carry over when the user switches endpoint (the rest comes from the
 # endpoint's table). The system prompt travels with the conversation instead, and the model with the endpoint.

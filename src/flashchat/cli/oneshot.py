@@ -25,7 +25,7 @@ from flashchat.core.events import (
     UsageUpdate,
 )
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
-from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
+from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -74,11 +74,12 @@ class OneShot:
         self.show_usage = show_usage
         self.as_json = as_json
         self.stdout, self.stderr = stdout, stderr
-        self.output: PlainOutput | MarkdownOutput | JsonOutput
+        self.output: PlainOutput | MarkdownOutput | CitedOutput | JsonOutput
         if as_json:
             self.output = JsonOutput()
         elif stdout.isatty():
-            self.output = MarkdownOutput(stdout)
+            # With Google Search a reply may be grounded: on a terminal it is written with citation markers.
+            self.output = CitedOutput(MarkdownOutput(stdout)) if settings.google_search else MarkdownOutput(stdout)
         else:
             self.output = PlainOutput(stdout, stderr)
         self.usage: Usage | None = None
@@ -144,6 +145,8 @@ class OneShot:
                 self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):
                 self.message = message
+                if isinstance(self.output, CitedOutput):
+                    self.output.finish_reply(message.extras)
                 if notice:
                     self.warn(one_line(notice))
             case Failed() as failure:
@@ -156,7 +159,7 @@ class OneShot:
         sources = sources_markdown(self.message.extras if self.message else None)
         if not sources or self.as_json:
             return
-        if isinstance(self.output, MarkdownOutput):
+        if isinstance(self.output, (MarkdownOutput, CitedOutput)):
             self.output = MarkdownOutput(self.stdout)
             self.output.text("\n" + sources + "\n")
             self.output.close()

@@ -106,7 +106,8 @@ def finish_notice(message: Message, max_output_tokens: int | None) -> str:
         return f"The model stopped for safety reasons ({reason})."
     if reason == "RECITATION":
         return "The model stopped because the reply would recite copyrighted material (RECITATION)."
-    return f"The model stopped early ({reason})."
+    said = (message.extras or {}).get("finish_message")
+    return f"The model stopped early ({reason})" + (f": {said}" if isinstance(said, str) and said else ".")
 
 
 class ChatSession:

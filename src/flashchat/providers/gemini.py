@@ -24,6 +24,7 @@ from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
 from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
+from flashchat.providers.gemini_metadata import keep_metadata
 
 if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
@@ -308,6 +309,7 @@ class GeminiProvider:
 
 def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:
     events: list[StreamEvent] = []
+    keep_metadata(chunk, draft)
     if chunk.model_version:
         draft.model_version = chunk.model_version
     if chunk.prompt_feedback is not None and chunk.prompt_feedback.block_reason is not None:

@@ -12,6 +12,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any, TextIO
 
+from flashchat.cli.turn_record import TurnRecord
 from flashchat.config.settings import Settings
 from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flashchat.core.events import (
@@ -83,6 +84,7 @@ class OneShot:
         else:
             self.output = PlainOutput(stdout, stderr)
         self.usage: Usage | None = None
+        self.turn = TurnRecord()
         self.message: Message | None = None
         self.error: Failed | None = None
         self.session: Any = None
@@ -126,6 +128,7 @@ class OneShot:
         return ToolApproval.ONCE
 
     def _handle(self, event: Event) -> None:
+        self.turn.add(event)
         match event:
             case ToolRequested(call):
                 self.warn(f"tool: {one_line(call.describe())}")
@@ -139,8 +142,8 @@ class OneShot:
             case ThoughtDelta(text):
                 if self.settings.show_thoughts:
                     self.output.thought(text)
-            case UsageUpdate(usage):
-                self.usage = usage
+            case UsageUpdate():
+                self.usage = self.turn.usage  # every hop of a turn with tools, not only the last reply
             case Retrying(attempt, max_attempts, delay, reason):
                 self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):
@@ -191,9 +194,10 @@ class OneShot:
 
     def _print_json(self, *, interrupted: bool = False) -> None:
         message = self.message
+        turn = self.turn
         result: dict[str, Any] = {
-            "text": message.text if message else "",
-            "thoughts": message.thoughts if message else "",
+            "text": turn.text() if turn.replies else (message.text if message else ""),
+            "thoughts": turn.thoughts() if turn.replies else (message.thoughts if message else ""),
             "usage": self.usage.to_dict() if self.usage else None,
             "finish_reason": message.finish_reason if message else None,
             "model_version": message.model_version if message else None,
@@ -208,6 +212,12 @@ class OneShot:
                 if "web" in chunk
             ]
             result["search_queries"] = grounding.get("web_search_queries") or []
+        if turn.tool_calls:
+            result["tool_calls"] = turn.tool_calls
+        if code := turn.code_execution():
+            result["code_execution"] = code
+        kept = message.extras or {} if message is not None else {}
+        result.update({key: kept[key] for key in ("response_id", "finish_message", "token_details") if key in kept})
         if self.error is not None:
             result["error"] = {"kind": self.error.error.kind.value, "message": self.error.error.message}
         self.stdout.write(json_c1_safe(json.dumps(result, ensure_ascii=False)) + "\n")

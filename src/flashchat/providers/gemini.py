@@ -159,8 +159,16 @@ class _PartCollector:
     def _add_streamed_call_piece(self, part: types.Part) -> bool:
         """Vertex-style streamed arguments (see gemini_calls.py): pieces go into one assembled call part."""
         open_call, call = self._streamed_call, part.function_call
-        if open_call is not None and call is not None and not call.name:
-            open_call.add(part)  # pieces after the first carry no name; a named call starts a new one
+        assembled = open_call.part.function_call if open_call is not None else None
+        if (
+            open_call is not None
+            and assembled is not None
+            and call is not None
+            and call.name in (None, "", assembled.name)
+            and call.id in (None, "", assembled.id)
+            and not (call.args and not call.partial_args)  # a whole call of its own (parallel calls)
+        ):
+            open_call.add(part)  # until a piece without willContinue, pieces of the same call (named or not)
         elif is_streamed_call_piece(part):
             open_call = StreamedCall(part)
             self.parts.append(open_call.part)

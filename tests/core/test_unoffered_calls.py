@@ -181,3 +181,16 @@ async def test_a_streamed_argument_path_that_cannot_be_followed_is_refused_in_on
         "The model streamed a function call with an argument path flashchat cannot follow ('location'); "
         "flashchat refused it."
     )
+
+
+async def test_plain_mode_shows_an_unoffered_call(fake: FakeGemini, settings: Settings, tmp_path: Path) -> None:
+    from repl_driver import ReplDriver
+
+    fake.enqueue(Reply.function_calls([("lookup_weather", {"city": "Paris"})]))
+    driver = ReplDriver(settings, tmp_path)
+    await driver.start()
+    driver.type("weather?\r")
+    output = await driver.wait_for_output("answered with an error")
+    await driver.quit()
+    assert "tool call: lookup_weather(city='Paris')" in output
+    assert "tool lookup_weather: not a flashchat tool: not run, answered with an error" in output

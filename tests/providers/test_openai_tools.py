@@ -201,3 +201,32 @@ async def test_non_streamed_typed_content_is_read(
     await session.aclose()
     assert isinstance(events[-1], Finished), events[-1]
     assert (events[-1].message.text, events[-1].message.thoughts) == (text, thoughts)
+
+
+def test_one_shot_runs_local_tools_through_an_openai_endpoint(
+    fake_openai: FakeOpenAI, cli_env: dict, config_file: Path, tmp_path: Path
+) -> None:
+    """`--allow-tools` against a local server: the streamed call (arguments in 4-character pieces) is shown on
+    stderr, run, answered with a tool message; the answer is printed; exit 0."""
+    import subprocess
+    import sys
+
+    config_file.write_text(
+        f'[endpoints.local]\nprovider = "openai"\nbase_url = "{fake_openai.url}"\nmodel = "qwen3"\n'
+        f'api_key = "{fake_openai.api_key}"\n'
+    )
+    (tmp_path / "notes.txt").write_text("remember the milk\n")
+    fake_openai.enqueue(Reply.tool_calls([("read_file", {"path": "notes.txt"})], argument_chars=4))
+    fake_openai.enqueue(Reply.text("Buy milk."))
+    completed = subprocess.run(
+        [sys.executable, "-m", "flashchat", "--endpoint", "local", "-p", "what do I need?", "--allow-tools"],
+        capture_output=True,
+        env=cli_env,
+        cwd=tmp_path,
+    )
+    stderr = completed.stderr.decode()
+    assert completed.returncode == 0, stderr
+    assert completed.stdout.decode() == "Buy milk.\n"
+    assert "tool: read_file(path='notes.txt')" in stderr and "tool: read_file -> ok" in stderr
+    answer = fake_openai.completion_requests()[1].messages[-1]
+    assert answer["role"] == "tool" and "remember the milk" in json.loads(answer["content"])["result"]

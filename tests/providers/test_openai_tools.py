@@ -230,3 +230,59 @@ def test_one_shot_runs_local_tools_through_an_openai_endpoint(
     assert "tool: read_file(path='notes.txt')" in stderr and "tool: read_file -> ok" in stderr
     answer = fake_openai.completion_requests()[1].messages[-1]
     assert answer["role"] == "tool" and "remember the milk" in json.loads(answer["content"])["result"]
+
+
+def _tool_delta(*calls: dict, finish: str | None = None) -> dict:
+    delta = {"role": "assistant", "tool_calls": list(calls)} if calls else {}
+    return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+async def test_parallel_calls_that_all_say_index_0_stay_apart(
+    fake_openai: FakeOpenAI, openai_settings: Settings
+) -> None:
+    """Some gateways number every parallel call 0; each arrives whole, with its own id."""
+    chunks = [
+        _tool_delta({"index": 0, "id": "a", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}),
+        _tool_delta({"index": 0, "id": "b", "type": "function", "function": {"name": "f", "arguments": '{"x": 2}'}}),
+        _tool_delta(finish="tool_calls"),
+    ]
+    fake_openai.enqueue(Reply.events(chunks))
+    session = make_session(openai_settings)
+    events = await collect(session.send("go"))
+    await session.aclose()
+    assert [(e.call.id, e.call.args) for e in events if isinstance(e, ToolRequested)] == [
+        ("a", {"x": 1}),
+        ("b", {"x": 2}),
+    ]
+
+
+async def test_gemini_indexless_pieces_and_a_separate_signature_make_one_call(
+    fake_openai: FakeOpenAI, openai_settings: Settings, workdir: Path
+) -> None:
+    """Gemini's endpoint may omit `index`, split the arguments over indexless pieces, send the call's
+    extra_content in a piece of its own and finish with "stop": one call, signature kept, run and answered."""
+    signature = {"google": {"thought_signature": DEFAULT_SIGNATURE}}
+    chunks = [
+        _tool_delta({"id": "", "type": "function", "function": {"name": "read_file", "arguments": '{"pa'}}),
+        _tool_delta({"function": {"arguments": 'th": "app.py"}'}}),
+        _tool_delta({"extra_content": signature}),
+        _tool_delta(finish="stop"),
+    ]
+    fake_openai.enqueue(Reply.events(chunks))
+    fake_openai.enqueue(Reply.text("Read."))
+    session = make_session(tools_on(openai_settings), approve_tool=Approver(), working_dir=workdir)
+    events = await collect(session.send("read app.py"))
+    await session.aclose()
+    assert [(e.call.name, e.call.args, e.approved) for e in events if isinstance(e, ToolFinished)] == [
+        ("read_file", {"path": "app.py"}, True)
+    ]
+    assistant, answer = fake_openai.completion_requests()[1].messages[1:3]
+    assert assistant["tool_calls"] == [
+        {
+            "id": "call_0",
+            "type": "function",
+            "function": {"name": "read_file", "arguments": '{"path": "app.py"}'},
+            "extra_content": signature,
+        }
+    ]
+    assert answer["tool_call_id"] == "call_0"

@@ -232,18 +232,25 @@ class _MessageBuilder:
         merge_blocks(kept, value if isinstance(value, list) else [{"type": "text", "text": str(value)}])
 
     def _call_slot(self, delta: Mapping[str, Any], position: int) -> int:
-        """Which call a piece belongs to: its `index`; without one, the call with its id, a new call for a new id,
-        else the call before it (a continuation)."""
+        """Which call a piece belongs to. Its `index`, unless that call is already whole and this piece starts
+        another one (gateways that give every parallel call index 0); without an index, the call with its id, a
+        new call for a new id or a new whole call, else the call before it (Gemini splits arguments over
+        indexless pieces, and may send a call's extra_content in a piece of its own)."""
         index = delta.get("index")
-        if isinstance(index, int) and not isinstance(index, bool):
-            return index
-        ident = delta.get("id")
-        if isinstance(ident, str) and ident:
+        ident = delta.get("id") if isinstance(delta.get("id"), str) and delta.get("id") else None
+        if ident is not None:
             known = next((slot for slot, entry in self.tool_calls.items() if entry.get("id") == ident), None)
             if known is not None:
                 return known
-            return max(self.tool_calls, default=-1) + 1 if self.tool_calls else position
-        return max(self.tool_calls, default=position)
+        if isinstance(index, int) and not isinstance(index, bool):
+            entry = self.tool_calls.get(index)
+            if entry is None or not _starts_another_call(entry, delta, ident):
+                return index
+            return max(self.tool_calls) + 1
+        if not self.tool_calls:
+            return position
+        last = max(self.tool_calls)
+        return last + 1 if _starts_another_call(self.tool_calls[last], delta, ident) else last
 
     def function_calls(self) -> list[ToolCall]:
         return calls_in(self.native())
@@ -274,6 +281,24 @@ class _MessageBuilder:
         if self.tool_calls:
             message["tool_calls"] = [copy.deepcopy(self.tool_calls[index]) for index in sorted(self.tool_calls)]
         return message
+
+
+def _starts_another_call(entry: Mapping[str, Any], delta: Mapping[str, Any], ident: str | None) -> bool:
+    """Whether `delta` is a new call rather than more of `entry`: a new id, or a name after `entry`'s arguments
+    are already a whole JSON object."""
+    if ident is not None and entry.get("id") and entry.get("id") != ident:
+        return True
+    function = delta.get("function")
+    named = isinstance(function, Mapping) and bool(function.get("name"))
+    arguments = (entry.get("function") or {}).get("arguments")
+    if not named or not entry.get("function", {}).get("name"):
+        return False
+    if isinstance(arguments, Mapping):
+        return True
+    try:
+        return isinstance(json.loads(arguments), dict) if isinstance(arguments, str) else False
+    except ValueError:
+        return False
 
 
 def _reasoning_text(delta: Mapping[str, Any]) -> str:

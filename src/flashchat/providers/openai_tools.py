@@ -77,11 +77,18 @@ def calls_in(message: Mapping[str, Any] | None) -> list[ToolCall]:
 
 
 def with_call_ids(tool_calls: list[Any]) -> list[Any]:
-    """The tool calls as sent back: each with its id (generated where the server gave none), else untouched."""
-    return [
-        {**call, "id": call_id(call, position)} if isinstance(call, Mapping) and not call.get("id") else call
-        for position, call in enumerate(tool_calls)
-    ]
+    """The tool calls as sent back: each with its id (generated where the server gave none) and its arguments as
+    a JSON string (a server that sent an object); otherwise untouched, extra_content included."""
+    outgoing = []
+    for position, call in enumerate(tool_calls):
+        if isinstance(call, Mapping):
+            function = call.get("function")
+            if isinstance(function, Mapping) and isinstance(function.get("arguments"), Mapping):
+                call = {**call, "function": {**function, "arguments": json.dumps(function["arguments"])}}
+            if not call.get("id"):
+                call = {**call, "id": call_id(call, position)}
+        outgoing.append(call)
+    return outgoing
 
 
 def tool_results_message(results: list[tuple[ToolCall, dict[str, Any]]]) -> Message:

@@ -339,6 +339,8 @@ def _absorb_chunk(
     events: list[StreamEvent] = []
     if isinstance(chunk.get("model"), str) and chunk["model"]:
         draft.model_version = chunk["model"]
+    if isinstance(chunk.get("id"), str) and chunk["id"]:
+        draft.extras["response_id"] = chunk["id"]  # kept with the message, as Gemini's responseId is
     choices = chunk.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], Mapping) else None
     if choice is not None:

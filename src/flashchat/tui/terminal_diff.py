@@ -13,7 +13,7 @@ What it writes leaves the terminal showing exactly the frame Textual rendered.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import cast
 
 from rich.console import Console, RenderableType
@@ -155,7 +155,7 @@ class TerminalDiff:
         shift, moved = votes.most_common(1)[0]
         if shift == 0 or moved < MIN_MOVED_ROWS or moved <= votes[0]:
             return ""
-        matched = [y for y, strip in frame.items() if y + shift in _indexes(where.get(_row_key(strip), ()))]
+        matched = [y for y, strip in frame.items() if y + shift in where.get(_row_key(strip), ())]
         top, bottom = min(matched), max(matched)
         height = len(old_rows)
         if shift > 0:  # content moved up: old rows top+shift..bottom+shift now show at top..bottom
@@ -172,10 +172,6 @@ class TerminalDiff:
         if missing := [y for y in range(first, last + 1) if y not in frame]:
             frame.update(zip(missing, rerender_rows(missing), strict=True))
         return "\x1b[0m" + moves + "\x1b[r"
-
-
-def _indexes(rows: Iterable[int]) -> set[int]:
-    return set(rows)
 
 
 class DiffedDisplay(App[int]):

@@ -37,6 +37,7 @@ from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
 from flashchat.render.formatting import count_noun, recent_code_blocks
+from flashchat.render.math import MathStream, render_math
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
@@ -126,6 +127,7 @@ class PlainRepl:
         self._output: MarkdownOutput | PlainOutput | None = None
         self._project_files: list[str] | None = None
         self._next_default = ""  # text put back on the prompt line by /edit
+        self._math = MathStream()  # LaTeX formulas in replies shown as Unicode
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -279,6 +281,7 @@ class PlainRepl:
 
     def _close_output(self) -> None:
         if self._output is not None:
+            self._output.text(self._math.flush())
             self._output.close()
             self._output = None
 
@@ -301,7 +304,7 @@ class PlainRepl:
         output = self._output or self._new_output()
         match event:
             case TextDelta(text):
-                output.text(text)
+                output.text(self._math.feed(text))
             case ThoughtDelta(text):
                 if show_thoughts:
                     output.thought(text)
@@ -482,7 +485,7 @@ class PlainRepl:
         last_reply = conversation.last_reply()
         if last_reply is not None:
             self.say("last reply:")
-            self._new_output().text(last_reply.text)
+            self._new_output().text(render_math(last_reply.text))
             self._close_output()
 
     async def _command_export(self, argument: str) -> None:

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from flashchat.core.conversation import Message
 from flashchat.core.events import Retrying
+from flashchat.render.math import MathStream, render_math
 from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.widgets.error_notice import ErrorNotice
@@ -73,6 +74,7 @@ class ReplyView(Vertical):
         self._segment: ReplySegment | None = None
         self._notice: ErrorNotice | None = None
         self._waiting: Static | None = None
+        self._math = MathStream()  # LaTeX formulas as Unicode on screen (the stored reply keeps the LaTeX)
         self._safe_text = SafeTextStream()
         self._safe_thoughts = SafeTextStream()
         self._splitter = SegmentSplitter(self.segment_chars)
@@ -87,7 +89,9 @@ class ReplyView(Vertical):
             return
         if message.thoughts:
             yield ThoughtsBlock(terminal_safe(message.thoughts))
-        for text in split_segments(terminal_safe(message.text), self.segment_chars) if message.text else []:
+        for text in (
+            split_segments(terminal_safe(render_math(message.text)), self.segment_chars) if message.text else []
+        ):
             yield ReplySegment(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
@@ -116,7 +120,7 @@ class ReplyView(Vertical):
 
     async def add_text(self, text: str) -> None:
         await self._end_thoughts()
-        await self._write(self._splitter.feed(self._safe_text.feed(text)))
+        await self._write(self._splitter.feed(self._safe_text.feed(self._math.feed(text))))
 
     async def show_retry(self, event: Retrying, clock: Callable[[], float]) -> None:
         notice = await self._ensure_notice()
@@ -182,7 +186,8 @@ class ReplyView(Vertical):
         self.finished = True
         await self._drop_retry_notice()
         await self._end_thoughts()
-        await self._write([self._safe_text.flush() + self._splitter.flush()])
+        held = self._splitter.feed(self._safe_text.feed(self._math.flush()))
+        await self._write([*held[:-1], held[-1] + self._safe_text.flush() + self._splitter.flush()])
         if self._segment is not None:
             await self._segment.finish()
         await self._clear_waiting()

@@ -41,6 +41,7 @@ from flashchat.render.math import MathStream, render_math
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
+from flashchat.repl.type_ahead import keys_kept_for_the_next_prompt
 from flashchat.store.conversation_store import ConversationStore, StoreError
 
 if TYPE_CHECKING:
@@ -144,25 +145,31 @@ class PlainRepl:
         prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
         self._report_store_warning()
+        # Keys typed while a reply streams go to the next prompt, Enter included (repl/type_ahead.py).
+        terminal = sys.stdin if self._prompt_input is None else None
         try:
-            while True:
-                default, self._next_default = self._next_default, ""
-                try:
-                    text = await prompt_session.prompt_async(self.prompt_text, default=default)
-                except KeyboardInterrupt:
-                    continue  # Ctrl-C at the prompt clears the line, as in a shell
-                except EOFError:
-                    break
-                if not text.strip():
-                    continue
-                if text.lstrip().startswith("/"):
-                    if await self.run_command(text.strip()) == "quit":
-                        break
-                    continue
-                await self.send(text)
+            with keys_kept_for_the_next_prompt(terminal) if terminal is not None else contextlib.nullcontext():
+                await self._loop(prompt_session)
         finally:
             await self.session.aclose()
         return 0
+
+    async def _loop(self, prompt_session: PromptSession[str]) -> None:
+        while True:
+            default, self._next_default = self._next_default, ""
+            try:
+                text = await prompt_session.prompt_async(self.prompt_text, default=default)
+            except KeyboardInterrupt:
+                continue  # Ctrl-C at the prompt clears the line, as in a shell
+            except EOFError:
+                return
+            if not text.strip():
+                continue
+            if text.lstrip().startswith("/"):
+                if await self.run_command(text.strip()) == "quit":
+                    return
+                continue
+            await self.send(text)
 
     def _prompt_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession

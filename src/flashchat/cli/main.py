@@ -6,10 +6,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flashchat import __version__
 from flashchat.config.settings import (
+    GEMINI_APIS,
     NO_KEY_MESSAGE,
     OPTIONS,
     THINKING_LEVELS,
@@ -57,8 +58,17 @@ def _elsewhere() -> str:
     return "\nactions that have no one-shot flag, and what to do instead:\n" + "\n".join(lines) + "\n"
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A usage error is one line, like every other: argparse's own prints the usage block too, and quotes the
+    bad argument raw (an argument can hold escape sequences)."""
+
+    def error(self, message: str) -> NoReturn:
+        _error(f"{message} (see {self.prog} --help)")
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="flashchat",
         description="A terminal chat assistant for Gemini 3.5 Flash.",
         epilog=EXAMPLES + _elsewhere(),
@@ -81,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--thinking", choices=THINKING_LEVELS, help="thinking level for this request")
     parser.add_argument("--model", metavar="NAME", help="model to use (default from config: gemini-3.5-flash)")
     parser.add_argument("--endpoint", metavar="NAME", help="use the [endpoints.NAME] table of the config file")
+    parser.add_argument(
+        "--api", choices=GEMINI_APIS, help="Gemini API: generate (default) or interactions (server keeps the chat)"
+    )
     parser.add_argument("--system", metavar="TEXT", help="system instruction for this request")
     parser.add_argument("--show-thoughts", action="store_true", default=None, help="show thought summaries")
     parser.add_argument("--usage", action="store_true", help="print a token-usage line on stderr")
@@ -172,6 +185,7 @@ def _main(argv: list[str] | None) -> int:
         google_search=args.search,
         url_context=args.url_context,
         code_execution=args.code_execution,
+        api=args.api,
     )
     if args.system is not None:
         settings = settings.with_overrides("--system", system_prompt=args.system)
@@ -324,8 +338,13 @@ def _conversation_to_continue(args: argparse.Namespace, store: ConversationStore
 
 
 def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
+    from flashchat.config.logs import route_library_output_to_log_file
     from flashchat.repl.plain_repl import colour_wanted, run_repl
     from flashchat.store.conversation_store import ConversationStore, open_store
+
+    # The SDK warns about unknown enum values quoting the server's string raw (a finish reason with ESC in
+    # it): in the terminal's own scrollback that would be an escape sequence acted on.
+    route_library_output_to_log_file()
 
     if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)

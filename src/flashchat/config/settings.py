@@ -30,6 +30,8 @@ THINKING_LEVELS = ("minimal", "low", "medium", "high")
 API_KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
 PROVIDERS = ("gemini", "openai")
+# The Gemini provider's two APIs: generateContent (history re-sent every turn) or Interactions.
+GEMINI_APIS = ("generate", "interactions")
 OPENAI_API_KEY_ENV_VAR = "OPENAI_API_KEY"
 # Where provider "openai" sends requests when base_url is empty: Gemini's own OpenAI-compatible endpoint.
 GOOGLE_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai"
@@ -75,6 +77,10 @@ OPTIONS: dict[str, Option] = {
     "temperature": Option(float, "sampling temperature (unset: not sent)", minimum=0, optional=True),
     "top_p": Option(float, "nucleus sampling (unset: not sent)", minimum=0, optional=True),
     "provider": Option(str, "API spoken: gemini (native) or openai (POST /v1/chat/completions)", choices=PROVIDERS),
+    "api": Option(
+        str, "Gemini API: generate (generateContent) or interactions (server-side state)", choices=GEMINI_APIS
+    ),
+    "store": Option(bool, "interactions: keep the conversation on Google's side for its retention period"),
     "base_url": Option(str, "API base URL (empty: Google's; for gemini, env GOOGLE_GEMINI_BASE_URL wins)"),
     "api_key": Option(
         str, "API key (env api_key_env, then GEMINI_API_KEY / GOOGLE_API_KEY or OPENAI_API_KEY win)", secret=True
@@ -110,6 +116,8 @@ class Settings:
     temperature: float | None = None
     top_p: float | None = None
     provider: str = "gemini"
+    api: str = "generate"
+    store: bool = True  # only with api = "interactions": stateful turns (previous_interaction_id)
     base_url: str = ""
     api_key: str = field(default="", repr=False)
     api_key_env: str = ""

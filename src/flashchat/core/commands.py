@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 FRONT_ENDS = ("tui", "repl", "oneshot")
 
@@ -237,6 +238,15 @@ ACTIONS: tuple[UserAction, ...] = (
         flag="--show-thoughts",
     ),
     UserAction(
+        "api",
+        "Switch the Gemini API",
+        "generateContent (history sent every turn) or Interactions (the server keeps the chat when store = true).",
+        TuiBinding("toggle_api"),
+        command="api",
+        arguments="[generate|interactions]",
+        flag="--api",
+    ),
+    UserAction(
         "system",
         "Set the system prompt",
         "Show or change the system instruction of this conversation (it is stored with it).",
@@ -291,6 +301,20 @@ ACTIONS: tuple[UserAction, ...] = (
 )
 
 THINKING_ACTION_TITLE = "Thinking level: {level}"
+
+
+def api_switch_text(settings: Any) -> str:
+    """One line saying which Gemini API the next request uses and what that means for the history."""
+    if settings.provider != "gemini":
+        return f"Gemini API: {settings.api} (used with the gemini provider; this endpoint is {settings.provider})."
+    if settings.api == "generate":
+        return "Gemini API: generateContent from the next request (the whole history is sent every turn)."
+    if settings.store:
+        return (
+            "Gemini API: Interactions from the next request; store is on, so Google keeps this chat "
+            "(1 day on the free tier, 55 days on paid ones) and each turn sends only what is new."
+        )
+    return "Gemini API: Interactions from the next request; store is off, so the whole history is sent every turn."
 
 
 def slash_commands() -> tuple[UserAction, ...]:

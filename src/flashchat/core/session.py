@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flashchat.config.input_checks import model_problem
 from flashchat.config.settings import Settings, settings_for_endpoint
 from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind
@@ -175,7 +176,9 @@ class ChatSession:
             changes["system_prompt"] = conversation.system_prompt
         last = conversation.last_reply()
         same_provider = last is None or not last.provider or last.provider == self.settings.provider
-        if conversation.model and same_provider and self.settings.origins.get("model") not in COMMAND_LINE_ORIGINS:
+        # (An imported conversation's model is not trusted: a name that is no model name stays behind.)
+        carried = conversation.model and same_provider and not model_problem(conversation.model)
+        if carried and self.settings.origins.get("model") not in COMMAND_LINE_ORIGINS:
             changes["model"] = conversation.model
         self.conversation = conversation
         self._always_allowed.clear()  # "always" was said about the conversation on screen, not this one

@@ -19,9 +19,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import paths
-from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints, update_config_file
+from flashchat.config.settings import (
+    GEMINI_APIS,
+    THINKING_LEVELS,
+    ConfigError,
+    Settings,
+    list_endpoints,
+    update_config_file,
+)
 from flashchat.core.attachments import AttachmentError, mention_at_cursor, project_files
-from flashchat.core.commands import TOOL_SWITCHES, UserAction, action_for_command, not_offered, slash_commands
+from flashchat.core.commands import (
+    TOOL_SWITCHES,
+    UserAction,
+    action_for_command,
+    api_switch_text,
+    not_offered,
+    slash_commands,
+)
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
 from flashchat.core.events import (
     Event,
@@ -366,6 +380,8 @@ class PlainRepl:
     def argument_choices(self, command: str) -> list[tuple[str, str]]:
         if command == "thinking":
             return [(level, "") for level in THINKING_LEVELS]
+        if command == "api":
+            return [("generate", "generateContent"), ("interactions", "the Interactions API")]
         if command == "export":
             return [("md", "Markdown"), ("json", "lossless JSON, re-importable")]
         if command == "open":
@@ -567,6 +583,13 @@ class PlainRepl:
         self._models = None  # another endpoint offers other models
         label = settings.endpoint or "default"
         self.say(f"endpoint: {one_line(label)}, {one_line(settings.model)} (from the next request)")
+
+    async def _command_api(self, argument: str) -> None:
+        if argument not in GEMINI_APIS:
+            self.say(f"Gemini API: {self.session.settings.api}; use /api {'|'.join(GEMINI_APIS)}")
+            return
+        if self._update_settings(api=argument):
+            self.say(api_switch_text(self.session.settings))
 
     async def _command_thoughts(self, argument: str) -> None:
         if argument not in ("on", "off"):

@@ -90,8 +90,14 @@ END;
 # Reply metadata shown with a reply but never sent back (grounding sources, URL context results).
 _ADD_EXTRAS = "ALTER TABLE messages ADD COLUMN extras TEXT;"
 
+# The Interactions API's chain: each stored reply's interaction id and the server that holds it.
+_ADD_INTERACTION_IDS = """
+ALTER TABLE messages ADD COLUMN interaction_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN interaction_endpoint TEXT NOT NULL DEFAULT '';
+"""
+
 # Forward migrations: entry N turns schema version N into N + 1. Never edit a shipped entry; append one.
-MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS]
+MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS, _ADD_INTERACTION_IDS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Stored per message, in the order of `_message_row`; the row id and position are handled apart.
@@ -113,6 +119,8 @@ _MESSAGE_FIELDS = [
     "first_token_seconds",
     "duration_seconds",
     "extras",
+    "interaction_id",
+    "interaction_endpoint",
 ]
 _INSERT_MESSAGE = (
     f"INSERT INTO messages (conversation_id, position, {', '.join(_MESSAGE_FIELDS)})"
@@ -631,12 +639,15 @@ def _message_row(message: Message) -> tuple[Any, ...]:
         message.first_token_seconds,
         message.duration_seconds,
         _json_or_none(message.extras),
+        message.interaction_id,
+        message.interaction_endpoint,
     )
 
 
 def _message_from_row(row: tuple[Any, ...]) -> Message:
     (message_id, role, text, thoughts, native, provider, model, model_version, thinking_level, usage, finish_reason,
-     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras) = row  # fmt: skip
+     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras, interaction_id,
+     interaction_endpoint) = row  # fmt: skip
     return Message(
         role=role,
         text=text,
@@ -656,6 +667,8 @@ def _message_from_row(row: tuple[Any, ...]) -> Message:
         duration_seconds=duration_seconds,
         id=message_id,
         extras=json.loads(extras) if extras is not None else None,
+        interaction_id=interaction_id,
+        interaction_endpoint=interaction_endpoint,
     )
 
 

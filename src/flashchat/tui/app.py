@@ -34,7 +34,7 @@ from flashchat.config.settings import (
     needs_api_key,
     update_config_file,
 )
-from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES
+from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES, api_switch_text
 from flashchat.core.conversation import Conversation, Message, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind, StoreError
 from flashchat.core.events import (
@@ -244,6 +244,16 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         super().notify(
             one_line(message), title=one_line(title, NAME_CHARS), severity=severity, timeout=timeout, markup=False
         )
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Links in a reply or a source come from the model or a server: only http(s) ones are opened (a
+        `file:` or custom-scheme link handed to the desktop could start a program)."""
+        from flashchat.render.sources import link_target
+
+        if link_target(url) is None:
+            self.notify(f"Not opened: {one_line(url, NAME_CHARS)} (only http and https links are).", severity="warning")
+            return
+        super().open_url(url, new_tab=new_tab)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header shows the conversation's title, which came from a prompt or an imported file."""
@@ -942,6 +952,11 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         show = not self.settings.show_thoughts
         self.session.update_settings(show_thoughts=show)
         self.notify("Thought summaries will be shown." if show else "Thought summaries are off.")
+
+    def action_toggle_api(self) -> None:
+        api = "generate" if self.settings.api == "interactions" else "interactions"
+        self.session.update_settings(api=api)
+        self.notify(api_switch_text(self.session.settings))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -425,3 +425,13 @@ async def test_export_and_import_keep_the_chain(ifake, isettings) -> None:
     imported = store.load(store.import_json(document))
     assert imported.messages[1].interaction_id == first.message.interaction_id
     assert imported.messages[1].interaction_endpoint == isettings.base_url.rstrip("/")
+
+
+async def test_a_response_schema_goes_as_response_format(ifake, isettings) -> None:
+    """`-p --schema` through the Interactions API: JSON output held to the schema."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    session = make_session(isettings.with_response_schema(schema))
+    ifake.enqueue(IReply.text('{"city": "Madrid"}'))
+    assert finished(await collect(session.send("Capital of Spain?"))).message.text == '{"city": "Madrid"}'
+    (request,) = ifake.create_requests()
+    assert request.body["response_format"] == {"type": "text", "mime_type": "application/json", "schema": schema}

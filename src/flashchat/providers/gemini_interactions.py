@@ -75,6 +75,12 @@ def request_body(conversation: Conversation, settings: Settings, *, stateful: bo
     body["generation_config"] = config
     if settings.system_prompt:
         body["system_instruction"] = settings.system_prompt
+    if settings.response_schema is not None:  # `-p --schema`: JSON held to the schema
+        body["response_format"] = {
+            "type": "text",
+            "mime_type": "application/json",
+            "schema": dict(settings.response_schema),
+        }
     tools: list[Json] = [
         {"type": switch} for switch in ("google_search", "url_context", "code_execution") if getattr(settings, switch)
     ]

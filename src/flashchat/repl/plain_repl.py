@@ -51,7 +51,7 @@ from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
 from flashchat.render.formatting import count_noun, recent_code_blocks
-from flashchat.render.math import MathStream, render_math
+from flashchat.render.math import MathStream, prepare_math, render_math
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
@@ -159,6 +159,8 @@ class PlainRepl:
         prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
         self._report_store_warning()
+        # pylatexenc's tables, built while the user types the first prompt rather than on the first formula.
+        asyncio.get_running_loop().run_in_executor(None, prepare_math)
         # Keys typed while a reply streams go to the next prompt, Enter included (repl/type_ahead.py).
         terminal = sys.stdin if self._prompt_input is None else None
         try:

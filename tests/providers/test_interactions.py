@@ -427,11 +427,10 @@ async def test_export_and_import_keep_the_chain(ifake, isettings) -> None:
     assert imported.messages[1].interaction_endpoint == isettings.base_url.rstrip("/")
 
 
-async def test_a_response_schema_goes_as_response_format(ifake, isettings) -> None:
-    """`-p --schema` through the Interactions API: JSON output held to the schema."""
-    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+async def test_a_response_schema_goes_with_every_interaction(ifake, isettings) -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
     session = make_session(isettings.with_response_schema(schema))
-    ifake.enqueue(IReply.text('{"city": "Madrid"}'))
-    assert finished(await collect(session.send("Capital of Spain?"))).message.text == '{"city": "Madrid"}'
-    (request,) = ifake.create_requests()
-    assert request.body["response_format"] == {"type": "text", "mime_type": "application/json", "schema": schema}
+    ifake.enqueue(IReply.text('{"name":"John Doe"}'))
+    assert finished(await collect(session.send("An example person."))).message.text == '{"name":"John Doe"}'
+    body = ifake.create_requests()[0].body
+    assert body["response_format"] == {"type": "text", "mime_type": "application/json", "schema": schema}

@@ -54,6 +54,8 @@ def test_formulas_become_readable_unicode(latex: str, expected: str) -> None:
         ("Write `$x^2$` in LaTeX.", "Write `$x^2$` in LaTeX."),
         ("```latex\n$a^2$\n\\(b_1\\)\n```\nso $a^2$", "```latex\n$a^2$\n\\(b_1\\)\n```\nso a²"),
         ("~~~\n$a^2$\n~~~\n", "~~~\n$a^2$\n~~~\n"),
+        # Markdown's escaped brackets (citation markers) are not display math.
+        ("Tokyo is cloudy.\\[1\\]\\[2\\]", "Tokyo is cloudy.\\[1\\]\\[2\\]"),
         # A formula does not reach over a paragraph break.
         ("$x^2 is\n\nnot closed$", "$x^2 is\n\nnot closed$"),
         ("$x^2 is\nnot inline$", "$x^2 is\nnot inline$"),

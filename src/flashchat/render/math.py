@@ -218,6 +218,7 @@ class MathStream:
             if close == start or text[close - 1].isspace() or text[close + 1 : close + 2].isdigit():
                 return not_math
         formula = text[start:close]
-        if inline and not _LOOKS_LIKE_MATH.search(formula.strip()):
+        # `\[1\]` is also Markdown's escaped brackets (citation markers are written so): only math converts.
+        if (inline or opener == "\\[") and not _LOOKS_LIKE_MATH.search(formula.strip()):
             return not_math
         return close + len(closer), latex_to_unicode(formula)

@@ -25,6 +25,7 @@ from flashchat.core.events import (
     ToolRequested,
     UsageUpdate,
 )
+from flashchat.render.math import MathStream
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
 from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput, usage_line
 
@@ -84,6 +85,8 @@ class OneShot:
             self.output = CitedOutput(MarkdownOutput(stdout)) if settings.google_search else MarkdownOutput(stdout)
         else:
             self.output = PlainOutput(stdout, stderr)
+        # LaTeX formulas as Unicode on a terminal only: piped and --json output stay as the model wrote them.
+        self.math = MathStream() if isinstance(self.output, MarkdownOutput) else None
         self.usage: Usage | None = None
         self.turn = TurnRecord()
         self.structured: Any = None  # --schema: the reply's JSON, once checked
@@ -121,8 +124,13 @@ class OneShot:
                 self._handle(event)
         finally:
             await self.session.aclose()
-        self.output.close()
+        self._close_output()
         return self._report()
+
+    def _close_output(self) -> None:
+        if self.math is not None:
+            self.output.text(self.math.flush())
+        self.output.close()
 
     async def _allow_every_call(self, call: ToolCall) -> ToolApproval:
         """--allow-tools is the user's approval for this run; each call is still shown."""
@@ -141,7 +149,7 @@ class OneShot:
                     outcome = "not a flashchat tool: not run, answered with an error"
                 self.warn(f"tool: {one_line(call.name, NAME_CHARS)} -> {outcome}")
             case TextDelta(text):
-                self.output.text(text)
+                self.output.text(self.math.feed(text) if self.math is not None else text)
             case ThoughtDelta(text):
                 if self.settings.show_thoughts:
                     self.output.thought(text)
@@ -168,7 +176,7 @@ class OneShot:
         if isinstance(self.output, (MarkdownOutput, CitedOutput)):
             self.output = MarkdownOutput(self.stdout)
             self.output.text("\n" + sources + "\n")
-            self.output.close()
+            self._close_output()
         else:
             self.stderr.write(terminal_safe(sources) + "\n")  # sources_markdown made each string safe already
 
@@ -210,7 +218,7 @@ class OneShot:
         return EXIT_SCHEMA_MISMATCH if self.mismatch else EXIT_OK
 
     def _interrupted(self) -> int:
-        self.output.close()
+        self._close_output()
         if self.session is not None and self.message is None:
             messages = self.session.conversation.messages
             self.message = messages[-1] if messages and messages[-1].role == "model" else None

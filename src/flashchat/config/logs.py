@@ -11,7 +11,16 @@ import warnings
 
 from flashchat.config import paths
 
-_LIBRARY_LOGGERS = ("google_genai", "google", "httpx2", "httpcore2", "asyncio", "py.warnings", "flashchat")
+_LIBRARY_LOGGERS = (
+    "google_genai",
+    "google",
+    "httpx2",
+    "httpcore2",
+    "asyncio",
+    "py.warnings",
+    "flashchat",
+    "pylatexenc",
+)
 _configured = False
 
 

@@ -51,9 +51,11 @@ from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
 from flashchat.render.formatting import count_noun, recent_code_blocks
+from flashchat.render.math import MathStream, prepare_math, render_math
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput
+from flashchat.repl.type_ahead import keys_kept_for_the_next_prompt
 from flashchat.store.conversation_store import ConversationStore, StoreError
 
 if TYPE_CHECKING:
@@ -140,6 +142,7 @@ class PlainRepl:
         self._output: MarkdownOutput | PlainOutput | CitedOutput | None = None
         self._project_files: list[str] | None = None
         self._next_default = ""  # text put back on the prompt line by /edit
+        self._math = MathStream()  # LaTeX formulas in replies shown as Unicode
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -156,25 +159,33 @@ class PlainRepl:
         prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
         self._report_store_warning()
+        # pylatexenc's tables, built while the user types the first prompt rather than on the first formula.
+        asyncio.get_running_loop().run_in_executor(None, prepare_math)
+        # Keys typed while a reply streams go to the next prompt, Enter included (repl/type_ahead.py).
+        terminal = sys.stdin if self._prompt_input is None else None
         try:
-            while True:
-                default, self._next_default = self._next_default, ""
-                try:
-                    text = await prompt_session.prompt_async(self.prompt_text, default=default)
-                except KeyboardInterrupt:
-                    continue  # Ctrl-C at the prompt clears the line, as in a shell
-                except EOFError:
-                    break
-                if not text.strip():
-                    continue
-                if text.lstrip().startswith("/"):
-                    if await self.run_command(text.strip()) == "quit":
-                        break
-                    continue
-                await self.send(text)
+            with keys_kept_for_the_next_prompt(terminal) if terminal is not None else contextlib.nullcontext():
+                await self._loop(prompt_session)
         finally:
             await self.session.aclose()
         return 0
+
+    async def _loop(self, prompt_session: PromptSession[str]) -> None:
+        while True:
+            default, self._next_default = self._next_default, ""
+            try:
+                text = await prompt_session.prompt_async(self.prompt_text, default=default)
+            except KeyboardInterrupt:
+                continue  # Ctrl-C at the prompt clears the line, as in a shell
+            except EOFError:
+                return
+            if not text.strip():
+                continue
+            if text.lstrip().startswith("/"):
+                if await self.run_command(text.strip()) == "quit":
+                    return
+                continue
+            await self.send(text)
 
     def _prompt_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
@@ -295,6 +306,7 @@ class PlainRepl:
 
     def _close_output(self) -> None:
         if self._output is not None:
+            self._output.text(self._math.flush())
             self._output.close()
             self._output = None
 
@@ -317,7 +329,7 @@ class PlainRepl:
         output = self._output or self._new_output()
         match event:
             case TextDelta(text):
-                output.text(text)
+                output.text(self._math.feed(text))
             case ThoughtDelta(text):
                 if show_thoughts:
                     output.thought(text)
@@ -504,7 +516,7 @@ class PlainRepl:
         last_reply = conversation.last_reply()
         if last_reply is not None:
             self.say("last reply:")
-            self._new_output().text(last_reply.text)
+            self._new_output().text(render_math(last_reply.text))
             self._close_output()
 
     async def _command_export(self, argument: str) -> None:

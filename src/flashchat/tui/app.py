@@ -359,8 +359,10 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         """Import the provider (and google.genai) in a thread once the first frame is up, so the first
         send does not pay for it."""
         from flashchat.providers import import_provider
+        from flashchat.render.math import prepare_math
 
         import_provider(self.settings)
+        prepare_math()  # the first formula would otherwise pay ~0.3 s for pylatexenc on the event loop
 
     # -- the conversation on screen
 

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from flashchat.core.conversation import Message
 from flashchat.core.events import Retrying
 from flashchat.render.citations import cited_text, has_citations
+from flashchat.render.math import MathStream, render_math
 from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.widgets.error_notice import ErrorNotice
@@ -74,6 +75,7 @@ class ReplyView(Vertical):
         self._segment: ReplySegment | None = None
         self._notice: ErrorNotice | None = None
         self._waiting: Static | None = None
+        self._math = MathStream()  # LaTeX formulas as Unicode on screen (the stored reply keeps the LaTeX)
         self._safe_text = SafeTextStream()
         self._safe_thoughts = SafeTextStream()
         self._splitter = SegmentSplitter(self.segment_chars)
@@ -89,7 +91,7 @@ class ReplyView(Vertical):
         if message.thoughts:
             yield ThoughtsBlock(terminal_safe(message.thoughts))
         shown = cited_text(message.text, message.extras)  # with citation markers where sources back it
-        for text in split_segments(terminal_safe(shown), self.segment_chars) if message.text else []:
+        for text in split_segments(terminal_safe(render_math(shown)), self.segment_chars) if message.text else []:
             yield ReplySegment(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
@@ -118,7 +120,7 @@ class ReplyView(Vertical):
 
     async def add_text(self, text: str) -> None:
         await self._end_thoughts()
-        await self._write(self._splitter.feed(self._safe_text.feed(text)))
+        await self._write(self._splitter.feed(self._safe_text.feed(self._math.feed(text))))
 
     async def show_retry(self, event: Retrying, clock: Callable[[], float]) -> None:
         notice = await self._ensure_notice()
@@ -146,7 +148,7 @@ class ReplyView(Vertical):
         streamed = self.segments
         if shown == message.text or not streamed:
             return
-        cited = [ReplySegment(text) for text in split_segments(terminal_safe(shown), self.segment_chars)]
+        cited = [ReplySegment(text) for text in split_segments(terminal_safe(render_math(shown)), self.segment_chars)]
         await self.mount_all(cited, before=streamed[0])
         await self.remove_children(streamed)
         self._segment = None
@@ -197,7 +199,8 @@ class ReplyView(Vertical):
         self.finished = True
         await self._drop_retry_notice()
         await self._end_thoughts()
-        await self._write([self._safe_text.flush() + self._splitter.flush()])
+        held = self._splitter.feed(self._safe_text.feed(self._math.flush()))
+        await self._write([*held[:-1], held[-1] + self._safe_text.flush() + self._splitter.flush()])
         if self._segment is not None:
             await self._segment.finish()
         await self._clear_waiting()

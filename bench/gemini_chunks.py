@@ -1,0 +1,122 @@
+"""CPU per chunk, Gemini provider vs OpenAI-compatible provider, through the real `flashchat -p`. Prints numbers.
+
+    python bench/gemini_chunks.py [--runs 7] [--chunk-chars 20] [--tokens 20000]
+
+The same reply text (about 20,000 tokens, cut into small chunks, sent with no delay) is streamed by
+`flashchat.testing.fake_gemini` to a `flashchat -p` child using the Gemini provider, and by
+`flashchat.testing.fake_openai` to one using the OpenAI-compatible provider. The runs alternate between the two
+so that the machine's load falls on both alike. For each provider it prints the child's CPU time (user + sys,
+from os.wait4, so the fakes' own work is not counted): median, min-max spread, and the Gemini/OpenAI ratio of the
+medians. The load average from /proc/loadavg is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from flashchat.testing import fake_gemini, fake_openai
+
+WORDS = "lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore. "
+
+
+def reply_chunks(tokens: int, chunk_chars: int) -> list[str]:
+    text = (WORDS * (tokens * 4 // len(WORDS) + 1))[: tokens * 4]  # about 4 characters a token
+    return [text[start : start + chunk_chars] for start in range(0, len(text), chunk_chars)]
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).parent / "flashchat"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flashchat"]
+
+
+def base_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_", "OPENAI_"))}
+    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"))
+    return env
+
+
+def gemini_env(fake: fake_gemini.FakeGemini, home: Path) -> dict[str, str]:
+    return base_env(home) | {"GEMINI_API_KEY": fake.api_key, "GOOGLE_GEMINI_BASE_URL": fake.url}
+
+
+def openai_env(fake: fake_openai.FakeOpenAI, home: Path) -> dict[str, str]:
+    config = home / "config" / "flashchat" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'provider = "openai"\nbase_url = "{fake.url}"\nmodel = "gemini-3.5-flash"\n')
+    config.chmod(0o600)
+    return base_env(home) | {"OPENAI_API_KEY": fake.api_key}
+
+
+def child_cpu_seconds(env: dict[str, str], expected_bytes: int) -> float:
+    """Run `flashchat -p`, read all its stdout, and return its user + sys CPU seconds."""
+    process = subprocess.Popen(
+        [*command(), "-p", "write a lot"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    received = len(process.stdout.read())
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0 or received < expected_bytes:
+        raise SystemExit(
+            f"flashchat exited {process.returncode} after {received} of {expected_bytes} bytes: "
+            + errors.decode(errors="replace")[-500:]
+        )
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def summary(name: str, values: list[float]) -> str:
+    return (
+        f"{name:7} CPU median {statistics.median(values):.2f} s, spread {min(values):.2f}-{max(values):.2f} s "
+        f"({len(values)} runs)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--chunk-chars", type=int, default=20)
+    parser.add_argument("--tokens", type=int, default=20_000)
+    args = parser.parse_args()
+    chunks = reply_chunks(args.tokens, args.chunk_chars)
+    text = "".join(chunks)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, command: {' '.join(command())}")
+    print(f"reply: {len(text):,} characters in {len(chunks):,} chunks of {args.chunk_chars}; load {load_average()}")
+    cpu: dict[str, list[float]] = {"gemini": [], "openai": []}
+    with (
+        fake_gemini.FakeGemini() as gemini,
+        fake_openai.FakeOpenAI() as openai,
+        tempfile.TemporaryDirectory() as gemini_home,
+        tempfile.TemporaryDirectory() as openai_home,
+    ):
+        envs = {"gemini": gemini_env(gemini, Path(gemini_home)), "openai": openai_env(openai, Path(openai_home))}
+        for run in range(args.runs):
+            # Alternate which goes first, so neither always runs on the warmer (or busier) machine.
+            for name in ("gemini", "openai") if run % 2 == 0 else ("openai", "gemini"):
+                if name == "gemini":
+                    gemini.enqueue(fake_gemini.Reply.text(text, chunks=chunks))
+                else:
+                    openai.enqueue(fake_openai.Reply.text(text, chunks=chunks))
+                cpu[name].append(child_cpu_seconds(envs[name], len(text)))
+    print(summary("gemini", cpu["gemini"]))
+    print(summary("openai", cpu["openai"]))
+    print(f"ratio gemini/openai (medians): {statistics.median(cpu['gemini']) / statistics.median(cpu['openai']):.2f}")
+    print(f"load after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -212,8 +212,17 @@ class _PartCollector:
 
 
 def _is_plain_text(part: types.Part) -> bool:
-    fields = part.model_dump(exclude_none=True, exclude={"text", "thought"})
-    return part.text is not None and not fields
+    """Text (or thought text) and nothing else set: no signature, call, media or metadata.
+
+    Reads the field values directly instead of dumping the part: this runs for every streamed part, and the
+    SDK models forbid extra fields, so the declared fields are all there is.
+    """
+    if part.text is None:
+        return False
+    return all(value is None for name, value in vars(part).items() if name not in _PLAIN_TEXT_FIELDS)
+
+
+_PLAIN_TEXT_FIELDS = frozenset({"text", "thought"})
 
 
 def _usage(metadata: types.GenerateContentResponseUsageMetadata) -> Usage:

@@ -26,6 +26,7 @@ from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
 from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
 from flashchat.providers.gemini_metadata import keep_metadata
+from flashchat.providers.gemini_raw_stream import PlainChunk, open_stream
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
 from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
@@ -180,6 +181,14 @@ class _PartCollector:
         else:
             self.parts.append(part.model_copy(deep=True))
 
+    def add_text(self, text: str, thought: bool | None) -> None:
+        """`add` for a plain text part read from the JSON: `thought` as sent (None when absent)."""
+        previous = self.parts[-1] if self.parts else None
+        if previous is not None and _is_plain_text(previous) and bool(thought) == bool(previous.thought):
+            previous.text = (previous.text or "") + text
+        else:
+            self.parts.append(types.Part(text=text, thought=thought))
+
     def _add_streamed_call_piece(self, part: types.Part) -> bool:
         """Vertex-style streamed arguments (see gemini_calls.py): pieces go into one assembled call part."""
         open_call, call = self._streamed_call, part.function_call
@@ -328,18 +337,21 @@ class GeminiProvider:
         contents = gemini_contents(conversation)
         try:
             client = self._client(settings)
-            response = await client.aio.models.generate_content_stream(
-                # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
-                model=settings.model,
-                contents=cast("types.ContentListUnionDict", contents),
-                config=generation_config(settings),
+            # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
+            request = {"model": settings.model, "contents": contents, "config": generation_config(settings)}
+            response = await open_stream(client, **request) or await client.aio.models.generate_content_stream(
+                **request
             )
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(
-                cast("AsyncGenerator[types.GenerateContentResponse, None]", response)
+                cast("AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]", response)
             ) as chunks:
                 async for chunk in chunks:
-                    for event in _absorb(chunk, draft, collector):
+                    if isinstance(chunk, PlainChunk):
+                        events = _absorb_plain(chunk, draft, collector)
+                    else:
+                        events = _absorb(chunk, draft, collector)
+                    for event in events:
                         yield event
         except genai_errors.APIError as error:
             raise classify_api_error(error, settings) from error
@@ -399,6 +411,32 @@ def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: 
                 events.append(TextDelta(text))
     if chunk.usage_metadata is not None:
         draft.usage = _usage(chunk.usage_metadata)
+        events.append(UsageUpdate(draft.usage))
+    return events
+
+
+def _absorb_plain(chunk: PlainChunk, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:
+    """What `_absorb` does for a chunk of text parts and usage, read without the SDK's models."""
+    events: list[StreamEvent] = []
+    if chunk.response_id:
+        draft.extras["response_id"] = chunk.response_id
+    if chunk.token_details:
+        draft.extras["token_details"] = chunk.token_details
+    if chunk.model_version:
+        draft.model_version = chunk.model_version
+    for text, thought in chunk.parts:
+        collector.add_text(text, thought)
+        draft.mark_content()
+        if not text:
+            continue
+        if thought:
+            draft.thought_pieces.append(text)
+            events.append(ThoughtDelta(text))
+        else:
+            draft.text_pieces.append(text)
+            events.append(TextDelta(text))
+    if chunk.usage is not None:
+        draft.usage = Usage(**chunk.usage)
         events.append(UsageUpdate(draft.usage))
     return events
 

@@ -1,0 +1,202 @@
+"""The Gemini stream read as JSON chunk by chunk, with the SDK's response models built only where needed.
+
+Why: google-genai turns every streamed chunk into a validated `GenerateContentResponse` (`_from_response`:
+extra-field removal, type-mismatch checks, pydantic validation), about half a millisecond a chunk; for a reply
+in small chunks that was most of the CPU `-p` used (bench/gemini_chunks.py). Most chunks are a text delta plus
+the running usage, so those are read here from the JSON (`PlainChunk`); every other chunk (a signature, a call,
+a finish reason, feedback, grounding, anything unexpected) still goes through the SDK's own conversion.
+
+The request is built and sent by the SDK's own functions, the ones `generate_content_stream` calls, so the
+body, headers, retries and the errors raised (status codes, an error event inside the stream) are the same. The
+layers of `generate_content_stream` left out do nothing for flashchat's requests: MCP sessions (never used),
+automatic function calling (disabled whenever tools are sent; with no tools there is nothing to call) and
+automatic continuation (turned off in `generation_config`). When the installed SDK lacks one of the private
+functions this relies on, `open_stream` returns None and the caller uses the public call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any
+
+from google import genai
+from google.genai import types
+
+_TOP_LEVEL = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId"})
+_CANDIDATE = frozenset({"content", "index"})
+_CONTENT = frozenset({"parts", "role"})
+_PART = frozenset({"text", "thought"})
+# usageMetadata field -> Usage field; the *Details lists are read by `_token_details`.
+_USAGE_COUNTS = {
+    "promptTokenCount": "prompt",
+    "candidatesTokenCount": "output",
+    "thoughtsTokenCount": "thoughts",
+    "cachedContentTokenCount": "cached",
+    "toolUsePromptTokenCount": "tool_use",
+    "totalTokenCount": "total",
+}
+_USAGE_DETAILS = {
+    "promptTokensDetails": "prompt",
+    "candidatesTokensDetails": "output",
+    "cacheTokensDetails": "cached",
+    "toolUsePromptTokensDetails": "tool_use",
+}
+_MODALITIES = frozenset(modality.value for modality in types.MediaModality)
+
+
+@dataclass
+class PlainChunk:
+    """A chunk with only text (or thought text) parts, usage, model version and response id."""
+
+    parts: list[tuple[str, bool | None]] = field(default_factory=list)  # (text, the part's `thought` as sent)
+    usage: dict[str, int] | None = None  # Usage field -> count
+    token_details: dict[str, dict[str, int]] = field(default_factory=dict)
+    model_version: str = ""
+    response_id: str = ""
+
+
+def plain_chunk(body: Any) -> PlainChunk | None:
+    """The chunk read directly, or None when it holds anything the SDK's models should read."""
+    if not isinstance(body, dict) or not body.keys() <= _TOP_LEVEL:
+        return None
+    chunk = PlainChunk()
+    for name, attribute in (("modelVersion", "model_version"), ("responseId", "response_id")):
+        value = body.get(name)
+        if value is not None:
+            if type(value) is not str:
+                return None
+            setattr(chunk, attribute, value)
+    if "candidates" in body and not _read_parts(body["candidates"], chunk):
+        return None
+    if "usageMetadata" in body and not _read_usage(body["usageMetadata"], chunk):
+        return None
+    return chunk
+
+
+def _read_parts(candidates: Any, chunk: PlainChunk) -> bool:
+    if type(candidates) is not list or len(candidates) != 1:
+        return False
+    candidate = candidates[0]
+    if type(candidate) is not dict or not candidate.keys() <= _CANDIDATE:
+        return False
+    if type(candidate.get("index", 0)) is not int:
+        return False
+    content = candidate.get("content")
+    if content is None:
+        return True
+    if type(content) is not dict or not content.keys() <= _CONTENT or type(content.get("role", "")) is not str:
+        return False
+    parts = content.get("parts")
+    if parts is None:
+        return True
+    if type(parts) is not list:
+        return False
+    for part in parts:
+        if type(part) is not dict or not part.keys() <= _PART or type(part.get("text")) is not str:
+            return False
+        thought = part.get("thought")
+        if thought is not None and type(thought) is not bool:
+            return False
+        chunk.parts.append((part["text"], thought))
+    return True
+
+
+def _read_usage(metadata: Any, chunk: PlainChunk) -> bool:
+    if type(metadata) is not dict:
+        return False
+    usage = dict.fromkeys(_USAGE_COUNTS.values(), 0)
+    for name, value in metadata.items():
+        if name in _USAGE_COUNTS:
+            if type(value) is not int:
+                return False
+            usage[_USAGE_COUNTS[name]] = value
+        elif name in _USAGE_DETAILS:
+            counts = _token_counts(value)
+            if counts is None:
+                return False
+            if counts:
+                chunk.token_details[_USAGE_DETAILS[name]] = counts
+        else:
+            return False
+    chunk.usage = usage
+    # In the order `gemini_metadata.token_details` uses, so the stored extras are the same bytes.
+    chunk.token_details = {
+        name: chunk.token_details[name] for name in _USAGE_DETAILS.values() if name in chunk.token_details
+    }
+    return True
+
+
+def _token_counts(entries: Any) -> dict[str, int] | None:
+    """`[{"modality": "TEXT", "tokenCount": 10}, ...]` summed per modality, as `token_details` does."""
+    if type(entries) is not list:
+        return None
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if type(entry) is not dict or not entry.keys() <= {"modality", "tokenCount"}:
+            return None
+        modality, count = entry.get("modality"), entry.get("tokenCount", 0)
+        if modality not in _MODALITIES or type(count) is not int:
+            return None
+        counts[modality] = counts.get(modality, 0) + count
+    return counts
+
+
+async def open_stream(
+    client: genai.Client, *, model: str, contents: Any, config: types.GenerateContentConfig
+) -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None] | None:
+    """Send the streaming request; the chunks come as `PlainChunk` where possible, else as the SDK makes them."""
+    from google.genai import models as sdk_models
+
+    api_client = client.aio.models._api_client  # pyright: ignore[reportPrivateUsage]
+    to_request = getattr(sdk_models, "_GenerateContentParameters_to_mldev", None)
+    from_response = getattr(sdk_models, "_GenerateContentResponse_from_mldev", None)
+    from_response_method = getattr(types.GenerateContentResponse, "_from_response", None)
+    parameters_type = getattr(types, "_GenerateContentParameters", None)
+    if api_client.vertexai or None in (to_request, from_response, from_response_method, parameters_type):
+        return None
+    assert to_request is not None and parameters_type is not None
+    parameters = parameters_type(model=model, contents=contents, config=config)
+    request = to_request(api_client, parameters, None, parameters)
+    url_parts = request.get("_url")
+    path = "{model}:streamGenerateContent?alt=sse".format_map(url_parts) if url_parts else ""
+    if not path or request.get("_query"):
+        return None  # a request shape this module was not written for
+    request.pop("config", None)
+    from google.genai import _common
+
+    request = _common.encode_unserializable_types(_common.convert_to_dict(request))
+    http_options = parameters.config.http_options if parameters.config is not None else None
+    responses = await api_client.async_request_streamed("post", path, request, http_options)
+
+    async def chunks() -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]:
+        async with contextlib.aclosing(responses) as events:
+            async for response in events:
+                body = json.loads(response.body) if response.body else {}
+                plain = plain_chunk(body)
+                if plain is not None:
+                    yield plain
+                    continue
+                converted = sdk_chunk(body, config, parameters)
+                converted.sdk_http_response = types.HttpResponse(headers=response.headers)
+                yield converted
+
+    return chunks()
+
+
+def sdk_chunk(body: Any, config: types.GenerateContentConfig | None, parameters: Any) -> types.GenerateContentResponse:
+    """A chunk converted exactly as `generate_content_stream` converts it (what every non-plain chunk gets)."""
+    from google.genai import models as sdk_models
+
+    return types.GenerateContentResponse._from_response(  # pyright: ignore[reportPrivateUsage]
+        response=sdk_models._GenerateContentResponse_from_mldev(body, None, parameters),  # pyright: ignore[reportPrivateUsage]
+        kwargs={
+            "config": {
+                "response_schema": getattr(config, "response_schema", None),
+                "response_json_schema": getattr(config, "response_json_schema", None),
+                "include_all_fields": getattr(config, "include_all_fields", None),
+            }
+        },
+    )

@@ -1,7 +1,8 @@
 """Bringing files into a prompt: `-f PATH` in one-shot mode, `@path` in the TUI and the REPL.
 
-Each file becomes a fenced block headed by its path, with a language hint from its name. Binary files are
-refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with garbage.
+Each text file becomes a fenced block headed by its path, with a language hint from its name. Images, PDFs,
+audio and video are recognised by their first bytes and attached as media (core/media.py); any other binary
+file is refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with garbage.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flashchat.core.media import MediaAttachment
 
 # Read this much to decide whether a file is binary.
 _SNIFF_BYTES = 8192
@@ -38,6 +43,12 @@ AT_PATH = re.compile(rf"{_MENTION_START}({_PATH_START}[^\s]*)")
 _MENTION_AT_CURSOR = re.compile(rf"{_MENTION_START}({_PATH_START}*)$")
 
 LANGUAGE_BY_NAME = {"Makefile": "make", "Dockerfile": "dockerfile", "CMakeLists.txt": "cmake", "Justfile": "just"}
+
+
+UNSUPPORTED_TYPE = (
+    "not a type flashchat can attach (text, PNG, JPEG, WebP, HEIC, GIF, PDF, MP3, WAV, OGG, FLAC, AAC, "
+    "MP4, WebM or MOV)"
+)
 
 
 class AttachmentError(Exception):
@@ -84,12 +95,33 @@ def _shown_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def read_attachment(path: Path, root: Path) -> Attachment:
+def read_text_file(path: Path, root: Path) -> Attachment:
+    """A text file only (the local tools read text): media and other binaries raise `AttachmentError`."""
+    found = read_attachment(path, root, media=False)
+    assert isinstance(found, Attachment)
+    return found
+
+
+def read_attachment(path: Path, root: Path, *, media: bool = True) -> Attachment | MediaAttachment:
+    """A text file as a fenced block, or an image, PDF, audio or video file as media (by its first bytes)."""
+    from flashchat.core.media import SHORT_NAMES, MediaError, looks_binary, read_media, sniff
+
     shown = _shown_path(path, root)
     try:
         if path.is_dir():
             raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
         size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+        if mime_type := sniff(head, path.name):
+            if not media:
+                raise AttachmentError(f"{shown} is a {SHORT_NAMES[mime_type]} file; only text files can be read here")
+            try:
+                return read_media(path, shown, mime_type)
+            except MediaError as error:
+                raise AttachmentError(str(error)) from None
+        if looks_binary(head):
+            raise AttachmentError(f"{shown}: {UNSUPPORTED_TYPE}")
         if size > MAX_ATTACHMENT_BYTES:
             raise AttachmentError(
                 f"{shown} is {size / 1e6:.1f} MB; files over {MAX_ATTACHMENT_BYTES // 2**20} MB are refused"
@@ -99,13 +131,11 @@ def read_attachment(path: Path, root: Path) -> Attachment:
         raise AttachmentError(f"{shown}: no such file") from None
     except OSError as error:
         raise AttachmentError(f"{shown}: cannot read it ({error.strerror})") from None
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise AttachmentError(f"{shown} looks binary (it has NUL bytes); only text files can be attached")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise AttachmentError(
-            f"{shown} is not UTF-8 text (bad byte at offset {error.start}); only text files can be attached"
+            f"{shown} is not UTF-8 text (bad byte at offset {error.start}); {UNSUPPORTED_TYPE}"
         ) from None
     return Attachment(shown, text)
 
@@ -140,7 +170,7 @@ def mentioned_files(text: str, root: Path) -> list[str]:
     return [name for name in AT_PATH.findall(text) if (root / name).is_file()]
 
 
-def attach(patterns: list[str], root: Path) -> list[Attachment]:
+def attach(patterns: list[str], root: Path) -> list[Attachment | MediaAttachment]:
     return [read_attachment(path, root) for path in expand(patterns, root)]
 
 

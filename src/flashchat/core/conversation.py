@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flashchat.core.media import MediaLibrary, MediaRef
+
 CONTEXT_WINDOW_TOKENS = 1_048_576
 
 Role = Literal["user", "model"]
@@ -75,6 +77,8 @@ class Message:
     id: int | None = None  # row id once stored
     # Reply metadata that is shown but never sent back: grounding sources, URL context results.
     extras: dict[str, Any] | None = None
+    # Images, PDFs, audio and video the user attached (their bytes: `Conversation.media`).
+    media: list[MediaRef] = field(default_factory=list)
 
     @property
     def answers_tool_calls(self) -> bool:
@@ -128,6 +132,8 @@ class Conversation:
     model: str = ""
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    # Where the bytes of the messages' attachments are read from: this run's files, else the store.
+    media: MediaLibrary = field(default_factory=MediaLibrary, repr=False, compare=False)
 
     def add(self, message: Message) -> Message:
         self.messages.append(message)

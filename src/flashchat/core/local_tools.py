@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flashchat.core.attachments import AttachmentError, project_files, read_attachment
+from flashchat.core.attachments import AttachmentError, project_files, read_text_file
 from flashchat.core.conversation import ToolCall
 
 MAX_RESULT_CHARS = 100_000
@@ -88,7 +88,7 @@ class LocalTools:
     def read_file(self, path: str, start_line: int | None = None, end_line: int | None = None) -> str:
         target = self._inside(path)
         try:
-            text = read_attachment(target, self.root).text
+            text = read_text_file(target, self.root).text
         except AttachmentError as error:
             raise ToolRefused(str(error)) from None
         if start_line is not None or end_line is not None:
@@ -120,7 +120,7 @@ class LocalTools:
             if not candidate.resolve().is_relative_to(base):
                 continue
             try:
-                text = read_attachment(candidate, self.root).text
+                text = read_text_file(candidate, self.root).text
             except AttachmentError:
                 continue
             for number, line in enumerate(text.splitlines(), 1):

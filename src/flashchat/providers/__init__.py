@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flashchat.config.settings import THINKING_LEVELS
+from flashchat.core.media import MEDIA_TYPES
 from flashchat.providers.base import Capabilities
+
+# What Chat Completions endpoints take as `image_url` data URLs (the OpenAI vision formats).
+OPENAI_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 
 if TYPE_CHECKING:
     from flashchat.config.settings import Settings
@@ -22,16 +26,16 @@ CAPABILITIES: dict[str, Capabilities] = {
         count_tokens=True,
         thinking_levels=THINKING_LEVELS,
         thought_signatures=True,
-        media_types=frozenset(),
+        media_types=frozenset(MEDIA_TYPES),
     ),
-    # Chat Completions as flashchat speaks it today: text in, text and reasoning out, no tools.
+    # Chat Completions as flashchat speaks it today: text and images in, text and reasoning out, no tools.
     "openai": Capabilities(
         local_tools=False,
         builtin_tools=frozenset(),
         count_tokens=False,
         thinking_levels=THINKING_LEVELS,
         thought_signatures=True,  # Gemini's compatible endpoint: extra_content.google.thought_signature
-        media_types=frozenset(),
+        media_types=OPENAI_IMAGE_TYPES,
     ),
 }
 

@@ -167,7 +167,23 @@ def mention_at_cursor(text_before_cursor: str) -> str | None:
 
 def mentioned_files(text: str, root: Path) -> list[str]:
     """The `@path` mentions in `text` that name existing files under `root` (the TUI and the REPL attach them)."""
-    return [name for name in AT_PATH.findall(text) if (root / name).is_file()]
+    return [name for name, exists in mentions(text, root) if exists]
+
+
+def mentions(text: str, root: Path) -> list[tuple[str, bool]]:
+    """Each `@path` mention and whether it names a file; punctuation after it ("what is @shot.png?") is not
+    part of the name unless a file is called that."""
+    found = []
+    for name in AT_PATH.findall(text):
+        if (root / name).is_file():
+            found.append((name, True))
+            continue
+        bare = name.rstrip(_TRAILING_PUNCTUATION) or name
+        found.append((bare, bare != name and (root / bare).is_file()))
+    return found
+
+
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 
 
 def attach(patterns: list[str], root: Path) -> list[Attachment | MediaAttachment]:

@@ -129,15 +129,16 @@ async def prepare_prompt(
     `AttachmentError` (one line) for a file that cannot be attached, or a type the provider does not take;
     nothing has been sent then.
     """
-    from flashchat.core.attachments import AT_PATH, attach, mentioned_files
+    from flashchat.core.attachments import attach
+    from flashchat.core.attachments import mentions as mentions_in
 
     root = root or session.working_dir
     patterns = list(files)
     missing: list[str] = []
     if mentions:
-        found = mentioned_files(typed, root)
-        patterns += found
-        missing = [name for name in AT_PATH.findall(typed) if name not in found and _looks_like_a_path(name)]
+        named = mentions_in(typed, root)
+        patterns += [name for name, exists in named if exists]
+        missing = [name for name, exists in named if not exists and _looks_like_a_path(name)]
     found_files = await asyncio.to_thread(attach, patterns, root) if patterns else []
     attachments = tuple(_with_resolutions([*found_files, *([stdin_media] if stdin_media else [])], resolutions))
     _check_media_types(session, attachments)

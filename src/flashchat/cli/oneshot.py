@@ -22,8 +22,10 @@ from flashchat.core.events import (
     ThoughtDelta,
     ToolFinished,
     ToolRequested,
+    Uploading,
     UsageUpdate,
 )
+from flashchat.core.media import format_size
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
 
@@ -138,6 +140,8 @@ class OneShot:
                     self.output.thought(text)
             case UsageUpdate(usage):
                 self.usage = usage
+            case Uploading(name, sent, total) if sent == total:
+                self.warn(f"uploaded {one_line(name)} ({format_size(total)}) through the Files API.")
             case Retrying(attempt, max_attempts, delay, reason):
                 self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):

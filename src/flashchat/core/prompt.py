@@ -117,6 +117,7 @@ async def prepare_prompt(
     files: Sequence[str] = (),
     stdin_text: str | None = None,
     stdin_media: MediaAttachment | None = None,
+    media: Sequence[MediaAttachment] = (),
     preset: str = "",
     mentions: bool = True,
     root: Path | None = None,
@@ -125,9 +126,9 @@ async def prepare_prompt(
     """The one way every front end turns input into a prompt, before anything is sent.
 
     Files come from `files` (`-f` paths and globs) and, with `mentions`, from `@path` in `typed`; media piped
-    on stdin is `stdin_media`. `resolutions` maps an attachment's shown path to its media_resolution. Raises
-    `AttachmentError` (one line) for a file that cannot be attached, or a type the provider does not take;
-    nothing has been sent then.
+    on stdin is `stdin_media`, and `media` is media from elsewhere (the clipboard). `resolutions` maps an
+    attachment's shown path to its media_resolution. Raises `AttachmentError` (one line) for a file that
+    cannot be attached, or a type the provider does not take; nothing has been sent then.
     """
     from flashchat.core.attachments import attach
     from flashchat.core.attachments import mentions as mentions_in
@@ -140,7 +141,8 @@ async def prepare_prompt(
         patterns += [name for name, exists in named if exists]
         missing = [name for name, exists in named if not exists and _looks_like_a_path(name)]
     found_files = await asyncio.to_thread(attach, patterns, root) if patterns else []
-    attachments = tuple(_with_resolutions([*found_files, *([stdin_media] if stdin_media else [])], resolutions))
+    extra = [*media, *([stdin_media] if stdin_media else [])]
+    attachments = tuple(_with_resolutions([*found_files, *extra], resolutions))
     _check_media_types(session, attachments)
     # One countTokens request per file, all at once: a review of ten files waits for one round trip, not ten.
     counts = await asyncio.gather(*(_count(session, attachment) for attachment in attachments))

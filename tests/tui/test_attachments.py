@@ -109,3 +109,17 @@ async def test_a_clipboard_image_is_attached(
         await pilot.press("f8")
         await wait_until(pilot, lambda: bool(chip_texts(app)))
         assert chip_texts(app)[0].startswith("🖼 clipboard.png · PNG · 80 B")
+
+
+async def test_a_reopened_conversation_names_its_attachments(fake: FakeGemini, make_app) -> None:
+    from flashchat.core.conversation import Conversation, Message
+    from flashchat.core.media import MediaRef
+    from flashchat.tui.widgets.user_message import UserMessage
+
+    ref = MediaRef("ab" * 32, "video/mp4", "demo.mp4", 50_000_000, "low", None, 65.0)
+    conversation = Conversation(messages=[Message(role="user", text="summarise it", media=[ref])])
+    app = make_app(conversation=conversation)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        shown = str(app.query_one(UserMessage).render())
+        assert shown == "summarise it\n📎 demo.mp4 · MP4 · 1:05 · 50.0 MB · low res"

@@ -142,6 +142,10 @@ async def test_an_upload_past_its_expiry_by_the_clock_is_not_sent(
     "test_google_model_video_as_binary_content_input__00",
     "test_google_model_document_url_input__01",
     "test_google_model_youtube_video_url_input__00",
+    "test_google_model_image_url_input__01",
+    "test_model_sees_multiple_images_google_gemini3___02",
+    "test_multimodal_tool_return_matrix_direct-binary-image-google_gemini3___03",
+    "test_multimodal_tool_return_matrix_tool_return_content-binary-document-google_gemini3___02",
 ])  # fmt: skip
 async def test_multimodal_recordings_are_accepted_and_replay(
     fake: FakeGemini, settings: Settings, workdir: Path, recording: str
@@ -171,4 +175,21 @@ async def test_multimodal_recordings_are_accepted_and_replay(
     recorded = json.loads(document["response"]["body_text"])
     expected = "".join(p.get("text", "") for p in recorded["candidates"][0]["content"]["parts"] if not p.get("thought"))
     assert isinstance(events[-1], Finished) and events[-1].message.text == expected
+    await session.aclose()
+
+
+async def test_a_video_still_processing_is_waited_for_before_it_is_named(
+    fake: FakeGemini, settings: Settings, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flashchat.providers.gemini_files as gemini_files
+
+    monkeypatch.setattr(gemini_files, "_PROCESSING_POLL_SECONDS", 0.0)
+    fake.files.processing_polls = 2
+    _big_video(workdir)
+    session = make_session(settings)
+    events = await collect(session.send(await prepare_prompt(session, "@demo.mp4", root=workdir)))
+    assert isinstance(events[-1], Finished)
+    polls = [r for r in fake.requests if r.method == "GET" and "/files/" in r.path]
+    assert len(polls) == 2  # PROCESSING, then ACTIVE: only then the generate request
+    assert fake.requests.index(polls[-1]) < fake.requests.index(fake.generate_requests()[0])
     await session.aclose()

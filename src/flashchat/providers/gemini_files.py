@@ -123,7 +123,18 @@ async def _upload(
         finally:
             if not upload.done():
                 upload.cancel()
-    file = await _until_active(client, file, ref)
+    # Video is processed after the upload, and a part may only name it once it is ACTIVE: ask now and then,
+    # saying so each time (the session's first-token timeout counts from the last event).
+    waited = 0.0
+    while file.state == types.FileState.PROCESSING and file.name and waited < _PROCESSING_LIMIT_SECONDS:
+        yield Uploading(ref.name, ref.size, ref.size)
+        await asyncio.sleep(_PROCESSING_POLL_SECONDS)
+        waited += _PROCESSING_POLL_SECONDS
+        file = await client.aio.files.get(name=file.name)
+    if file.state == types.FileState.FAILED:
+        raise ChatError(ErrorKind.BAD_REQUEST, f"Gemini could not process {ref.name} after the upload.")
+    if file.state == types.FileState.PROCESSING:
+        raise ChatError(ErrorKind.TIMEOUT, f"{ref.name} was still being processed after {waited:g} s.")
     expires = file.expiration_time.timestamp() if file.expiration_time else time.time() + _DEFAULT_LIFETIME_SECONDS
     uploaded = UploadedFile(
         uri=file.uri or "", name=file.name or "", mime_type=file.mime_type or ref.mime_type, expires_at=expires
@@ -133,20 +144,6 @@ async def _upload(
     library.remember_upload(ref.sha256, uploaded)
     yield Uploading(ref.name, ref.size, ref.size)
     yield uploaded
-
-
-async def _until_active(client: genai.Client, file: types.File, ref: MediaRef) -> types.File:
-    """Video is processed after the upload; a part may only name it once it is ACTIVE."""
-    waited = 0.0
-    while file.state == types.FileState.PROCESSING and file.name and waited < _PROCESSING_LIMIT_SECONDS:
-        await asyncio.sleep(_PROCESSING_POLL_SECONDS)
-        waited += _PROCESSING_POLL_SECONDS
-        file = await client.aio.files.get(name=file.name)
-    if file.state == types.FileState.FAILED:
-        raise ChatError(ErrorKind.BAD_REQUEST, f"Gemini could not process {ref.name} after the upload.")
-    if file.state == types.FileState.PROCESSING:
-        raise ChatError(ErrorKind.TIMEOUT, f"{ref.name} was still being processed after {waited:g} s.")
-    return file
 
 
 class _ProgressReader(io.RawIOBase):

@@ -86,6 +86,9 @@ class FakeFiles:
         self.files: dict[str, StoredFile] = {}
         self._sessions: dict[str, StoredFile] = {}
         self.uploads_started = 0
+        # Uploads stay PROCESSING (as video does) for this many metadata requests before they are ACTIVE.
+        self.processing_polls = 0
+        self._polls_left: dict[str, int] = {}
 
     # -- what tests use
 
@@ -146,6 +149,9 @@ class FakeFiles:
             return 400, _error(400, f"Received {stored.received} bytes, {stored.size} were announced."), {}
         stored.created = time.time()
         stored.expires = stored.created + LIFETIME_SECONDS
+        if self.processing_polls:
+            stored.state = "PROCESSING"
+            self._polls_left[stored.name] = self.processing_polls
         with self._lock:
             self._sessions.pop(query.get("upload_id", ""), None)
             self.files[stored.name] = stored
@@ -155,6 +161,11 @@ class FakeFiles:
         stored = self._live(name)
         if stored is None:
             return 403, _error(403, GONE_FILE_MESSAGE.format(id=name.removeprefix("files/")), "PERMISSION_DENIED")
+        with self._lock:
+            left = self._polls_left.get(name, 0) - 1
+            self._polls_left[name] = left
+            if left <= 0:
+                stored.state = "ACTIVE"
         return 200, stored.resource(base_url)
 
     def _live(self, name: str) -> StoredFile | None:
@@ -182,9 +193,12 @@ class FakeFiles:
                 if "youtube.com/" in uri or "youtu.be/" in uri:
                     continue  # YouTube URLs are fetched by the server, not uploaded
                 match = re.search(r"(files/[\w-]+)$", uri)
-                if match is None or self._live(match.group(1)) is None:
+                stored = self._live(match.group(1)) if match else None
+                if match is None or stored is None:
                     name = match.group(1).removeprefix("files/") if match else uri
                     return 403, GONE_FILE_MESSAGE.format(id=name)
+                if stored.state != "ACTIVE":
+                    return 400, f"The File {stored.name} is not in an ACTIVE state and usage is not allowed."
         return None
 
     def tokens(self, contents: list[Json]) -> int:

@@ -490,7 +490,8 @@ class FlashchatApp(AttachmentActions, App[int]):
         match event:
             case Uploading(name=name, sent=sent, total=total):
                 percent = 100 * sent // total if total else 100
-                self.query_one(StatusBar).set_activity(f"uploading {one_line(name, 60)} · {percent}% · Esc stops")
+                bar = "█" * (percent // 10) + "░" * (10 - percent // 10)
+                self.query_one(StatusBar).set_activity(f"uploading {one_line(name, 60)} {bar} {percent}% · Esc stops")
             case TextDelta(text=text):
                 await (await self._live_reply()).add_text(text)
             case ThoughtDelta(text=text):

@@ -123,3 +123,35 @@ async def test_a_reopened_conversation_names_its_attachments(fake: FakeGemini, m
         await pilot.pause()
         shown = str(app.query_one(UserMessage).render())
         assert shown == "summarise it\n📎 demo.mp4 · MP4 · 1:05 · 50.0 MB · low res"
+
+
+async def test_a_clipboard_tool_in_a_relative_path_directory_is_not_run(
+    fake: FakeGemini, make_app, tmp_path: Path, monkeypatch, workdir: Path
+) -> None:
+    """A repository that ships its own `wl-paste` gets nothing: only PATH's absolute directories are searched."""
+    ran = tmp_path / "ran"
+    (workdir / "wl-paste").write_text(f"#!/bin/sh\ntouch '{ran}'\n")
+    (workdir / "wl-paste").chmod(0o755)
+    monkeypatch.setenv("PATH", ".")
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: bool(app._notifications))
+        assert next(iter(app._notifications)).message.startswith("no clipboard tool found")
+    assert not ran.exists()
+
+
+async def test_f9_shows_the_last_image_full_size(fake: FakeGemini, make_app, workdir: Path) -> None:
+    from flashchat.tui.screens.image_screen import ImageScreen
+
+    (workdir / "shot.png").write_bytes(png())
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "see @shot.png now")
+        await wait_for_reply(pilot)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImageScreen))
+        big = app.screen.query_one(ImageThumbnail)
+        assert len(big._rows) > len(app.query(ImageThumbnail).first()._rows)  # larger than the thumbnail
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImageScreen))

@@ -1,20 +1,23 @@
 """Ways a file reaches the next prompt besides `@path` and `-f`: a path pasted or dropped on the terminal (it
-pastes the path as text), and an image on the clipboard (through wl-paste, xclip or pngpaste/pbpaste)."""
+pastes the path as text), and an image on the clipboard (through wl-paste, xclip or pngpaste/pbpaste).
+
+The clipboard tools are the one process flashchat starts: a fixed command, found only in the absolute
+directories of PATH (never `.` or the repository under review), run without a shell, from `/`, with no
+input. Nothing here runs git.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from flashchat.core.media import MediaAttachment, MediaError, MediaLibrary, MediaRef, media_from_bytes, sniff
+from flashchat.core.media import MediaAttachment, MediaError, MediaRef, media_from_bytes, sniff
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
@@ -59,22 +62,26 @@ def pasted_file(text: str, root: Path) -> Path | None:
 
 def clipboard_image() -> MediaAttachment:
     """The clipboard's image as an attachment; `MediaError` (one line) when no tool is present or there is none."""
-    tools = [command for command in CLIPBOARD_TOOLS if shutil.which(command[0])]
-    if sys.platform != "darwin":
-        tools = [command for command in tools if command[0] not in ("pbpaste", "pngpaste")]
+    trusted_path = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if os.path.isabs(d))
+    tools = []
+    for name, *arguments in CLIPBOARD_TOOLS:
+        found = shutil.which(name, path=trusted_path)
+        if found and (sys.platform == "darwin" or name not in ("pbpaste", "pngpaste")):
+            tools.append((found, *arguments))
     if not tools:
         raise MediaError(NO_CLIPBOARD_TOOL)
     for command in tools:
         try:
             completed = subprocess.run(
-                command, capture_output=True, timeout=_CLIPBOARD_TIMEOUT_SECONDS, check=False, stdin=subprocess.DEVNULL
-            )
+                command, capture_output=True, timeout=_CLIPBOARD_TIMEOUT_SECONDS, check=False,
+                stdin=subprocess.DEVNULL, cwd="/",
+            )  # fmt: skip
         except (OSError, subprocess.SubprocessError):
             continue
         data = completed.stdout
         if completed.returncode == 0 and (mime_type := sniff(data[:64])) and mime_type.startswith("image/"):
             return media_from_bytes(data, "clipboard.png" if mime_type == "image/png" else "clipboard", mime_type)
-    raise MediaError(f"the clipboard holds no image ({tools[0][0]} found none)")
+    raise MediaError(f"the clipboard holds no image ({os.path.basename(tools[0][0])} found none)")
 
 
 def last_image(conversation: Conversation) -> MediaRef | None:
@@ -84,34 +91,3 @@ def last_image(conversation: Conversation) -> MediaRef | None:
             if ref.kind == "image":
                 return ref
     return None
-
-
-def viewable_file(library: MediaLibrary, ref: MediaRef) -> Path:
-    """The image as a file a viewer can open: the attached file itself, else a private copy of the store's."""
-    source = library.local_source(ref.sha256)
-    if isinstance(source, Path) and source.is_file():
-        return source
-    data = library.read(ref.sha256)
-    folder = Path(tempfile.mkdtemp(prefix="flashchat-"))  # 0700
-    suffix = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
-    target = folder / f"attachment{suffix.get(ref.mime_type, '.img')}"
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as stream:
-        stream.write(data)
-    return target
-
-
-def open_in_viewer(path: Path) -> bool:
-    """Hand the file to the desktop's viewer, detached (never a shell: the path is passed as one argument)."""
-    import shutil
-
-    opener = "open" if sys.platform == "darwin" else "xdg-open"
-    if shutil.which(opener) is None:
-        return False
-    with contextlib.suppress(OSError):
-        subprocess.Popen(
-            [opener, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        return True
-    return False

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,46 +90,57 @@ def estimate_tokens(text: str) -> int:
 def _shown_path(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the root, a NUL byte, a symlink loop
         return str(path)
 
 
-def read_text_file(path: Path, root: Path) -> Attachment:
-    """A text file only (the local tools read text): media and other binaries raise `AttachmentError`."""
-    found = read_attachment(path, root, media=False)
-    assert isinstance(found, Attachment)
-    return found
-
-
-def read_attachment(path: Path, root: Path, *, media: bool = True) -> Attachment | MediaAttachment:
-    """A text file as a fenced block, or an image, PDF, audio or video file as media (by its first bytes)."""
-    from flashchat.core.media import SHORT_NAMES, MediaError, looks_binary, read_media, sniff
+def read_attachment(path: Path, root: Path) -> Attachment | MediaAttachment:
+    """A file the user named (`-f`, `@path`): an image, PDF, audio or video (told by its first bytes) as media,
+    hashed in chunks rather than read whole; else text, from a regular file or a pipe such as `-f <(cmd)`,
+    read with a byte cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused."""
+    from flashchat.core.confined_files import FileRefused, read_user_file
+    from flashchat.core.media import MediaError, media_from_bytes, read_media, sniff
 
     shown = _shown_path(path, root)
     try:
         if path.is_dir():
             raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
-        size = path.stat().st_size
-        with path.open("rb") as stream:
-            head = stream.read(_SNIFF_BYTES)
-        if mime_type := sniff(head, path.name):
-            if not media:
-                raise AttachmentError(f"{shown} is a {SHORT_NAMES[mime_type]} file; only text files can be read here")
-            try:
-                return read_media(path, shown, mime_type)
-            except MediaError as error:
-                raise AttachmentError(str(error)) from None
-        if looks_binary(head):
-            raise AttachmentError(f"{shown}: {UNSUPPORTED_TYPE}")
-        if size > MAX_ATTACHMENT_BYTES:
-            raise AttachmentError(
-                f"{shown} is {size / 1e6:.1f} MB; files over {MAX_ATTACHMENT_BYTES // 2**20} MB are refused"
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AttachmentError(f"{shown}: no such file") from None
-    except OSError as error:
-        raise AttachmentError(f"{shown}: cannot read it ({error.strerror})") from None
+        head = _regular_file_head(path)
+        if head is not None and (mime_type := sniff(head, path.name)):
+            return read_media(path, shown, mime_type)
+        data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
+        if mime_type := sniff(data[:64], path.name):  # media that came down a pipe
+            return media_from_bytes(data, shown, mime_type)
+    except (FileRefused, MediaError) as refusal:
+        raise AttachmentError(str(refusal)) from None
+    except (OSError, ValueError) as error:
+        raise AttachmentError(f"{shown}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+    return attachment_from_bytes(shown, data)
+
+
+def _regular_file_head(path: Path) -> bytes | None:
+    """The first bytes of a regular file (None for a pipe, a device or a file that cannot be opened)."""
+    import os
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return None
+    try:
+        return os.read(descriptor, 64) if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
+    finally:
+        os.close(descriptor)
+
+
+def attachment_from_bytes(shown: str, data: bytes) -> Attachment:
+    """Text only (the local tools read text): media and other binaries are refused in one line."""
+    from flashchat.core.media import SHORT_NAMES, sniff
+
+    if mime_type := sniff(data[:64], shown):
+        raise AttachmentError(f"{shown} is a {SHORT_NAMES[mime_type]} file; only text files can be read here")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise AttachmentError(f"{shown}: {UNSUPPORTED_TYPE}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -152,10 +162,17 @@ def expand(patterns: list[str], root: Path) -> list[Path]:
             found.extend(files)
         else:
             found.append(root / Path(pattern).expanduser())
-    unique: dict[Path, None] = {}
+    # Each file once, known by where it resolves to; read by the name given, since a pipe such as /dev/fd/63
+    # (`-f <(cmd)`) resolves to a name that cannot be opened.
+    unique: dict[Path, Path] = {}
     for path in found:
-        unique.setdefault(path.resolve(), None)
-    return list(unique)
+        try:
+            unique.setdefault(path.resolve(), path)
+        except (OSError, RuntimeError):  # a symlink loop: reading it says so in one line
+            unique.setdefault(path, path)
+        except ValueError:
+            raise AttachmentError(f"{str(path)!r}: the path has a NUL byte in it") from None
+    return list(unique.values())
 
 
 def mention_at_cursor(text_before_cursor: str) -> str | None:
@@ -175,15 +192,22 @@ def mentions(text: str, root: Path) -> list[tuple[str, bool]]:
     part of the name unless a file is called that."""
     found = []
     for name in AT_PATH.findall(text):
-        if (root / name).is_file():
+        if _is_file(root / name):
             found.append((name, True))
             continue
         bare = name.rstrip(_TRAILING_PUNCTUATION) or name
-        found.append((bare, bare != name and (root / bare).is_file()))
+        found.append((bare, bare != name and _is_file(root / bare)))
     return found
 
 
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not a file to attach
+        return False
 
 
 def attach(patterns: list[str], root: Path) -> list[Attachment | MediaAttachment]:
@@ -191,26 +215,8 @@ def attach(patterns: list[str], root: Path) -> list[Attachment | MediaAttachment
 
 
 def project_files(root: Path, limit: int = 20_000) -> list[str]:
-    """Paths for `@path` completion: what git tracks or would track (honours .gitignore), else a plain walk."""
-    try:
-        listing = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.splitlines()
-        return sorted(listing)[:limit]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    skipped = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
-    files: list[str] = []
-    for path in sorted(root.rglob("*")):
-        if any(part in skipped for part in path.relative_to(root).parts):
-            continue
-        if path.is_file():
-            files.append(str(path.relative_to(root)))
-            if len(files) >= limit:
-                break
-    return files
+    """Paths for `@path` completion and `search_text`: the files git would show (honours .gitignore), listed
+    without running git, whose repository configuration could run commands (core/project_listing.py)."""
+    from flashchat.core.project_listing import list_project_files
+
+    return list_project_files(root, limit)

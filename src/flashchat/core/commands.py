@@ -280,11 +280,12 @@ ACTIONS: tuple[UserAction, ...] = (
     ),
     UserAction(
         "open_attachment",
-        "Open the attached image",
-        "Open the last image of the conversation full size in the system viewer.",
+        "Show the attached image",
+        "Show the last image of the conversation full size (Esc closes it).",
         TuiBinding("open_attachment", "f9"),
-        command="view",
-        unavailable=_unavailable(oneshot=_NO_SCREEN),
+        unavailable=_unavailable(
+            repl="the terminal's scrollback shows no pictures; open the file itself", oneshot=_NO_SCREEN
+        ),
     ),
     UserAction(
         "help",

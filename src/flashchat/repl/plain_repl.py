@@ -641,22 +641,6 @@ class PlainRepl:
                 self._resolutions[each] = level
         self.say(f"media_resolution {level} for {one_line(', '.join(names))}")
 
-    async def _command_view(self, argument: str) -> None:
-        from flashchat.core.attach_inputs import last_image, open_in_viewer, viewable_file
-        from flashchat.core.media import MediaError
-
-        found = last_image(self.session.conversation)
-        if found is None:
-            self.say("no image in this conversation yet")
-            return
-        try:
-            path = await asyncio.to_thread(viewable_file, self.session.conversation.media, found)
-        except (MediaError, OSError) as error:
-            self.say(f"error: could not open {one_line(found.name)}: {error}")
-            return
-        opened = await asyncio.to_thread(open_in_viewer, path)
-        self.say(f"[opened {one_line(found.name)}]" if opened else f"no viewer found (xdg-open or open): {path}")
-
     async def _command_system(self, argument: str) -> None:
         if not argument:
             current = self.session.settings.system_prompt

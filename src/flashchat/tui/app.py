@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events as textual_events
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.notifications import SeverityLevel
@@ -61,6 +61,7 @@ from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
 from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
+from flashchat.tui.terminal_diff import DiffedDisplay
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
 from flashchat.tui.widgets.attachment_chips import AttachmentChips
 from flashchat.tui.widgets.composer import Composer, Draft, draft_for
@@ -159,7 +160,7 @@ async def in_thread_with_head_start(function: Callable[[], _T]) -> _T:
 CONTINUE_LATEST = "@latest"
 
 
-class FlashchatApp(AttachmentActions, App[int]):
+class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each frame writes only what changed
     """The chat. `settings` are the starting settings; the session's copy changes as the user switches
     thinking level or model.
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.timer import Timer
 from textual.widgets import TextArea
 
-from flashchat.core.attach_inputs import last_image, open_in_viewer, viewable_file
+from flashchat.core.attach_inputs import last_image
 from flashchat.core.media import MediaError, MediaRef
 from flashchat.tui.widgets.attachment_chip import AttachmentChip
 from flashchat.tui.widgets.attachment_chips import AttachmentChips
@@ -110,18 +110,19 @@ class AttachmentActions:
         self.on_attachment_chip_resolution_clicked(AttachmentChip.ResolutionClicked(chips[-1].media_name))
 
     async def action_open_attachment(self) -> None:
+        """The conversation's last image full size, inside the app (no viewer process is started)."""
+        from flashchat.tui.screens.image_screen import ImageScreen
+
         found = self._last_image()
         if found is None:
             self.notify("No image in this conversation yet.", timeout=4)
             return
         try:
-            path = await asyncio.to_thread(viewable_file, self.session.conversation.media, found)
-            opened = await asyncio.to_thread(open_in_viewer, path)
+            data = await asyncio.to_thread(self.session.conversation.media.read, found.sha256)
         except (MediaError, OSError) as error:
             self.notify(f"Could not open {found.name}: {error}", severity="error")
             return
-        if not opened:
-            self.notify(f"No viewer found (xdg-open or open): the image is at {path}", timeout=10)
+        self.push_screen(ImageScreen(found, data))
 
     def _last_image(self) -> MediaRef | None:
         return last_image(self.session.conversation)

@@ -60,10 +60,12 @@ class ImageThumbnail(Widget):
     }
     """
 
-    def __init__(self, ref: MediaRef, data: bytes, open_key: str) -> None:
+    def __init__(
+        self, ref: MediaRef, data: bytes, open_key: str, *, columns: int = MAX_COLUMNS, rows: int = MAX_ROWS
+    ) -> None:
         super().__init__()
         self.ref = ref
-        self._rows = half_block_rows(data) or []
+        self._rows = half_block_rows(data, columns, rows) or []
         self._caption = Content(
             f"🖼 {one_line(ref.name, 200)} · {ref.describe()}" + (f" · {open_key} opens it" if open_key else "")
         )

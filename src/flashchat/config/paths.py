@@ -34,8 +34,7 @@ def ensure_private_dir(path: Path) -> Path:
     try:
         mode = path.stat().st_mode
         if mode & 0o077 and path.owner() == _user_name():
-            # Only the others' bits go: a directory the user made read-only (0555) stays read-only.
-            path.chmod(mode & 0o700)
+            path.chmod(mode & 0o700)  # only takes away: a directory the user made read-only stays so
     except (OSError, KeyError):  # read-only, or not ours: leave it, the files inside are 0600 anyway
         pass
     return path

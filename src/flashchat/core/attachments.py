@@ -8,7 +8,9 @@ file is refused (a NUL byte or bytes that are not UTF-8), so a prompt never fill
 from __future__ import annotations
 
 import glob
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,19 +98,28 @@ def _shown_path(path: Path, root: Path) -> str:
 
 def read_attachment(path: Path, root: Path) -> Attachment | MediaAttachment:
     """A file the user named (`-f`, `@path`): an image, PDF, audio or video (told by its first bytes) as media,
-    hashed in chunks rather than read whole; else text, from a regular file or a pipe such as `-f <(cmd)`,
-    read with a byte cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused."""
-    from flashchat.core.confined_files import FileRefused, read_user_file
+    hashed in chunks rather than read whole; else text, from a regular file or a pipe such as `-f <(cmd)`, read
+    with a byte cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused unread. A
+    name inside `root` stays inside it: the repository under review may hold a symlink to ~/.ssh, and
+    `@config.py` (or `@shot.png`) must not send what it points at."""
+    from flashchat.core.confined_files import PIPE_WAIT_SECONDS, FileRefused, read_confined, read_user_file
     from flashchat.core.media import MediaError, media_from_bytes, read_media, sniff
 
     shown = _shown_path(path, root)
     try:
         if path.is_dir():
             raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
-        head = _regular_file_head(path)
-        if head is not None and (mime_type := sniff(head, path.name)):
-            return read_media(path, shown, mime_type)
-        data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
+        inside = _relative_inside(path, root)
+        if media := _open_media(path, root, inside):
+            mime_type, descriptor = media
+            try:
+                return read_media(path, shown, mime_type, descriptor=descriptor)
+            finally:
+                os.close(descriptor)
+        if inside is not None:
+            data = read_confined(root, inside, MAX_ATTACHMENT_BYTES, pipe_seconds=PIPE_WAIT_SECONDS)
+        else:
+            data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
         if mime_type := sniff(data[:64], path.name):  # media that came down a pipe
             return media_from_bytes(data, shown, mime_type)
     except (FileRefused, MediaError) as refusal:
@@ -118,19 +129,34 @@ def read_attachment(path: Path, root: Path) -> Attachment | MediaAttachment:
     return attachment_from_bytes(shown, data)
 
 
-def _regular_file_head(path: Path) -> bytes | None:
-    """The first bytes of a regular file (None for a pipe, a device or a file that cannot be opened)."""
-    import os
-    import stat
+def _open_media(path: Path, root: Path, inside: str | None) -> tuple[str, int] | None:
+    """(MIME type, an open descriptor) when `path` is a regular file whose first bytes say media; inside `root`
+    it is opened confined (no symlink out of the tree). None for text, pipes and devices (read as before)."""
+    from flashchat.core.confined_files import FileRefused, open_confined
+    from flashchat.core.media import sniff
 
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    except (OSError, ValueError):
-        return None
-    try:
-        return os.read(descriptor, 64) if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
-    finally:
-        os.close(descriptor)
+        if inside is not None:
+            descriptor = open_confined(root, inside, pipes=True)
+        else:
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except (FileRefused, OSError, ValueError):
+        return None  # the text read that follows says why, in one line
+    if stat.S_ISREG(os.fstat(descriptor).st_mode) and (mime_type := sniff(os.pread(descriptor, 64, 0), path.name)):
+        return mime_type, descriptor
+    os.close(descriptor)
+    return None
+
+
+def _relative_inside(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` when it names something inside it (before any symlink is followed)."""
+    normal = os.path.normpath(os.path.abspath(path))
+    if "\x00" in normal:
+        return None  # refused, in one line, by the read
+    for base in (os.path.normpath(os.path.abspath(root)), os.path.realpath(root)):
+        if normal == base or normal.startswith(base.rstrip("/") + "/"):
+            return os.path.relpath(normal, base)
+    return None
 
 
 def attachment_from_bytes(shown: str, data: bytes) -> Attachment:

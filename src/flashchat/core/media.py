@@ -239,13 +239,20 @@ def check_limits(mime_type: str, size: int, shown: str) -> None:
         raise MediaError(f"{shown} is {format_size(size)}; Gemini reads PDFs up to {MAX_PDF_BYTES // 2**20} MB")
 
 
-def read_media(path: Path, shown: str, mime_type: str, resolution: str = "") -> MediaAttachment:
-    """Hash `path` and find its pages or duration, reading it in 1 MB chunks (never all of it at once)."""
-    size = path.stat().st_size
-    check_limits(mime_type, size, shown)
-    digest = hashlib.sha256()
-    scanner = _DetailScanner(mime_type)
-    with path.open("rb") as stream:
+def read_media(
+    path: Path, shown: str, mime_type: str, resolution: str = "", *, descriptor: int | None = None
+) -> MediaAttachment:
+    """Hash `path` (or the regular file open as `descriptor`, which stays open) and find its pages or
+    duration, reading it in 1 MB chunks (never all of it at once)."""
+    import os
+
+    stream = os.fdopen(os.dup(descriptor), "rb") if descriptor is not None else path.open("rb")
+    with stream:
+        size = os.fstat(stream.fileno()).st_size
+        check_limits(mime_type, size, shown)
+        digest = hashlib.sha256()
+        scanner = _DetailScanner(mime_type)
+        stream.seek(0)
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
             scanner.feed(chunk)

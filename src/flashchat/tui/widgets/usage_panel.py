@@ -78,7 +78,7 @@ class UsagePanel(Vertical):
         self.last_usage = usage
         self.first_token_seconds = None
         self.total_usage = conversation.total_usage() + usage
-        self.context_tokens = usage.prompt + usage.output + usage.tool_use
+        self.context_tokens = usage.context_size()
         replies = sum(1 for m in conversation.messages if m.role == "model" and m.usage is not None) + 1
         self._show(settings, replies)
 

@@ -255,12 +255,16 @@ def _media_parts(contents: list[Json]) -> list[Json]:
     return found
 
 
-def _first(mapping: Any, *names: str) -> Any:
+def first_spelling(mapping: Any, *names: str) -> Any:
+    """The value under the first spelling present: request JSON mixes camelCase and snake_case."""
     if isinstance(mapping, dict):
         for name in names:
             if mapping.get(name) is not None:
                 return mapping[name]
     return None
+
+
+_first = first_spelling
 
 
 def _decode(value: Any) -> bytes | None:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat.testing._scripted_server import Outgoing, RawReply, ReceivedRequest, ScriptedServer, load_recording
-from flashchat.testing.fake_files import FakeFiles
+from flashchat.testing.fake_files import FakeFiles, first_spelling
 
 Json = dict[str, Any]
 
@@ -160,13 +160,7 @@ def _pretty_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False)
 
 
-def _first(mapping: Any, *names: str) -> Any:
-    """The value under the first spelling present: request JSON mixes camelCase and snake_case."""
-    if isinstance(mapping, dict):
-        for name in names:
-            if mapping.get(name) is not None:
-                return mapping[name]
-    return None
+_first = first_spelling  # the value under the first spelling present (camelCase or snake_case)
 
 
 def _texts(content: Any) -> list[str]:

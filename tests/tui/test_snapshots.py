@@ -223,6 +223,62 @@ def test_help_screen_from_the_action_table(snap_compare, app_for) -> None:
     assert snap_compare(app_for(), terminal_size=(110, 40), run_before=run_before)
 
 
+def _attachment_app(app_for, fake: FakeGemini) -> FlashchatApp:
+    return app_for(Settings(api_key=fake.api_key, base_url=fake.url))
+
+
+async def _type_and_wait(pilot, text: str, chips: int) -> None:
+    from flashchat.tui.widgets.attachment_chip import AttachmentChip
+    from flashchat.tui.widgets.attachment_chips import AttachmentChips
+
+    from .pilot_helpers import wait_until
+
+    pilot.app.query_one("#composer").insert(text)
+    await wait_until(pilot, lambda: len(pilot.app.query_one(AttachmentChips).query(AttachmentChip)) == chips)
+    await settle(pilot)
+
+
+def test_attachment_chips_before_sending(snap_compare, app_for, fake: FakeGemini, workdir: Path) -> None:
+    """Under the composer, before anything is sent, one chip per attachment, a line each: "🖼 shot.png · PNG ·
+    80 B · default res · 1,120 tokens", "📎 spec.pdf · PDF · 2 pages · 227 B · default res · 1,120 tokens",
+    "📎 app.py · 8 tokens", and a red "⚠ @apx.py: no such file here (it will be sent as text)" chip."""
+    from media_samples import pdf, png
+
+    (workdir / "shot.png").write_bytes(png())
+    (workdir / "spec.pdf").write_bytes(pdf(pages=2))
+    app = _attachment_app(app_for, fake)
+    run_before = lambda pilot: _type_and_wait(pilot, "compare @shot.png, @spec.pdf, @app.py and @apx.py", 4)  # noqa: E731
+    assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
+
+
+def test_image_thumbnail_after_sending(snap_compare, app_for, fake: FakeGemini, workdir: Path) -> None:
+    """The sent prompt "what is @shot.png?", under it the image as half-block cells (a 20 × 10 cell square:
+    a light red upper half over a darker red lower half), the caption "🖼 shot.png · PNG · 80 B · F9 opens it",
+    then the echoed reply."""
+    from media_samples import png
+
+    from .pilot_helpers import send, wait_for_reply
+
+    (workdir / "shot.png").write_bytes(png())
+
+    async def run_before(pilot) -> None:
+        await send(pilot, "what is @shot.png?")
+        await wait_for_reply(pilot)
+        await settle(pilot)
+
+    assert snap_compare(_attachment_app(app_for, fake), terminal_size=(100, 32), run_before=run_before)
+
+
+def test_unsupported_type_message_before_sending(snap_compare, app_for, fake: FakeGemini, workdir: Path) -> None:
+    """A red chip under the composer: "⚠ blob.bin: not a type flashchat can attach (text, PNG, JPEG, WebP, HEIC,
+    GIF, PDF, MP3, WAV, OGG, FLAC, AAC, MP4, WebM or MOV); it will not be sent"."""
+    (workdir / "blob.bin").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    app = _attachment_app(app_for, fake)
+    assert snap_compare(
+        app, terminal_size=(100, 24), run_before=lambda pilot: _type_and_wait(pilot, "see @blob.bin now", 1)
+    )
+
+
 def test_grounded_reply_with_citation_markers(snap_compare, app_for) -> None:
     """A reopened grounded reply: "Tokyo is cloudy today, 14 °C.[1][2]" then "Rain is likely tonight.[2]" (each
     marker right after the sentence its sources back, the `°` counted as two bytes as the API does), and under

@@ -28,6 +28,7 @@ from flashchat.render.safe_text import stderr_line, terminal_safe
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
+    from flashchat.core.media import MediaAttachment
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.core.session import ChatSession
     from flashchat.store.conversation_store import ConversationStore
@@ -222,15 +223,20 @@ def _main(argv: list[str] | None) -> int:
         conversation_id = args.cid or (CONTINUE_LATEST if args.continue_last else None)
         return run_tui(settings, config_path=config_path, conversation_id=conversation_id)
 
-    stdin_text = None
+    stdin_input: str | MediaAttachment | None = None
     if not sys.stdin.isatty():
+        from flashchat.core.attachments import AttachmentError
         from flashchat.core.prompt import read_stdin
 
-        stdin_text = read_stdin(sys.stdin.buffer, lambda text: _error(f"warning: {text}"))
-    if not asked_once and stdin_text is None:
+        try:
+            stdin_input = read_stdin(sys.stdin.buffer, lambda text: _error(f"warning: {text}"))
+        except AttachmentError as error:  # a binary of no type flashchat sends: never as U+FFFD text
+            _error(str(error))
+            return EXIT_USAGE
+    if not asked_once and stdin_input is None:
         _error("no prompt: use -p TEXT or pipe text on stdin (see flashchat --help).")
         return EXIT_USAGE
-    return _one_shot(args, settings, stdin_text)
+    return _one_shot(args, settings, stdin_input)
 
 
 def _unoffered_tool_flag(args: argparse.Namespace, settings: Settings) -> str | None:
@@ -256,11 +262,14 @@ def _config_path() -> Path:
     return paths.config_file()
 
 
-def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
+def _one_shot(args: argparse.Namespace, settings: Settings, stdin_input: str | MediaAttachment | None) -> int:
     from flashchat.cli.oneshot import OneShot
     from flashchat.store.conversation_store import ConversationStore, open_store
 
-    if not (args.prompt or "").strip() and not (stdin_text or "").strip() and not args.files and not args.preset:
+    stdin_text = stdin_input if isinstance(stdin_input, str) else None
+    stdin_media = None if isinstance(stdin_input, str) else stdin_input
+    nothing_piped = not (stdin_text or "").strip() and stdin_media is None
+    if not (args.prompt or "").strip() and nothing_piped and not args.files and not args.preset:
         _error("the prompt is empty: give text with -p or on stdin.")
         return EXIT_USAGE
     # Local tools in one-shot mode only with --allow-tools: there may be nobody to ask.
@@ -294,8 +303,8 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
 
         try:
             prepared = await prepare_prompt(
-                session, args.prompt or "", files=args.files or [], stdin_text=stdin_text, preset=preset,
-                mentions=False, root=Path.cwd(),
+                session, args.prompt or "", files=args.files or [], stdin_text=stdin_text, stdin_media=stdin_media,
+                preset=preset, mentions=False, root=Path.cwd(),
             )  # fmt: skip
         except AttachmentError as error:
             _error(str(error))

@@ -23,8 +23,10 @@ from flashchat.core.events import (
     ThoughtDelta,
     ToolFinished,
     ToolRequested,
+    Uploading,
     UsageUpdate,
 )
+from flashchat.core.media import format_size
 from flashchat.render.math import MathStream
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
 from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput, usage_line
@@ -155,6 +157,8 @@ class OneShot:
                     self.output.thought(text)
             case UsageUpdate():
                 self.usage = self.turn.usage  # every hop of a turn with tools, not only the last reply
+            case Uploading(name, sent, total) if sent == total:
+                self.warn(f"uploaded {one_line(name)} ({format_size(total)}) through the Files API.")
             case Retrying(attempt, max_attempts, delay, reason):
                 self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):

@@ -283,6 +283,42 @@ ACTIONS: tuple[UserAction, ...] = (
         unavailable=_unavailable(oneshot="use `flashchat config set api_key -` or GEMINI_API_KEY"),
     ),
     UserAction(
+        "attach_file",
+        "Attach a file",
+        "Attach a file to the next prompt: text, an image, a PDF, audio or video (also: @path, or paste its path).",
+        TuiBinding("attach_file"),
+        command="attach",
+        arguments="PATH",
+        flag="-f",
+    ),
+    UserAction(
+        "paste_image",
+        "Paste an image",
+        "Attach the clipboard's image to the next prompt (wl-paste, xclip or pngpaste).",
+        TuiBinding("paste_image", "f8", priority=True),
+        command="paste",
+        unavailable=_unavailable(oneshot="pipe it: `wl-paste | flashchat -p 'describe'`"),
+    ),
+    UserAction(
+        "cycle_media_resolution",
+        "Media resolution",
+        "Change the media_resolution of the last attached image, PDF or video (default, low, medium, high, "
+        "ultra_high); click a chip for another.",
+        TuiBinding("cycle_media_resolution", "f10", priority=True),
+        command="resolution",
+        arguments="LEVEL [NAME]",
+        unavailable=_unavailable(oneshot="one-shot mode sends the model's default media_resolution"),
+    ),
+    UserAction(
+        "open_attachment",
+        "Show the attached image",
+        "Show the last image of the conversation full size (Esc closes it).",
+        TuiBinding("open_attachment", "f9"),
+        unavailable=_unavailable(
+            repl="the terminal's scrollback shows no pictures; open the file itself", oneshot=_NO_SCREEN
+        ),
+    ),
+    UserAction(
         "help",
         "Help",
         "Every key and action.",

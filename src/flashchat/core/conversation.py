@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flashchat.core.media import MediaLibrary, MediaRef
+
 CONTEXT_WINDOW_TOKENS = 1_048_576
 
 Role = Literal["user", "model"]
@@ -88,6 +90,8 @@ class Message:
     # base URL: the next turn sends only what is new, with this id as previous_interaction_id.
     interaction_id: str = ""
     interaction_endpoint: str = ""
+    # Images, PDFs, audio and video the user attached (their bytes: `Conversation.media`).
+    media: list[MediaRef] = field(default_factory=list)
 
     @property
     def answers_tool_calls(self) -> bool:
@@ -143,6 +147,8 @@ class Conversation:
     model: str = ""
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    # Where the bytes of the messages' attachments are read from: this run's files, else the store.
+    media: MediaLibrary = field(default_factory=MediaLibrary, repr=False, compare=False)
 
     def add(self, message: Message) -> Message:
         self.messages.append(message)

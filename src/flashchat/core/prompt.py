@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flashchat.core.attachments import fenced
+from flashchat.core.attachments import Attachment, fenced
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
 
 if TYPE_CHECKING:
-    from flashchat.core.attachments import Attachment
+    from flashchat.core.media import MediaAttachment
     from flashchat.core.session import ChatSession
 
 
@@ -27,33 +27,55 @@ def guess_language(text: str) -> str:
     return ""
 
 
-def read_stdin(stream: Any, warn: Any) -> str:
-    """All of stdin as text; bytes that are not UTF-8 are replaced (with a warning), never a crash."""
+def read_stdin(stream: Any, warn: Any) -> str | MediaAttachment:
+    """All of stdin: an image, PDF, audio or video (told by its first bytes) as media, anything else as text.
+
+    Text that is not quite UTF-8 is decoded with replacement characters (with a warning); a binary of a type
+    flashchat cannot send raises `AttachmentError` (one line), so it is never sent as U+FFFD garbage.
+    """
+    from flashchat.core.attachments import UNSUPPORTED_TYPE, AttachmentError
+    from flashchat.core.media import MediaError, media_from_bytes, sniff
+
     data = stream.read()
+    if mime_type := sniff(data[:64]):
+        try:
+            return media_from_bytes(data, "stdin", mime_type)
+        except MediaError as error:
+            raise AttachmentError(str(error)) from None
+    if b"\x00" in data[:8192]:
+        raise AttachmentError(f"stdin: {UNSUPPORTED_TYPE}; nothing was sent")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(8, len(text) // 100):
+            raise AttachmentError(f"stdin: {UNSUPPORTED_TYPE}; nothing was sent") from None
         warn(
             f"stdin is not valid UTF-8 (first bad byte at offset {error.start}); "
             "undecodable bytes were replaced with U+FFFD."
         )
-        return data.decode("utf-8", errors="replace")
+        return text
 
 
 def build_prompt(
-    prompt: str | None, stdin_text: str | None, *, preset: str = "", attachments: Sequence[Attachment] = ()
+    prompt: str | None,
+    stdin_text: str | None,
+    *,
+    preset: str = "",
+    attachments: Sequence[Attachment | MediaAttachment] = (),
 ) -> str:
-    """Preset, then the user's text, then piped input as a fenced block, then each attached file.
+    """Preset, then the user's text, then piped input as a fenced block, then each attached text file (media
+    travel as their own parts, beside this text).
 
     Piped input alone is the prompt as it is.
     """
     has_stdin = stdin_text is not None and bool(stdin_text.strip())
-    if has_stdin and not (prompt or preset or attachments):
+    if has_stdin and not (prompt or preset or any(isinstance(a, Attachment) for a in attachments)):
         return stdin_text or ""
     pieces = [preset, prompt or ""]
     if has_stdin and stdin_text is not None:
         pieces.append(fenced(stdin_text, guess_language(stdin_text)))
-    pieces += [attachment.as_prompt_block() for attachment in attachments]
+    pieces += [attachment.as_prompt_block() for attachment in attachments if isinstance(attachment, Attachment)]
     return "\n\n".join(piece for piece in pieces if piece)
 
 
@@ -67,12 +89,17 @@ class PreparedPrompt:
 
     typed: str  # what the user wrote (`@path` mentions and all), for the composer and prompt history
     text: str  # what is sent: preset, typed text, piped input and each attached file as a fenced block
-    attachments: tuple[Attachment, ...] = ()
+    # Text files (in `text`) and media (sent as parts of their own: `media`), in the order they were named.
+    attachments: tuple[Attachment | MediaAttachment, ...] = ()
     attachment_tokens: tuple[int, ...] = ()  # per attachment, from countTokens or estimated
     exact: bool = True  # False when any count is a local estimate (shown as ~N)
     missing: tuple[str, ...] = ()  # `@name` mentions that name no file here (sent as plain text)
     warning: str = ""
     refusal: str = ""
+
+    @property
+    def media(self) -> tuple[MediaAttachment, ...]:
+        return tuple(item for item in self.attachments if not isinstance(item, Attachment))
 
     @property
     def total_attachment_tokens(self) -> int:
@@ -89,27 +116,36 @@ async def prepare_prompt(
     *,
     files: Sequence[str] = (),
     stdin_text: str | None = None,
+    stdin_media: MediaAttachment | None = None,
+    media: Sequence[MediaAttachment] = (),
     preset: str = "",
     mentions: bool = True,
     root: Path | None = None,
+    resolutions: dict[str, str] | None = None,
 ) -> PreparedPrompt:
     """The one way every front end turns input into a prompt, before anything is sent.
 
-    Files come from `files` (`-f` paths and globs) and, with `mentions`, from `@path` in `typed`. Raises
-    `AttachmentError` (one line) for a file that cannot be attached; nothing has been sent then.
+    Files come from `files` (`-f` paths and globs) and, with `mentions`, from `@path` in `typed`; media piped
+    on stdin is `stdin_media`, and `media` is media from elsewhere (the clipboard). `resolutions` maps an
+    attachment's shown path to its media_resolution. Raises `AttachmentError` (one line) for a file that
+    cannot be attached, or a type the provider does not take; nothing has been sent then.
     """
-    from flashchat.core.attachments import AT_PATH, attach, mentioned_files
+    from flashchat.core.attachments import attach
+    from flashchat.core.attachments import mentions as mentions_in
 
     root = root or session.working_dir
     patterns = list(files)
     missing: list[str] = []
     if mentions:
-        found = mentioned_files(typed, root)
-        patterns += found
-        missing = [name for name in AT_PATH.findall(typed) if name not in found and _looks_like_a_path(name)]
-    attachments = tuple(attach(patterns, root)) if patterns else ()
+        named = mentions_in(typed, root)
+        patterns += [name for name, exists in named if exists]
+        missing = [name for name, exists in named if not exists and _looks_like_a_path(name)]
+    found_files = await asyncio.to_thread(attach, patterns, root) if patterns else []
+    extra = [*media, *([stdin_media] if stdin_media else [])]
+    attachments = tuple(_with_resolutions([*found_files, *extra], resolutions))
+    _check_media_types(session, attachments)
     # One countTokens request per file, all at once: a review of ten files waits for one round trip, not ten.
-    counts = await asyncio.gather(*(session.count_tokens(attachment.text) for attachment in attachments))
+    counts = await asyncio.gather(*(_count(session, attachment) for attachment in attachments))
     tokens = tuple(count for count, _ in counts)
     exact = all(is_exact for _, is_exact in counts)
     text = build_prompt(typed, stdin_text, preset=preset, attachments=attachments)
@@ -134,6 +170,39 @@ async def prepare_prompt(
         warning=warning,
         refusal=refusal,
     )
+
+
+def _with_resolutions(
+    attachments: list[Attachment | MediaAttachment], resolutions: dict[str, str] | None
+) -> list[Attachment | MediaAttachment]:
+    if not resolutions:
+        return attachments
+    return [
+        item.with_resolution(resolutions[item.path])
+        if not isinstance(item, Attachment) and item.path in resolutions
+        else item
+        for item in attachments
+    ]
+
+
+def _check_media_types(session: ChatSession, attachments: Sequence[Attachment | MediaAttachment]) -> None:
+    from flashchat.core.attachments import AttachmentError
+    from flashchat.core.media import SHORT_NAMES
+
+    accepted = session.capabilities.media_types
+    for item in attachments:
+        if not isinstance(item, Attachment) and item.ref.mime_type not in accepted:
+            kind = SHORT_NAMES.get(item.ref.mime_type, item.ref.mime_type)
+            takes = ", ".join(sorted({SHORT_NAMES.get(m, m) for m in accepted})) or "text only"
+            raise AttachmentError(
+                f"{item.path}: the {session.settings.provider} endpoint does not take {kind} files (it takes {takes})"
+            )
+
+
+async def _count(session: ChatSession, attachment: Attachment | MediaAttachment) -> tuple[int, bool]:
+    if isinstance(attachment, Attachment):
+        return await session.count_tokens(attachment.text)
+    return await session.count_media_tokens(attachment)
 
 
 def _looks_like_a_path(name: str) -> bool:

@@ -46,6 +46,7 @@ from flashchat.core.events import (
     ThoughtDelta,
     ToolFinished,
     ToolRequested,
+    Uploading,
     UsageUpdate,
 )
 from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
@@ -53,6 +54,7 @@ from flashchat.render.formatting import count, recent_code_blocks
 from flashchat.render.safe_text import NAME_CHARS, one_line
 from flashchat.render.sources import sources_markdown
 from flashchat.tui.actions import bindings, tui_actions
+from flashchat.tui.attachment_actions import AttachmentActions
 from flashchat.tui.quiet_gc import QuietCollector
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
@@ -61,7 +63,7 @@ from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
 from flashchat.tui.terminal_diff import DiffedDisplay
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
-from flashchat.tui.widgets.attachment_chip import AttachmentChip
+from flashchat.tui.widgets.attachment_chips import AttachmentChips
 from flashchat.tui.widgets.composer import Composer, Draft, draft_for
 from flashchat.tui.widgets.conversation_view import ConversationView
 from flashchat.tui.widgets.error_notice import ErrorNotice
@@ -158,7 +160,7 @@ async def in_thread_with_head_start(function: Callable[[], _T]) -> _T:
 CONTINUE_LATEST = "@latest"
 
 
-class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what changed on the terminal
+class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each frame writes only what changed
     """The chat. `settings` are the starting settings; the session's copy changes as the user switches
     thinking level or model.
 
@@ -268,6 +270,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
                 yield UsagePanel(id="usage")
                 yield PathSuggestions(id="path-suggestions")
                 yield Composer(id="composer")
+                yield AttachmentChips(id="attachment-chips")
                 yield StatusBar(
                     level=self.settings.thinking_level,
                     model=self.settings.model,
@@ -410,7 +413,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         from flashchat.core.prompt import prepare_prompt
 
         try:
-            prepared = await prepare_prompt(self.session, event.text, root=Path.cwd())
+            prepared = await prepare_prompt(self.session, event.text, root=Path.cwd(), **self.prepare_arguments())
         except AttachmentError as error:
             # As in the REPL: one unreadable or binary file and nothing is sent; the draft comes back to fix.
             self.composer.set_draft(draft_for(event.text))
@@ -439,19 +442,11 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         await self._send_prepared(prepared)
 
     async def _send_prepared(self, prepared: PreparedPrompt) -> None:
+        self.clear_attachment_chips()
         user_message = await self.conversation_view.add_user_message(prepared.typed)
         if prepared.attachments:
-            await self._show_attachments(prepared, after=user_message)
+            await self.show_sent_attachments(prepared, after=user_message)
         await self._start_reply(lambda: self.session.send(prepared))
-
-    async def _show_attachments(self, prepared: PreparedPrompt, *, after: UserMessage) -> None:
-        """A chip per attached file with its size in tokens, flagged past `attach_warn_tokens`."""
-        over_limit = bool(prepared.warning)
-        chips = [
-            AttachmentChip(attachment.path, prepared.token_label(index), over_limit=over_limit)
-            for index, attachment in enumerate(prepared.attachments)
-        ]
-        await self.conversation_view.mount_all(chips, after=after)
 
     async def _start_reply(self, events: Callable[[], AsyncGenerator[Event, None]]) -> None:
         self._current_reply = await self._add_reply()
@@ -506,6 +501,10 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
 
     async def _show_event(self, event: Event) -> None:
         match event:
+            case Uploading(name=name, sent=sent, total=total):
+                percent = 100 * sent // total if total else 100
+                bar = "█" * (percent // 10) + "░" * (10 - percent // 10)
+                self.query_one(StatusBar).set_activity(f"uploading {one_line(name, 60)} {bar} {percent}% · Esc stops")
             case TextDelta(text=text):
                 await (await self._live_reply()).add_text(text)
             case ThoughtDelta(text=text):

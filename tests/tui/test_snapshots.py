@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flashchat.config.settings import Settings
-from flashchat.core.conversation import Conversation, Message
+from flashchat.core.conversation import Conversation, Message, Usage
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
 
@@ -42,24 +42,72 @@ def test_empty_chat(snap_compare, app_for) -> None:
 
 def test_finished_conversation_with_code_and_collapsed_thoughts(snap_compare, app_for) -> None:
     """A question and its answer: header "gemini-3.5-flash · thinking medium", a collapsed "▶ Thoughts"
-    line, then Markdown with a highlighted Python code block, a table and a bullet list."""
+    line, then Markdown with a highlighted Python code block, a table and a bullet list. Under the reply its
+    dim footer: "1,234 in (1,024 cached) · 64 thinking · 187 out · first token 0.42 s · 1.90 s · $0.0027"."""
     assert snap_compare(app_for(conversation=demo_conversation()), terminal_size=(100, 48), run_before=settle)
 
 
 def test_usage_panel_open(snap_compare, app_for) -> None:
-    """The usage panel above the composer: last turn prompt 1,234 · thoughts 64 · output 187 · cached 1,024 ·
-    first token 0.42 s; conversation totals; the context meter at 1,421 / 1,048,576 tokens, 0%; and the
-    estimated cost line because prices are set."""
-    settings = Settings(
-        api_key="snapshot-key", price_input_per_million=0.5, price_output_per_million=3.0, price_cached_per_million=0.05
-    )
+    """The usage panel above the composer: a dim column header (reply, prompt, cached, thinking, output,
+    1st token, time, cost), the row "#1  1,234  1,024  64  187  0.42 s  1.90 s  $0.0027" at gemini-3.5-flash's
+    list price, the same figures in bold as "total" (no first token), and "context" with the meter at
+    1,421 / 1,048,576 tokens, 0%."""
 
     async def run_before(pilot) -> None:
         await pilot.press("ctrl+u")
         await settle(pilot)
 
-    app = app_for(settings, conversation=demo_conversation())
+    app = app_for(conversation=demo_conversation())
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_usage_panel_at_80_by_24(snap_compare, app_for) -> None:
+    """The usage panel on an 80×24 terminal with three replies of a long conversation: every column, the
+    "1st token" one with its value included, fits on one line per reply (#1 to #3: 1,234, 200,000 and 400,000
+    prompt tokens), with the bold total (601,234 prompt tokens, 210.4 s, $0.9083 at the configured prices) and
+    the context line 400,400 / 1,048,576 tokens, 38% uncut. Above it the last reply's footer wraps onto two
+    lines ("… first token 12.5 s ·" / "104.2 s · $0.6028")."""
+    conversation = demo_conversation()
+    reply = conversation.messages[-1]
+    for prompt in (200_000, 400_000):
+        conversation.messages += [
+            Message(role="user", text="more", model="gemini-3.5-flash"),
+            dataclasses.replace(
+                reply, usage=dataclasses.replace(reply.usage, prompt=prompt, output=400), first_token_seconds=12.5,
+                duration_seconds=104.25,
+            ),
+        ]  # fmt: skip
+    settings = Settings(api_key="snapshot-key", price_input_per_million=1.5, price_output_per_million=9.0)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+
+    assert snap_compare(app_for(settings, conversation=conversation), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_cost_estimate_before_a_large_send_at_80_by_24(snap_compare, app_for, fake: FakeGemini) -> None:
+    """On an 80×24 terminal, over the chat, an amber-edged dialog: "This request is large (over
+    large_request_tokens, 100,000)", in bold "~900k tokens ≈ $1.35, ≈ $0.14 if cached", the dim line
+    "899,990 tokens of conversation so far + 6 new (counted); input only, the reply is billed on top", and
+    "Enter sends it · Esc goes back to the prompt"."""
+    usage = Usage(prompt=899_000, output=990, total=899_990)
+    conversation = Conversation(title="Big repository")
+    conversation.add(Message(role="user", text="the whole repository", model="gemini-3.5-flash"))
+    conversation.add(
+        Message(role="model", text="Read it.", model="gemini-3.5-flash", usage=usage, finish_reason="STOP")
+    )
+    settings = Settings(api_key=fake.api_key, base_url=fake.url)
+
+    async def run_before(pilot) -> None:
+        pilot.app.query_one("#composer").load_text("And now the tests, please")
+        await pilot.press("enter")
+        while type(pilot.app.screen).__name__ != "CostEstimateScreen":
+            await pilot.pause(0.01)
+        pilot.app.query_one("#composer").cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app_for(settings, conversation=conversation), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_context_meter_warns_past_80_percent(snap_compare, app_for) -> None:

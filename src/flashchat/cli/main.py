@@ -27,6 +27,7 @@ from flashchat.render.safe_text import stderr_line, terminal_safe
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
+    from flashchat.core.costs import SendEstimate
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.core.session import ChatSession
     from flashchat.store.conversation_store import ConversationStore
@@ -267,6 +268,8 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
             return None
         if prepared.warning and not await _confirm_send(prepared.warning):
             return None
+        if prepared.estimate is not None and not await _confirm_large_request(prepared.estimate):
+            return None
         return prepared
 
     try:
@@ -286,6 +289,21 @@ async def _confirm_send(warning: str) -> bool:
             return False
         return True
     _error(f"warning: {warning} Sending anyway.")
+    return True
+
+
+async def _confirm_large_request(estimate: SendEstimate) -> bool:
+    """Over large_request_tokens: show the size and cost and ask on a terminal; a script is told, and it sends."""
+    summary = f"this request is large: {estimate.summary()} ({estimate.detail()})."
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        import asyncio
+
+        answer = await asyncio.to_thread(input, f"flashchat: {summary} Send it? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            _error("not sent.")
+            return False
+        return True
+    _error(f"warning: {summary} Sending (large_request_tokens = 0 turns this off).")
     return True
 
 

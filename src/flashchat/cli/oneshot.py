@@ -171,8 +171,18 @@ class OneShot:
             kept = " (the partial reply above is kept)" if self.error.message and self.error.message.text else ""
             self.warn(f"error: {one_line(self.error.error.message)}{kept}")
         if self.show_usage:
-            self.stderr.write(one_line(usage_line(self.usage, self.message), limit=4 * MESSAGE_CHARS) + "\n")
+            line = usage_line(self.usage, self.message, self._cost())
+            self.stderr.write(one_line(line, limit=4 * MESSAGE_CHARS) + "\n")
         return EXIT_API_ERROR if self.error is not None else EXIT_OK
+
+    def _cost(self) -> float | None:
+        """USD for the usage reported, at the price of the model that answered (None: price unknown)."""
+        from flashchat.core.costs import estimated_cost
+
+        if self.usage is None:
+            return None
+        model = self.message.model if self.message is not None and self.message.model else None
+        return estimated_cost(self.usage, self.settings, model)
 
     def _interrupted(self) -> int:
         self.output.close()
@@ -190,6 +200,7 @@ class OneShot:
             "text": message.text if message else "",
             "thoughts": message.thoughts if message else "",
             "usage": self.usage.to_dict() if self.usage else None,
+            "cost_usd": self._cost(),
             "finish_reason": message.finish_reason if message else None,
             "model_version": message.model_version if message else None,
             "thinking_level": self.settings.thinking_level,

@@ -91,11 +91,18 @@ OPTIONS: dict[str, Option] = {
     "local_tools": Option(bool, "offer read-only tools over the working directory (each call needs approval)"),
     "max_tool_calls": Option(int, "local tool calls allowed in one turn", minimum=1),
     "attach_warn_tokens": Option(int, "warn before sending attached files over this many tokens", minimum=1),
-    "price_input_per_million": Option(float, "USD per 1M prompt tokens, for cost estimates", minimum=0, optional=True),
+    "large_request_tokens": Option(
+        int, "show the size and cost of a request over this many tokens and ask first (0: never)", minimum=0
+    ),
+    "price_input_per_million": Option(
+        float, "USD per 1M prompt tokens (unset: the built-in price table)", minimum=0, optional=True
+    ),
     "price_output_per_million": Option(
         float, "USD per 1M output and thought tokens, for cost estimates", minimum=0, optional=True
     ),
-    "price_cached_per_million": Option(float, "USD per 1M cached prompt tokens", minimum=0, optional=True),
+    "price_cached_per_million": Option(
+        float, "USD per 1M cached prompt tokens (unset: the table's, else the input price)", minimum=0, optional=True
+    ),
 }
 
 
@@ -124,6 +131,7 @@ class Settings:
     local_tools: bool = False
     max_tool_calls: int = 10
     attach_warn_tokens: int = 100_000
+    large_request_tokens: int = 100_000
     price_input_per_million: float | None = None
     price_output_per_million: float | None = None
     price_cached_per_million: float | None = None

@@ -235,11 +235,13 @@ class GeminiProvider:
         contents = gemini_contents(conversation)
         try:
             client = self._client(settings)
+            config = generation_config(settings)
+            draft.mark_sent()
             response = await client.aio.models.generate_content_stream(
                 # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
                 model=settings.model,
                 contents=cast("types.ContentListUnionDict", contents),
-                config=generation_config(settings),
+                config=config,
             )
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(

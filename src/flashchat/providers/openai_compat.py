@@ -491,6 +491,7 @@ class OpenAICompatProvider:
             while True:
                 body = request_body(conversation, settings, reasoning_effort=send_effort)
                 headers = self._headers(settings, stream=settings.stream)
+                draft.mark_sent()
                 async with client.stream("POST", url, json=body, headers=headers) as response:
                     if response.status_code >= 400:
                         text = (await response.aread()).decode("utf-8", "replace")

@@ -21,7 +21,8 @@ from flashchat.config import paths
 from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints, update_config_file
 from flashchat.core.attachments import AttachmentError, mention_at_cursor, project_files
 from flashchat.core.commands import TOOL_SWITCHES, UserAction, action_for_command, not_offered, slash_commands
-from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall
+from flashchat.core.costs import conversation_cost, message_cost
 from flashchat.core.events import (
     Event,
     Failed,
@@ -35,7 +36,7 @@ from flashchat.core.events import (
 from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
-from flashchat.render.formatting import recent_code_blocks
+from flashchat.render.formatting import recent_code_blocks, usd
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
@@ -240,6 +241,13 @@ class PlainRepl:
             self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
             self._next_default = text
             return None
+        estimate = prepared.estimate
+        if estimate is not None:
+            self.say(f"large request: {estimate.summary()} ({estimate.detail()})")
+            if not await self._confirm("Send it? [y/N] "):
+                self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
+                self._next_default = text
+                return None
         return prepared
 
     async def _confirm(self, question: str) -> bool:
@@ -436,9 +444,10 @@ class PlainRepl:
         )
         used = conversation.context_tokens()
         self.say(f"context: {used:,} / {CONTEXT_WINDOW_TOKENS:,} tokens, {used / CONTEXT_WINDOW_TOKENS:.0%}")
-        cost = estimated_cost(totals, self.session.settings)
-        if cost is not None:
-            self.say(f"estimated cost: ${cost:.4f}")
+        settings = self.session.settings
+        total_cost = conversation_cost(conversation, settings)
+        if total_cost is not None:
+            self.say(f"cost: {usd(message_cost(last, settings))} last turn · {usd(total_cost)} conversation")
 
     async def _command_new(self, argument: str) -> None:
         self.session.new()

@@ -54,6 +54,7 @@ from flashchat.render.safe_text import NAME_CHARS, one_line
 from flashchat.render.sources import sources_markdown
 from flashchat.tui.actions import bindings, tui_actions
 from flashchat.tui.quiet_gc import QuietCollector
+from flashchat.tui.screens.cost_estimate_screen import CostEstimateScreen
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
@@ -199,6 +200,9 @@ class FlashchatApp(App[int]):
         self.store = store
         self._open_store = open_store
         self._conversation_id = conversation_id
+        if "show_thoughts" not in settings.origins:
+            # The TUI folds thoughts into a block of their own, so it asks for them unless the config says no.
+            settings = settings.with_overrides("TUI default", show_thoughts=True)
         self.session = ChatSession(
             settings,
             conversation=conversation,
@@ -410,10 +414,8 @@ class FlashchatApp(App[int]):
         if prepared.missing:
             names = ", ".join(f"@{name}" for name in prepared.missing)
             self.notify(f"No such file here: {names} (sent as plain text).", severity="warning", timeout=8)
-        if prepared.warning:
+        if prepared.warning or prepared.estimate is not None:
             # The guard comes before the request: nothing is sent until the user says so.
-            choices = [("Send them anyway", True), ("Back to the prompt", False)]
-
             async def confirmed(send: bool | None) -> None:
                 if send:
                     await self._send_prepared(prepared)
@@ -421,6 +423,13 @@ class FlashchatApp(App[int]):
                     self.composer.set_draft(draft_for(event.text))
                     self.composer.focus()
 
+            if prepared.estimate is not None:
+                threshold = self.settings.large_request_tokens
+                self.push_screen(
+                    CostEstimateScreen(prepared.estimate, warning=prepared.warning, threshold=threshold), confirmed
+                )
+                return
+            choices = [("Send them anyway", True), ("Back to the prompt", False)]
             self.push_screen(PickerScreen(f"{prepared.warning} Send them?", choices), confirmed)
             return
         await self._send_prepared(prepared)
@@ -925,7 +934,12 @@ class FlashchatApp(App[int]):
     def action_toggle_thoughts(self) -> None:
         show = not self.settings.show_thoughts
         self.session.update_settings(show_thoughts=show)
-        self.notify("Thought summaries will be shown." if show else "Thought summaries are off.")
+        try:
+            update_config_file(self.config_path, "show_thoughts", show)
+            saved = ", saved in the config file"
+        except (ConfigError, OSError) as error:
+            saved = f" (not saved: {error})"
+        self.notify(("Thought summaries will be shown" if show else "Thought summaries are off") + saved + ".")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -14,6 +14,7 @@ from flashchat.core.events import Retrying
 from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.widgets.error_notice import ErrorNotice
+from flashchat.tui.widgets.reply_footer import ReplyFooter
 from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.thoughts_block import ThoughtsBlock
 
@@ -91,6 +92,8 @@ class ReplyView(Vertical):
             yield ReplySegment(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
+        if ReplyFooter.wanted(message):
+            yield ReplyFooter(message)
         if message.error and not message.stopped:
             yield ErrorNotice(message.error)
 
@@ -191,3 +194,5 @@ class ReplyView(Vertical):
             self.query_one(".reply-header", Static).update(Content(header))
         if marker := reply_marker(message, stopped=stopped):
             await self.mount(Static(Content(marker), classes="reply-marker"), before=self._notice)
+        if ReplyFooter.wanted(message):
+            await self.mount(ReplyFooter(message), before=self._notice)

@@ -214,6 +214,31 @@ def test_tool_approval_dialog(snap_compare, app_for, fake: FakeGemini, tmp_path:
     assert snap_compare(app_for(settings), terminal_size=SIZE, run_before=run_before)
 
 
+def test_tool_approval_dialog_at_80_by_24_is_not_covered_by_toasts(
+    snap_compare, app_for, fake: FakeGemini, tmp_path: Path, monkeypatch
+) -> None:
+    """The tool-approval dialog on an 80×24 terminal: "The model wants to run a local tool",
+    read_file(path='app.py'), the read-only note and the Always / Once / Deny buttons, all inside the frame.
+    Two warnings raised while it is up ("History: the database is busy", "Thinking level: high") are held back:
+    no toast covers the dialog."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    fake.enqueue(Reply.function_calls([("read_file", {"path": "app.py"})]))
+    settings = Settings(api_key=fake.api_key, base_url=fake.url, local_tools=True)
+
+    async def run_before(pilot) -> None:
+        pilot.app.query_one("#composer").load_text("what does app.py do?")
+        await pilot.press("enter")
+        while type(pilot.app.screen).__name__ != "ToolApprovalScreen":
+            await pilot.pause(0.01)
+        pilot.app.notify("History: the database is busy", severity="warning")
+        pilot.app.notify("Thinking level: high")
+        pilot.app.query_one("#composer").cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app_for(settings), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_reply_with_sources(snap_compare, app_for) -> None:
     """A grounded reply ("Cloudy, 18 °C.") and under it, edged in the accent colour, "Sources:" with two
     numbered links (weather.com, jma.go.jp) and "Searched for: “weather in Tokyo today”". The status bar
@@ -260,12 +285,25 @@ def test_endpoint_picker(snap_compare, app_for) -> None:
 
 def test_help_screen_from_the_action_table(snap_compare, app_for) -> None:
     """F1 over the empty chat: a framed "flashchat keys" list, the composer keys first (enter, shift+enter,
-    @path...), then each action from the one table with its key (escape Stop the reply, ctrl+t Next thinking
-    level, ... f1 Help), then the palette-only actions under ctrl+p (Open a stored conversation, Turn Google
-    Search on or off, Set the system prompt, Export the conversation, Quit). The list scrolls."""
+    @path...), then each action from the one table with its key and its [name] for the config's [keys] table
+    (escape Stop the reply [stop], ctrl+c Stop the reply, or quit [interrupt], pageup / pagedown / ctrl+home,
+    home / ctrl+end, end scrolling, ctrl+t Next thinking level, ... f1 Help), then the palette-only actions under
+    ctrl+p (Open a stored conversation, Turn Google Search on or off, ...). The list scrolls."""
 
     async def run_before(pilot) -> None:
         await pilot.press("f1")
         await settle(pilot)
 
     assert snap_compare(app_for(), terminal_size=(110, 40), run_before=run_before)
+
+
+def test_help_screen_at_80_by_24(snap_compare, app_for) -> None:
+    """F1 on an 80×24 terminal: the framed key list fills the width; each description wraps inside its own
+    column (never back under the keys), with the keys in the accent colour on the left: enter, shift+enter,
+    ctrl+j, up / down, ctrl+f, @path... The list scrolls."""
+
+    async def run_before(pilot) -> None:
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)

@@ -141,6 +141,8 @@ class Settings:
     endpoints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
     # Prompt presets by name: the built-in ones, replaced or extended by the config file's [presets] table.
     presets: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_PRESETS), compare=False, repr=False)
+    # The [keys] table: action name (core/commands.py) -> keys; front ends check the names (core/keys.py).
+    keys: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def with_overrides(self, origin: str, **values: Any) -> Settings:
         """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
@@ -256,6 +258,7 @@ def load_settings(
     table, text = read_config_table(path)
     raw_endpoints = table.pop("endpoints", None)
     presets = {**BUILTIN_PRESETS, **_check_presets(table.pop("presets", None), path, text)}
+    keys = _check_keys(table.pop("keys", None), path, text)
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, raw in table.items():
@@ -280,7 +283,7 @@ def load_settings(
             break
     if provider == "gemini" and environ.get(BASE_URL_ENV_VAR, "").strip():
         values["base_url"], origins["base_url"] = environ[BASE_URL_ENV_VAR].strip(), BASE_URL_ENV_VAR
-    return Settings(**values, origins=origins, endpoints=endpoints, presets=presets)
+    return Settings(**values, origins=origins, endpoints=endpoints, presets=presets, keys=keys)
 
 
 # Keys an [endpoints.NAME] table may set: everything but the choice of endpoint itself and the UI theme.
@@ -361,6 +364,18 @@ def _check_presets(raw: Any, path: Path, text: str) -> dict[str, str]:
     for name, prompt in raw.items():
         if not isinstance(prompt, str) or not prompt.strip():
             raise ConfigError(f"{_where(path, text, name)}: [presets] {name} must be a non-empty string (the prompt)")
+    return dict(raw)
+
+
+def _check_keys(raw: Any, path: Path, text: str) -> dict[str, str]:
+    """[keys] maps an action name to a key string; which names and keys make sense is the front ends' check."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{_where(path, text, "keys")}: keys must be a table: [keys] then action = "ctrl+x"')
+    for name, keys in raw.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise ConfigError(f'{_where(path, text, name)}: [keys] {name} must be a key such as "ctrl+y" or "f9"')
     return dict(raw)
 
 

@@ -82,6 +82,40 @@ ACTIONS: tuple[UserAction, ...] = (
         unavailable=_unavailable(repl="Ctrl-C stops a reply", oneshot="Ctrl-C stops the reply and keeps it"),
     ),
     UserAction(
+        "interrupt",
+        "Stop the reply, or quit",
+        "Ctrl+C stops a streaming reply; pressed again (nothing else in between), or when idle twice, it quits.",
+        TuiBinding("interrupt", "ctrl+c", priority=True),  # with text selected in the composer, Ctrl+C copies
+        unavailable=_unavailable(
+            repl="Ctrl-C stops a reply; Ctrl-D quits", oneshot="Ctrl-C stops the reply and keeps it"
+        ),
+    ),
+    *(
+        UserAction(
+            f"scroll_{where}",
+            title,
+            f"{title} while you type.{note}",
+            TuiBinding(f"scroll_conversation('{where}')", key, priority=True),
+            unavailable=_unavailable(repl="the terminal's own scrollback", oneshot=_NO_SCREEN),
+        )
+        for where, title, key, note in (
+            ("page_up", "Scroll the conversation up a page", "pageup", ""),
+            ("page_down", "Scroll the conversation down a page", "pagedown", ""),
+            (
+                "top",
+                "Scroll to the start of the conversation",
+                "ctrl+home,home",
+                " Home does it when the composer is empty; in text it moves the cursor.",
+            ),
+            (
+                "bottom",
+                "Scroll to the end of the conversation",
+                "ctrl+end,end",
+                " End does it when the composer is empty; in text it moves the cursor.",
+            ),
+        )
+    ),
+    UserAction(
         "thinking",
         "Next thinking level",
         "Set or cycle minimal → low → medium → high; applies from the next request.",

@@ -126,6 +126,7 @@ class PlainRepl:
         self._output: MarkdownOutput | PlainOutput | None = None
         self._project_files: list[str] | None = None
         self._next_default = ""  # text put back on the prompt line by /edit
+        self._key_problems: list[str] = []  # bad [keys] entries, said once at the start
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -141,6 +142,8 @@ class PlainRepl:
     async def run(self) -> int:
         prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
+        for problem in self._key_problems:
+            self.say(f"warning: {problem}")
         self._report_store_warning()
         try:
             while True:
@@ -178,6 +181,7 @@ class PlainRepl:
         def _newline(event: Any) -> None:
             event.current_buffer.insert_text("\n")
 
+        self._bind_chosen_keys(bindings)
         history_file = self._history_file or paths.data_dir() / PROMPT_HISTORY_FILE
         try:
             # Earlier prompts may hold private text: the file is the user's alone.
@@ -196,6 +200,32 @@ class PlainRepl:
             output=self._prompt_output,
             prompt_continuation=lambda width, line_number, wrap_count: "." * (width - 1) + " ",
         )
+
+    def _bind_chosen_keys(self, bindings: Any) -> None:
+        """The config's [keys], for the actions plain mode runs as a command without required arguments: the key
+        runs `/command` at once, and what was typed so far comes back on the next prompt line."""
+        from flashchat.core.keys import prompt_toolkit_keys, read_key_choices
+
+        choices = read_key_choices(self.session.settings.keys)
+        self._key_problems = list(choices.problems)
+        for action in slash_commands():
+            keys = choices.keys.get(action.name)
+            if not keys or (action.arguments and not action.arguments.startswith("[")):
+                continue
+            for key in keys.split(","):
+                sequence = prompt_toolkit_keys(key)
+                if sequence is None:
+                    self._key_problems.append(f"[keys] {action.name}: plain mode cannot bind {key!r}")
+                    continue
+
+                def run(event: Any, command: str = action.command) -> None:
+                    self._next_default = event.current_buffer.text
+                    event.app.exit(result=f"/{command}")
+
+                try:
+                    bindings.add(*sequence)(run)
+                except ValueError:
+                    self._key_problems.append(f"[keys] {action.name}: plain mode cannot bind {key!r}")
 
     # -- a reply ----------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events as textual_events
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -52,7 +53,7 @@ from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
 from flashchat.render.formatting import count, recent_code_blocks
 from flashchat.render.safe_text import NAME_CHARS, one_line
 from flashchat.render.sources import sources_markdown
-from flashchat.tui.actions import bindings, tui_actions
+from flashchat.tui.actions import added_bindings, bindings, keymap, tui_actions
 from flashchat.tui.quiet_gc import QuietCollector
 from flashchat.tui.screens.cost_estimate_screen import CostEstimateScreen
 from flashchat.tui.screens.help_screen import HelpScreen
@@ -228,6 +229,21 @@ class FlashchatApp(App[int]):
         else:
             self._startup_problems.append(f"Unknown theme {settings.theme!r}; using {DEFAULT_THEME}.")
             self.theme = DEFAULT_THEME
+        self._apply_key_choices(settings)
+        self._pressed_key = self._previous_key = ""  # for Ctrl+C twice, and Home/End in an empty composer
+        self._interrupt_armed = False
+        self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
+
+    def _apply_key_choices(self, settings: Settings) -> None:
+        """The config's [keys]: moved bindings as a Textual keymap, keys for palette-only actions added."""
+        from flashchat.core.keys import read_key_choices
+
+        choices = read_key_choices(settings.keys, where=f"{self.config_path}: [keys]")
+        self.key_choices = choices.keys
+        self._startup_problems += choices.problems
+        self.set_keymap(keymap(choices.keys))
+        for binding in added_bindings(choices.keys):
+            self._bindings.bind(binding.key, binding.action, binding.description, show=False, priority=True)
 
     @property
     def settings(self) -> Settings:
@@ -243,10 +259,20 @@ class FlashchatApp(App[int]):
         markup: bool = True,
     ) -> None:
         """Every toast passes the render boundary: one bounded line, never read as markup (a server's text may
-        hold `[` or escape sequences), whoever calls it."""
+        hold `[` or escape sequences), whoever calls it. While a question that needs an answer is up (a tool
+        call, a large request) toasts wait: on a small screen they would cover it."""
+        top = self.screen_stack[-1] if self.screen_stack else None
+        if isinstance(top, (ToolApprovalScreen, CostEstimateScreen)):
+            self._held_toasts.append((message, title, severity, timeout))
+            return
         super().notify(
             one_line(message), title=one_line(title, NAME_CHARS), severity=severity, timeout=timeout, markup=False
         )
+
+    def _release_toasts(self) -> None:
+        held, self._held_toasts = self._held_toasts, []
+        for message, title, severity, timeout in held:
+            self.notify(message, title=title, severity=severity, timeout=timeout)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header shows the conversation's title, which came from a prompt or an imported file."""
@@ -336,6 +362,8 @@ class FlashchatApp(App[int]):
     async def on_event(self, event: textual_events.Event) -> None:
         if isinstance(event, textual_events.InputEvent):
             self._quiet_gc.saw_input(self.clock())
+        if isinstance(event, textual_events.Key):
+            self._previous_key, self._pressed_key = self._pressed_key, event.key
         await super().on_event(event)
 
     def watch_replying(self, replying: bool) -> None:
@@ -417,6 +445,7 @@ class FlashchatApp(App[int]):
         if prepared.warning or prepared.estimate is not None:
             # The guard comes before the request: nothing is sent until the user says so.
             async def confirmed(send: bool | None) -> None:
+                self.call_after_refresh(self._release_toasts)
                 if send:
                     await self._send_prepared(prepared)
                 else:
@@ -453,7 +482,7 @@ class FlashchatApp(App[int]):
         self._current_reply = await self._add_reply()
         self.replying = True
         self._live_usage = None
-        self.query_one(StatusBar).set_activity("streaming · Esc stops")
+        self.query_one(StatusBar).set_activity("streaming · Esc or Ctrl+C stops")
         self._stream_reply(events)
 
     async def _add_reply(self) -> ReplyView:
@@ -533,6 +562,7 @@ class FlashchatApp(App[int]):
         decided: asyncio.Future[ToolApproval] = asyncio.get_running_loop().create_future()
 
         def answer(decision: ToolApproval | None) -> None:
+            self.call_after_refresh(self._release_toasts)
             if not decided.done():
                 decided.set_result(decision or ToolApproval.DENY)
 
@@ -544,6 +574,7 @@ class FlashchatApp(App[int]):
             # Esc stopped the reply while the dialog was up: the question no longer stands.
             if self.screen is dialog:
                 self.pop_screen()
+            self.call_after_refresh(self._release_toasts)
             raise
 
     def _redraw_live_usage(self) -> None:
@@ -565,6 +596,41 @@ class FlashchatApp(App[int]):
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "reply")
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: stops a streaming reply, as in the other modes. Pressed again with no other key in between it
+        quits (so does Ctrl+Q); when idle the first press only says so, since a reflex Ctrl+C must not throw
+        away a half-typed prompt. With text selected in the composer it copies, as a text field should."""
+        again = self._interrupt_armed and self._previous_key == self._pressed_key
+        if self.replying:
+            self.action_stop()
+            self._interrupt_armed = True
+            self.notify("Stopped. Ctrl+C again quits.", timeout=3)
+            return
+        if self.focused is self.composer and self.composer.selected_text:
+            self._interrupt_armed = False
+            raise SkipAction()  # the composer copies the selection
+        if again:
+            self.exit()
+            return
+        self._interrupt_armed = True
+        self.notify("Press Ctrl+C again (or Ctrl+Q) to quit; everything is saved.", timeout=3)
+
+    def action_scroll_conversation(self, where: str) -> None:
+        """PageUp/PageDown, Ctrl+Home/End (and Home/End in an empty composer) scroll the conversation from the
+        composer; anywhere else (the history list, a dialog) the keys keep their usual meaning."""
+        if self.focused is not self.composer:
+            raise SkipAction()
+        if where in ("top", "bottom") and self._pressed_key in ("home", "end") and self.composer.text:
+            raise SkipAction()  # editing text: Home and End move the cursor
+        view = self.conversation_view
+        scroll = {
+            "page_up": view.scroll_page_up,
+            "page_down": view.scroll_page_down,
+            "top": view.scroll_home,
+            "bottom": view.scroll_end,
+        }[where]
+        scroll(animate=False)
 
     def action_cycle_level(self) -> None:
         levels = THINKING_LEVELS
@@ -942,7 +1008,7 @@ class FlashchatApp(App[int]):
         self.notify(("Thought summaries will be shown" if show else "Thought summaries are off") + saved + ".")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.key_choices))
 
     def action_open_conversation_picker(self) -> None:
         """The history sidebar is where stored conversations are opened."""

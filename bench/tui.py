@@ -10,6 +10,9 @@ Measures
                for flashchat and, in the same run, for stock MarkdownStream into one plain Markdown widget.
   paced        the same reply at 400 tokens/s in ~20-token chunks: delay from the fake's last byte to the last
                token on screen, CPU share of the UI thread, and keystroke echo latency while it streams.
+  pty          the paced reply in flashchat on a real pseudo-terminal: bytes written to the terminal from Enter
+               until the reply is on screen, and the process's own CPU seconds and peak RSS; interleaved with
+               the same run writing whole frames as Textual does by itself (the "before" of TerminalDiff).
   history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
 The document is built here from a fixed seed: prose, lists, tables and a 300-line code block.
 """
@@ -294,6 +297,98 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
     }
 
 
+# --- bytes to a real terminal ------------------------------------------------------------------------
+
+
+# flashchat as Textual alone would write its frames: every moved widget repainted (the "before" of TerminalDiff).
+WHOLE_FRAMES = (
+    "import sys; from textual.app import App; from flashchat.tui.terminal_diff import DiffedDisplay; "
+    "DiffedDisplay._display = App._display; from flashchat.cli.main import main; sys.exit(main())"
+)
+
+
+def paced_on_pty(
+    fake: FakeGemini, home: str, document: str, tokens_per_second: float, *, whole_frames: bool = False
+) -> dict[str, float]:
+    """flashchat on a real pseudo-terminal (120x40) while the paced reply streams, pinned to the bottom.
+
+    Counts every byte the app writes to the terminal from Enter until the reply is on screen, and the CPU
+    (user + sys) of the flashchat process itself over its whole life (from wait4's rusage). `whole_frames`
+    runs it with Textual's own frame writing instead of TerminalDiff.
+    """
+    chunk_chars = 20 * CHARS_PER_TOKEN
+    fake.enqueue(
+        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
+    )
+    env = environment(fake, home)
+    env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(
+            sys.executable,
+            [sys.executable, "-c", WHOLE_FRAMES] if whole_frames else [sys.executable, "-m", "flashchat"],
+            env,
+        )
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    seen = bytearray()
+    streamed = 0
+    state = "starting"
+    timings_before = len(fake.stream_timings)
+    deadline = time.monotonic() + 600
+    quiet_until = 0.0
+    memory: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if state == "streaming":
+                streamed += len(data)
+            else:
+                seen += data
+        if state == "starting" and b"thinking" in seen:
+            time.sleep(0.5)  # let the first frames settle (the composer gets focus)
+            os.write(master, b"go")
+            time.sleep(0.3)
+            os.write(master, b"\r")
+            state = "streaming"
+        elif state == "streaming" and not quiet_until and len(fake.stream_timings) > timings_before:
+            sent = fake.stream_timings[-1]
+            if sent and time.monotonic() - sent[-1] > 1.0:  # the server is done: its chunks come every 50 ms
+                quiet_until = time.monotonic() + 0.5  # the last frames after the server's last byte
+        elif quiet_until and time.monotonic() > quiet_until and state == "streaming":
+            state = "done"
+            memory = process_memory_mb(pid)
+            os.write(master, b"\x11")  # ctrl+q
+    usage = None
+    with contextlib.suppress(ChildProcessError):
+        _, _, usage = os.wait4(pid, 0)
+    os.close(master)
+    cpu = usage.ru_utime + usage.ru_stime if usage else float("nan")
+    return {
+        "bytes_to_terminal_mb": round(streamed / 1e6, 3),
+        "bytes_per_text_byte": round(streamed / len(document), 1),
+        "process_cpu_s": round(cpu, 2),
+        **memory,
+    }
+
+
+def process_memory_mb(pid: int) -> dict[str, float]:
+    """Peak and current RSS of a running process, its own (not a peak inherited across fork and exec)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmHWM", "VmRSS"):
+            fields[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"process_peak_rss_mb": fields.get("VmHWM", 0.0), "process_rss_after_mb": fields.get("VmRSS", 0.0)}
+
+
 # --- a long stored conversation ------------------------------------------------------------------------
 
 
@@ -352,8 +447,18 @@ def open_history_child(database: str, conversation_id: str) -> None:
         warm_up=False,
     )
     app.run(headless=True, size=SIZE, auto_pilot=wait)
-    report["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report["max_rss_mb"] = own_peak_rss_mb()
     print(json.dumps(report))
+
+
+def own_peak_rss_mb() -> float:
+    """This process's own peak RSS. getrusage's ru_maxrss survives exec on Linux: a child started by a big
+    parent reports the parent's peak (320 MB for the history child, which itself peaks at 66 MB); VmHWM
+    belongs to the process's own address space."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def open_history(messages: int, runs: int, home: str) -> list[dict[str, float]]:
@@ -373,7 +478,7 @@ def open_history(messages: int, runs: int, home: str) -> list[dict[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="first-frame,full-speed,paced,history")
+    parser.add_argument("--only", default="first-frame,full-speed,paced,pty,history")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=400.0, help="tokens per second for the paced run")
@@ -405,6 +510,16 @@ def main() -> None:
             results["paced"] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             results["paced"]["echo_p95_ms_runs"] = [run["echo_p95_ms"] for run in runs]
             print(json.dumps({"paced": results["paced"]}), flush=True)
+        if "pty" in only:
+            # Interleaved: flashchat as it is, then with Textual's own whole-frame writing, run after run.
+            for whole_frames in [False, True] * args.paced_runs:
+                name = "paced_on_pty_textual_frames" if whole_frames else "paced_on_pty"
+                run = paced_on_pty(fake, home, document, args.rate, whole_frames=whole_frames)
+                results.setdefault(name, {"runs": []})["runs"].append(run)  # type: ignore[union-attr]
+            for name in ("paced_on_pty", "paced_on_pty_textual_frames"):
+                runs = results[name]["runs"]  # type: ignore[index]
+                results[name] |= {key: statistics.median(run[key] for run in runs) for key in runs[0]}  # type: ignore[operator]
+                print(json.dumps({name: results[name]}), flush=True)
         if "history" in only:
             opened = open_history(2000, 3, home)
             results["open_2000_messages"] = {

@@ -48,7 +48,7 @@ def assert_nothing_hostile_sent(app: App) -> None:
 
 
 async def test_an_html_error_page_is_one_bounded_line(fake: FakeGemini, make_app) -> None:
-    page = "<html>\n<head><title>400 Bad Request</title></head>\n<body>" + HOSTILE + "x" * 100_000
+    page = "<html>\n<head><title>400 Bad Request" + HOSTILE + "</title></head>\n<body>" + HOSTILE + "x" * 100_000
     response = {"status": 400, "headers": {"content-type": "text/html"}, "body_text": page}
     fake.enqueue(Reply.replay({"response": response}))
     app = make_app()
@@ -57,7 +57,9 @@ async def test_an_html_error_page_is_one_bounded_line(fake: FakeGemini, make_app
         await wait_for_reply(pilot)
         shown = str(app.query_one(ErrorNotice).render())
         assert "\n" not in shown and len(shown) < 2_100
-        assert "400 Bad Request</title></head> <body>␛]52;c;QQ==␇␛[2J" in shown and shown.endswith("more characters)")
+        # The page is reduced to its title (the markup and the 100 KB after it are no message), shown safely.
+        assert shown.startswith("The API rejected the request (400 Bad Request): an HTML page (400 Bad Request␛]52;c;")
+        assert shown.endswith("), not an API response.")
         assert_nothing_hostile_sent(app)
 
 
@@ -73,8 +75,10 @@ async def test_hostile_model_names_in_the_picker_and_the_status_bar(fake: FakeGe
         assert_nothing_hostile_sent(app)
         await pilot.press("1")
         await wait_until(pilot, lambda: not isinstance(app.screen, PickerScreen))
-        assert str(app.query_one("#status-model").render()) == "evil␛]52;c;QQ==␇"
-        assert_nothing_hostile_sent(app)
+        # A name with escapes is no model name: choosing it is refused (a toast), the model stays.
+        assert str(app.query_one("#status-model").render()) == "gemini-3.5-flash"
+        assert any("is not allowed" in note.message for note in app._notifications)
+        assert not [sequence for sequence in NEVER_SENT if sequence in terminal_output(app)]
 
 
 async def test_a_hostile_tool_call_in_the_approval_dialog_and_the_notice(

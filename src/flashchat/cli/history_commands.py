@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from flashchat.core.errors import EXIT_OK
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, one_line
@@ -73,14 +73,34 @@ def export(store: ConversationStore, conversation_id: str, format_name: str, out
 
 
 def import_file(store: ConversationStore, source: str, out: TextIO) -> int:
+    """Store an export. The file is not trusted: a regular file (or stdin) under a byte cap, strict JSON."""
+    from flashchat.config.input_checks import IMPORT_FILE_BYTES, UnreadableFile, read_regular_file
+
     try:
-        raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        document = json.loads(raw)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise StoreError(f"cannot read {source}: {error}") from None
+        if source == "-":
+            data = sys.stdin.buffer.read(IMPORT_FILE_BYTES + 1)
+            if len(data) > IMPORT_FILE_BYTES:
+                raise UnreadableFile(f"stdin holds more than the {IMPORT_FILE_BYTES:,} bytes allowed")
+        else:
+            data = read_regular_file(Path(source), IMPORT_FILE_BYTES)
+        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except UnreadableFile as error:
+        raise StoreError(f"cannot import: {error}") from None
+    except OSError as error:
+        raise StoreError(f"cannot read {source}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise StoreError(f"cannot import {source}: it is not UTF-8 text (a flashchat export is JSON)") from None
+    except (json.JSONDecodeError, ValueError) as error:
+        raise StoreError(f"cannot import {source}: it is not valid JSON ({error})") from None
+    except RecursionError:
+        raise StoreError(f"cannot import {source}: its JSON is nested too deeply to be an export") from None
     new_id = store.import_json(document)
     out.write(f"imported as {new_id}\n")
     return EXIT_OK
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def delete(store: ConversationStore, conversation_id: str, assume_yes: bool, out: TextIO) -> int:

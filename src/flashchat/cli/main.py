@@ -178,6 +178,14 @@ def _main(argv: list[str] | None) -> int:
         _error(f"unknown preset {args.preset!r}; presets: {', '.join(settings.presets)} (add more under [presets])")
         return EXIT_USAGE
     if args.plain:
+        if not sys.stdin.isatty():
+            # Lines read from a pipe would be sent with nobody there to answer a tool approval or a y/N; the
+            # one-shot mode is the piped form, and it says where each message went.
+            _error(
+                "--plain is a chat for a terminal and stdin is not one: to send piped text, use "
+                "`... | flashchat -p` (or `flashchat -p TEXT`)."
+            )
+            return EXIT_USAGE
         return _plain_repl(args, settings)
     asked_once = args.prompt is not None or args.files or args.preset is not None
     if not asked_once and sys.stdin.isatty():
@@ -389,7 +397,7 @@ def _read_secret() -> str:
 
 
 def _show_settings(settings: Settings, path: Path) -> None:
-    import tomli_w
+    import tomlkit
 
     print(f"# {path}{'' if path.exists() else ' (does not exist yet)'}")
     for key, option in OPTIONS.items():
@@ -401,8 +409,8 @@ def _show_settings(settings: Settings, path: Path) -> None:
         if option.secret:
             value = mask_secret(value) if value else "(not set)"
         # TOML escapes C0 controls but not DEL, C1 or bidi controls, and config values are not trusted.
-        line = terminal_safe(tomli_w.dumps({key: value}).strip())
+        line = terminal_safe(tomlkit.dumps({key: value}).strip())
         print(f"{line}  # {origin}")
     for name, table in settings.endpoints.items():
         shown = {key: mask_secret(value) if OPTIONS[key].secret else value for key, value in table.items()}
-        print(f"\n{terminal_safe(tomli_w.dumps({'endpoints': {name: shown}}).strip())}")
+        print(f"\n{terminal_safe(tomlkit.dumps({'endpoints': {name: shown}}).strip())}")

@@ -24,6 +24,7 @@ def route_library_output_to_log_file() -> None:
     try:
         path = paths.log_file()
         paths.ensure_private_dir(path.parent)
+        paths.create_private_file(path)  # 0600: a log line may quote a request
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     except OSError:

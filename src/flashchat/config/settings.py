@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat.config import paths
+from flashchat.config.input_checks import CONFIG_FILE_BYTES, UnreadableFile, read_regular_file, value_problem
 from flashchat.config.presets import BUILTIN_PRESETS
 
 DEFAULT_MODEL = "gemini-3.5-flash"
@@ -148,7 +149,8 @@ class Settings:
         """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
         given = {key: value for key, value in values.items() if value is not None}
         for key, value in given.items():
-            given[key] = check_value(key, value, where=origin)
+            where = f"--{key.replace('_', '-')}" if origin == "--option" else origin  # the flag, in messages
+            given[key] = check_value(key, value, where=where)
         return dataclasses.replace(self, **given, origins={**self.origins, **dict.fromkeys(given, origin)})
 
 
@@ -174,6 +176,8 @@ def check_value(key: str, value: Any, *, where: str) -> Any:
     if not ok:
         shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
         raise ConfigError(f"{where}: {key} = {shown!r} is not allowed; use {option.allowed()}")
+    if problem := value_problem(key, value):
+        raise ConfigError(f"{where}: {problem}")
     return value
 
 
@@ -215,15 +219,20 @@ def _line_of_key(text: str, key: str) -> int | None:
 def read_config_table(path: Path) -> tuple[dict[str, Any], str]:
     """The raw TOML table and text of the config file ({} when it does not exist)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # A regular file only, and bounded: a FIFO or a symlink to /dev/zero must not hang or fill memory.
+        text = read_regular_file(path, CONFIG_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return {}, ""
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: the file is not valid UTF-8 text") from None
+    except UnreadableFile as error:
+        raise ConfigError(f"cannot read the config file: {error}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
     try:
         return tomllib.loads(text), text
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables are nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         # Python 3.11 has no lineno attribute; the position is at the end of the message.
         message = str(error)
@@ -283,6 +292,9 @@ def load_settings(
             break
     if provider == "gemini" and environ.get(BASE_URL_ENV_VAR, "").strip():
         values["base_url"], origins["base_url"] = environ[BASE_URL_ENV_VAR].strip(), BASE_URL_ENV_VAR
+    for key in ("api_key", "base_url"):  # from the environment: checked like the file's values
+        if origins.get(key, "config") != "config" and not origins[key].startswith("[endpoints."):
+            values[key] = check_value(key, values[key], where=origins[key])
     return Settings(**values, origins=origins, endpoints=endpoints, presets=presets, keys=keys)
 
 
@@ -418,16 +430,21 @@ def key_file_is_exposed(path: Path) -> bool:
 
 
 def update_config_file(path: Path, key: str, value: Any | None) -> None:
-    """Set (or, with None, remove) one key in the config file, keeping the other keys. Written 0600."""
-    import tomli_w
+    """Set (or, with None, remove) one top-level key in the config file, keeping everything else as written.
 
-    table, _ = read_config_table(path)
-    if value is None:
-        table.pop(key, None)
-    else:
-        table[key] = check_value(key, value, where=key)
+    Comments, blank lines and the order of keys survive (config/config_writer.py); a symlinked file is
+    written through to its target; written atomically, 0600. A file that cannot be written is a ConfigError.
+    """
+    from flashchat.config.config_writer import ConfigWriteError, set_config_value
+
+    table, text = read_config_table(path)
+    if value is not None:
+        value = check_value(key, value, where=key)
         endpoints = table.get("endpoints")
         endpoints = endpoints if isinstance(endpoints, dict) else {}
         if key == "endpoint" and value and value not in endpoints:
             raise ConfigError(f"{path}: {unknown_endpoint_text(value, endpoints)}")
-    paths.write_private_file(path, tomli_w.dumps(table).encode("utf-8"))
+    try:
+        set_config_value(path, (key,), value, text)
+    except ConfigWriteError as error:
+        raise ConfigError(str(error)) from None

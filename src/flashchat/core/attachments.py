@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,25 +79,29 @@ def estimate_tokens(text: str) -> int:
 def _shown_path(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the root, a NUL byte, a symlink loop
         return str(path)
 
 
 def read_attachment(path: Path, root: Path) -> Attachment:
+    """A file the user named (`-f`, `@path`): a regular file, or a pipe such as `-f <(cmd)`, read with a byte
+    cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused unread."""
+    from flashchat.core.confined_files import FileRefused, read_user_file
+
     shown = _shown_path(path, root)
     try:
         if path.is_dir():
             raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
-        size = path.stat().st_size
-        if size > MAX_ATTACHMENT_BYTES:
-            raise AttachmentError(
-                f"{shown} is {size / 1e6:.1f} MB; files over {MAX_ATTACHMENT_BYTES // 2**20} MB are refused"
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AttachmentError(f"{shown}: no such file") from None
-    except OSError as error:
-        raise AttachmentError(f"{shown}: cannot read it ({error.strerror})") from None
+        data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
+    except FileRefused as refusal:
+        raise AttachmentError(str(refusal)) from None
+    except (OSError, ValueError) as error:
+        raise AttachmentError(f"{shown}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+    return attachment_from_bytes(shown, data)
+
+
+def attachment_from_bytes(shown: str, data: bytes) -> Attachment:
+    """Text only: NUL bytes or bytes that are not UTF-8 are refused in one line."""
     if b"\x00" in data[:_SNIFF_BYTES]:
         raise AttachmentError(f"{shown} looks binary (it has NUL bytes); only text files can be attached")
     try:
@@ -122,10 +125,17 @@ def expand(patterns: list[str], root: Path) -> list[Path]:
             found.extend(files)
         else:
             found.append(root / Path(pattern).expanduser())
-    unique: dict[Path, None] = {}
+    # Each file once, known by where it resolves to; read by the name given, since a pipe such as /dev/fd/63
+    # (`-f <(cmd)`) resolves to a name that cannot be opened.
+    unique: dict[Path, Path] = {}
     for path in found:
-        unique.setdefault(path.resolve(), None)
-    return list(unique)
+        try:
+            unique.setdefault(path.resolve(), path)
+        except (OSError, RuntimeError):  # a symlink loop: reading it says so in one line
+            unique.setdefault(path, path)
+        except ValueError:
+            raise AttachmentError(f"{str(path)!r}: the path has a NUL byte in it") from None
+    return list(unique.values())
 
 
 def mention_at_cursor(text_before_cursor: str) -> str | None:
@@ -137,7 +147,14 @@ def mention_at_cursor(text_before_cursor: str) -> str | None:
 
 def mentioned_files(text: str, root: Path) -> list[str]:
     """The `@path` mentions in `text` that name existing files under `root` (the TUI and the REPL attach them)."""
-    return [name for name in AT_PATH.findall(text) if (root / name).is_file()]
+    return [name for name in AT_PATH.findall(text) if _is_file(root / name)]
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not a file to attach
+        return False
 
 
 def attach(patterns: list[str], root: Path) -> list[Attachment]:
@@ -145,26 +162,8 @@ def attach(patterns: list[str], root: Path) -> list[Attachment]:
 
 
 def project_files(root: Path, limit: int = 20_000) -> list[str]:
-    """Paths for `@path` completion: what git tracks or would track (honours .gitignore), else a plain walk."""
-    try:
-        listing = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.splitlines()
-        return sorted(listing)[:limit]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    skipped = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
-    files: list[str] = []
-    for path in sorted(root.rglob("*")):
-        if any(part in skipped for part in path.relative_to(root).parts):
-            continue
-        if path.is_file():
-            files.append(str(path.relative_to(root)))
-            if len(files) >= limit:
-                break
-    return files
+    """Paths for `@path` completion and `search_text`: the files git would show (honours .gitignore), listed
+    without running git, whose repository configuration could run commands (core/project_listing.py)."""
+    from flashchat.core.project_listing import list_project_files
+
+    return list_project_files(root, limit)

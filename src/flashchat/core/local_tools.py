@@ -1,21 +1,30 @@
 """Read-only tools the model may call (opt-in): read a file, list a directory, search text.
 
-Everything is confined to the directory flashchat was started in: a path that resolves outside it (`..`,
-an absolute path, a symlink pointing out) is refused. A tool that fails returns an error the model can read;
-it never raises into the chat.
+Everything is confined to the directory flashchat was started in: a path that leads outside it (`..`, an
+absolute path, a symlink pointing out, a directory swapped for a symlink while it is opened) is refused, by
+opening each component without following links (core/confined_files.py). Only regular files are read, with
+a byte cap; a search stops at a time budget. A tool that fails returns one line the model can read; it never
+raises into the chat.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
-from flashchat.core.attachments import AttachmentError, project_files, read_attachment
+from flashchat.core.attachments import MAX_ATTACHMENT_BYTES, AttachmentError, attachment_from_bytes, project_files
+from flashchat.core.confined_files import FileRefused, open_confined, read_confined
 from flashchat.core.conversation import ToolCall
 
 MAX_RESULT_CHARS = 100_000
 MAX_SEARCH_HITS = 100
+# search_text skips files bigger than this (generated or data files, not source), and stops after this long.
+MAX_SEARCHED_FILE_BYTES = 2 * 1024 * 1024
+SEARCH_SECONDS = 10.0
+MAX_LISTED_ENTRIES = 2_000
 
 DECLARATIONS: list[dict[str, Any]] = [
     {
@@ -74,21 +83,17 @@ class LocalTools:
             if call.name == "search_text":
                 return {"result": self.search_text(**call.args)}
             return {"error": f"unknown tool {call.name!r}; available: {', '.join(sorted(TOOL_NAMES))}"}
-        except ToolRefused as refusal:
+        except (ToolRefused, FileRefused) as refusal:
             return {"error": str(refusal)}
         except TypeError as error:
             return {"error": f"bad arguments for {call.name}: {error}"}
-
-    def _inside(self, given: str) -> Path:
-        path = (self.root / given).resolve()
-        if not path.is_relative_to(self.root):
-            raise ToolRefused(f"{given!r} is outside the working directory {self.root}; access refused")
-        return path
+        except (OSError, ValueError) as error:  # anything the checks above did not word: still one line
+            return {"error": f"{call.name} failed: {getattr(error, 'strerror', None) or error}"}
 
     def read_file(self, path: str, start_line: int | None = None, end_line: int | None = None) -> str:
-        target = self._inside(path)
+        _require_text("path", path)
         try:
-            text = read_attachment(target, self.root).text
+            text = attachment_from_bytes(path, read_confined(self.root, path, MAX_ATTACHMENT_BYTES)).text
         except AttachmentError as error:
             raise ToolRefused(str(error)) from None
         if start_line is not None or end_line is not None:
@@ -99,29 +104,38 @@ class LocalTools:
         return text
 
     def list_directory(self, path: str = ".") -> list[str]:
-        target = self._inside(path)
-        if not target.is_dir():
-            raise ToolRefused(f"{path!r} is not a directory")
-        entries = []
-        for entry in sorted(target.iterdir()):
-            if entry.name == ".git":
-                continue
-            entries.append(entry.name + ("/" if entry.is_dir() else ""))
+        _require_text("path", path)
+        descriptor = open_confined(self.root, path, directory=True)
+        try:
+            with os.scandir(descriptor) as scan:
+                names = sorted((entry.name, _is_directory(entry)) for entry in scan if entry.name != ".git")
+        finally:
+            os.close(descriptor)
+        entries = [name + ("/" if is_directory else "") for name, is_directory in names[:MAX_LISTED_ENTRIES]]
+        if len(names) > MAX_LISTED_ENTRIES:
+            entries.append(f"[{len(names) - MAX_LISTED_ENTRIES:,} more entries not shown]")
         return entries
 
     def search_text(self, query: str, path: str = ".") -> list[str]:
+        _require_text("query", query)
+        _require_text("path", path)
         if not query:
             raise ToolRefused("the query is empty")
-        base = self._inside(path)
+        os.close(open_confined(self.root, path, directory=True))  # refuses a path outside or not a directory
+        prefix = os.path.normpath(path).lstrip("/")
+        prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
         pattern = re.compile(re.escape(query), re.IGNORECASE)
+        deadline = time.monotonic() + SEARCH_SECONDS
         hits: list[str] = []
         for relative in project_files(self.root):
-            candidate = self.root / relative
-            if not candidate.resolve().is_relative_to(base):
+            if not relative.startswith(prefix):
                 continue
+            if time.monotonic() > deadline:
+                hits.append(f"[stopped after {SEARCH_SECONDS:g} s; narrow the path]")
+                return hits
             try:
-                text = read_attachment(candidate, self.root).text
-            except AttachmentError:
+                text = attachment_from_bytes(relative, read_confined(self.root, relative, MAX_SEARCHED_FILE_BYTES)).text
+            except (AttachmentError, FileRefused):
                 continue
             for number, line in enumerate(text.splitlines(), 1):
                 if pattern.search(line):
@@ -130,3 +144,15 @@ class LocalTools:
                         hits.append(f"[stopped at {MAX_SEARCH_HITS} matches; narrow the query or the path]")
                         return hits
         return hits
+
+
+def _require_text(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise ToolRefused(f"{name} must be a string, not {type(value).__name__}")
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -22,6 +22,7 @@ from flashchat.config.settings import Settings, settings_for_endpoint
 from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import Event, Failed, Finished, Retrying, ToolFinished, ToolRequested
+from flashchat.core.reply_journal import ReplyJournal
 from flashchat.providers import capabilities_for, provider_for
 from flashchat.providers.base import Capabilities, Provider, TokenCounter, ToolCaller
 
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.store.conversation_store import ConversationStore
 
-# A streaming reply is written to the store at least this often, so a crash loses at most this much.
+# A streaming reply is written to the store at least this often; between saves each piece is in the reply's
+# journal (core/reply_journal.py) before it is shown, so a crash loses nothing that was on the screen.
 SAVE_INTERVAL_SECONDS = 0.25
 
 # Every session's store writes run on this one thread, in the order they were asked for: SQLite can wait up to
@@ -86,6 +88,27 @@ class RetryPolicy:
             return error.retry_after + random.uniform(0, self.jitter * min(1.0, error.retry_after))
         backoff = self.base_delay * 2**retries_done
         return min(self.max_delay, backoff + random.uniform(0, self.jitter * backoff))
+
+    def too_long_to_wait(self, error: ChatError) -> ChatError | None:
+        """A 429 that asks for longer than this policy waits: the error, saying how long the server asked for."""
+        wait = error.retry_after
+        if error.kind is not ErrorKind.RATE_LIMIT or wait is None or wait <= self.max_delay:
+            return None
+        until = time.strftime("%H:%M", time.localtime(time.time() + wait)) if wait < 86_400 else "tomorrow or later"
+        message = (
+            f"{error.message.rstrip('.')}. The server asks to wait {_duration(wait)} before the next request "
+            f"(until about {until}); flashchat waits at most {_duration(self.max_delay)} by itself."
+        )
+        return ChatError(error.kind, message, status=error.status, retry_after=wait, detail=error.detail)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes < 48 * 60 else f"{minutes / 1440:.0f} days"
 
 
 def finish_notice(message: Message, max_output_tokens: int | None) -> str:
@@ -341,12 +364,14 @@ class ChatSession:
         draft: ReplyDraft | None = None
         last_save = 0.0
         saving: Future[None] | None = None  # the partial save being written, if any
+        journal = ReplyJournal(self.store, self.conversation)
         try:
             while True:
                 draft = ReplyDraft(model=settings.model, thinking_level=settings.thinking_level)
                 try:
                     async with contextlib.aclosing(self._attempt(draft, settings)) as events:
                         async for event in events:
+                            journal.record(event, draft)  # durable before it is displayed
                             yield event
                             due = draft.received_content and time.monotonic() - last_save >= SAVE_INTERVAL_SECONDS
                             if due and (saving is None or saving.done()):
@@ -364,7 +389,7 @@ class ChatSession:
                     delay = self.retry_policy.delay(error, retries_done)
                     if delay is None:
                         draft = None
-                        yield Failed(error)
+                        yield Failed(self.retry_policy.too_long_to_wait(error) or error)
                         return
                     retries_done += 1
                     attempts = self.retry_policy.max_attempts(error)
@@ -377,8 +402,11 @@ class ChatSession:
         finally:
             # Stopped by the user (generator closed or task cancelled): keep what had arrived. Awaiting here is
             # allowed during aclose(); _persist sees the save through a further cancellation.
-            if draft is not None and draft.received_content:
-                await self._keep(draft, incomplete=True, stopped=True)
+            try:
+                if draft is not None and draft.received_content:
+                    await self._keep(draft, incomplete=True, stopped=True)
+            finally:
+                journal.discard()  # every way out has saved the reply by now
 
     async def _finish(self, draft: ReplyDraft, settings: Settings) -> Event:
         if draft.block_reason and not draft.received_content:
@@ -386,6 +414,15 @@ class ChatSession:
                 ChatError(
                     ErrorKind.BLOCKED,
                     f"The prompt was blocked ({draft.block_reason}); rephrase it and send again.",
+                )
+            )
+        if draft.finish_reason is None and not draft.received_content:
+            # Nothing to keep: an empty "incomplete" reply in the history would only hide what happened.
+            return Failed(
+                ChatError(
+                    ErrorKind.TRUNCATED,
+                    "The server ended the response without sending any of the reply (no finish reason); "
+                    "nothing was kept. Send again, or check base_url if it keeps happening.",
                 )
             )
         if draft.finish_reason is None:

@@ -18,11 +18,14 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from flashchat.config.input_checks import api_key_problem
 from flashchat.config.settings import Settings
 from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall, Usage
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
+from flashchat.providers.server_text import redirect_message
+from flashchat.providers.server_text import server_text as bounded_server_text
 
 if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
@@ -43,7 +46,19 @@ class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         request.extensions["timeout"] = self._timeouts
-        return await super().handle_async_request(request)
+        response = await super().handle_async_request(request)
+        if 300 <= response.status_code < 400:
+            # The SDK follows redirects, and a loop ends as a traceback or an empty "reply": an API endpoint
+            # that redirects is a wrong base_url, so say that instead.
+            await response.aclose()
+            raise RedirectRefused(response.status_code, response.headers.get("location", ""))
+        return response
+
+
+class RedirectRefused(httpx2.TransportError):
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(f"redirect {status} to {location}")
+        self.status, self.location = status, location
 
 
 def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
@@ -177,6 +192,8 @@ class GeminiProvider:
             from flashchat.config.settings import NO_KEY_MESSAGE
 
             raise ChatError(ErrorKind.NO_KEY, NO_KEY_MESSAGE)
+        if problem := api_key_problem(settings.api_key):
+            raise ChatError(ErrorKind.BAD_KEY, problem[0].upper() + problem[1:] + ".")
         key = (id(asyncio.get_running_loop()), settings.api_key, settings.base_url, settings.connect_timeout)
         client = self._clients.get(key)
         if client is None:
@@ -252,6 +269,9 @@ class GeminiProvider:
                         yield event
         except genai_errors.APIError as error:
             raise classify_api_error(error, settings) from error
+        except RedirectRefused as error:
+            message = redirect_message(_host(settings), error.status, error.location)
+            raise ChatError(ErrorKind.BAD_RESPONSE, message, status=error.status) from error
         except httpx2.TimeoutException as error:
             raise ChatError(
                 ErrorKind.NETWORK,
@@ -264,7 +284,8 @@ class GeminiProvider:
             ) from error
         except (genai_errors.UnknownApiResponseError, pydantic.ValidationError) as error:
             raise ChatError(
-                ErrorKind.BAD_RESPONSE, f"The server sent a response flashchat could not read: {error}"
+                ErrorKind.BAD_RESPONSE, "The server sent a response flashchat could not read: "
+                + bounded_server_text(str(error), settings.api_key)
             ) from error
 
 
@@ -344,8 +365,20 @@ def _error_reasons(body: Any) -> set[str]:
     }
 
 
+def _retry_after_header(error: genai_errors.APIError) -> float | None:
+    """Seconds from a Retry-After header (a gateway in front of the API may send one instead of RetryInfo)."""
+    headers = getattr(error.response, "headers", None)
+    value = headers.get("retry-after", "") if headers is not None else ""
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < 10**9 else None
+
+
 def classify_api_error(error: genai_errors.APIError, settings: Settings) -> ChatError:
-    code, server_text = error.code, (error.message or "").strip()
+    # Bounded, an HTML page reduced to its title, and the key masked if the server echoed it back.
+    code, server_text = error.code, bounded_server_text(str(error.message or ""), settings.api_key)
     reasons = _error_reasons(error.details)
     detail = f"{code} {error.status}: {server_text}"
     if "API_KEY_INVALID" in reasons or code == 401:
@@ -376,7 +409,7 @@ def classify_api_error(error: genai_errors.APIError, settings: Settings) -> Chat
             ErrorKind.RATE_LIMIT,
             "Rate limited or out of quota (429)" + (f": {server_text}" if server_text else "."),
             status=code,
-            retry_after=retry_info_delay(_rpc_error(error.details)),
+            retry_after=retry_info_delay(_rpc_error(error.details)) or _retry_after_header(error),
             detail=detail,
         )
     if code >= 500:

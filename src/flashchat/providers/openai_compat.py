@@ -32,11 +32,14 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from flashchat import __version__
-from flashchat.config.settings import GOOGLE_OPENAI_BASE_URL, Settings, mask_secret
+from flashchat.config.input_checks import api_key_problem
+from flashchat.config.settings import GOOGLE_OPENAI_BASE_URL, Settings
 from flashchat.core.conversation import Conversation, ReplyDraft, Usage
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
+from flashchat.providers.server_text import redirect_message
+from flashchat.providers.server_text import server_text as bounded_server_text
 
 if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
@@ -360,9 +363,9 @@ def classify_http_error(
         body = None
     message, kind, param, code = _error_fields(body)
     if not message and body is None:
-        message = body_text.strip()[:300]
-    if settings.api_key and len(settings.api_key) >= 8:
-        message = message.replace(settings.api_key, mask_secret(settings.api_key))
+        message = body_text
+    # Bounded, an HTML page reduced to its title, and the key masked if the server echoed it back.
+    message = bounded_server_text(str(message), settings.api_key)
     request_id = headers.get("x-request-id") or (body.get("id") if isinstance(body, Mapping) else None) or ""
     label = " ".join(part for part in (str(status), kind) if part)
     said = f": {message}" if message else "."
@@ -401,6 +404,13 @@ def classify_http_error(
     about = f", param {param!r}" if param else ""
     text = f"{host} rejected the request ({label}{about}){said}"
     return ChatError(ErrorKind.BAD_REQUEST, text, status=status, detail=detail)
+
+
+def _refuse_redirect(response: httpx2.Response, settings: Settings) -> None:
+    """An API endpoint that redirects has the wrong address (or a misconfigured gateway in front of it)."""
+    if 300 <= response.status_code < 400:
+        message = redirect_message(_host(settings), response.status_code, response.headers.get("location", ""))
+        raise ChatError(ErrorKind.BAD_RESPONSE, message, status=response.status_code)
 
 
 def _stream_error(chunk: Mapping[str, Any], settings: Settings) -> ChatError:
@@ -442,6 +452,8 @@ class OpenAICompatProvider:
 
     def _headers(self, settings: Settings, *, stream: bool) -> dict[str, str]:
         headers = {"Accept": "text/event-stream" if stream else "application/json"}
+        if problem := api_key_problem(settings.api_key):
+            raise ChatError(ErrorKind.BAD_KEY, problem[0].upper() + problem[1:] + ".")
         if settings.api_key:
             headers["Authorization"] = f"Bearer {settings.api_key}"
         return headers
@@ -461,6 +473,7 @@ class OpenAICompatProvider:
             )
         except (httpx2.HTTPError, httpx2.InvalidURL, OSError) as error:
             raise _transport_error(error, settings, None) from error
+        _refuse_redirect(response, settings)
         if response.status_code >= 400:
             raise classify_http_error(
                 response.status_code, response.text, response.headers, settings, key_sent=bool(settings.api_key)
@@ -493,6 +506,7 @@ class OpenAICompatProvider:
                 headers = self._headers(settings, stream=settings.stream)
                 draft.mark_sent()
                 async with client.stream("POST", url, json=body, headers=headers) as response:
+                    _refuse_redirect(response, settings)
                     if response.status_code >= 400:
                         text = (await response.aread()).decode("utf-8", "replace")
                         if send_effort and rejects_reasoning_effort(response.status_code, text):

@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import math
+import re
 import secrets
 import sqlite3
 import threading
@@ -176,6 +179,8 @@ class ConversationStore:
         self.path = path
         # One line for the user when history is not being kept as usual ("" when all is well).
         self.warning = warning
+        # History that can be read but not written (see `warning`): saves are skipped, commands refused.
+        self.read_only = False
 
     # -- opening -----------------------------------------------------------------------------------------
 
@@ -183,6 +188,7 @@ class ConversationStore:
     def open_file(cls, path: Path) -> ConversationStore:
         """Open (creating or migrating) the database at `path`; raises sqlite3 errors to `open_store`."""
         paths.ensure_private_dir(path.parent)
+        _make_private(path)
         connection = _connect(path)
         try:
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -196,7 +202,27 @@ class ConversationStore:
         store = cls(connection, path)
         if mode != "wal":
             store.warning = f"history database {path} is not in WAL mode ({mode}); concurrent writers may wait"
-        path.chmod(0o600)
+        return store
+
+    @classmethod
+    def open_read_only(cls, path: Path, options: str) -> ConversationStore:
+        """The database at `path` opened for reading only (`options`: SQLite URI parameters)."""
+        if not path.is_file():
+            raise sqlite3.OperationalError(f"{path} does not exist")
+        from urllib.parse import quote
+
+        connection = sqlite3.connect(
+            f"file:{quote(str(path))}?{options}", uri=True, isolation_level=None, check_same_thread=False
+        )
+        try:
+            if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                raise sqlite3.OperationalError("the database needs a schema migration, which cannot be written")
+            connection.execute("SELECT count(*) FROM conversations").fetchone()
+        except BaseException:
+            connection.close()
+            raise
+        store = cls(connection, path)
+        store.read_only = True
         return store
 
     @classmethod
@@ -214,6 +240,8 @@ class ConversationStore:
     @_serialised
     def save_message(self, conversation: Conversation, message: Message) -> None:
         """Insert or update `message` (and its conversation row). Safe to call many times while streaming."""
+        if self.read_only:
+            return
         try:
             self._write_message(conversation, message)
         except sqlite3.Error as error:
@@ -221,7 +249,7 @@ class ConversationStore:
 
     @_serialised
     def delete_message(self, conversation: Conversation, message: Message) -> None:
-        if message.id is None or conversation.id is None:
+        if message.id is None or conversation.id is None or self.read_only:
             return
         try:
             with self._transaction():
@@ -403,18 +431,25 @@ class ConversationStore:
             raise StoreError(f"unsupported export version {document.get('version')!r} (this flashchat reads 1)")
         try:
             header = document["conversation"]
+            if not isinstance(header, dict) or not isinstance(document["messages"], list):
+                raise TypeError('"conversation" must be an object and "messages" a list')
             messages = [_message_from_document(item) for item in document["messages"]]
             conversation = Conversation(
                 messages=messages,
                 title=str(header.get("title", "")),
                 system_prompt=str(header.get("system_prompt", "")),
                 model=str(header.get("model", "")),
-                created_at=float(header.get("created_at") or time.time()),
-                updated_at=float(header.get("updated_at") or time.time()),
+                created_at=_finite(header.get("created_at") or time.time()),
+                updated_at=_finite(header.get("updated_at") or time.time()),
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise StoreError(f"the export is damaged: {error}") from None
+        try:  # text SQLite can store: a lone surrogate (valid JSON, "\ud800") is not UTF-8
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise StoreError("the export is damaged: it holds text that is not valid Unicode") from None
         wanted = str(header.get("id") or "")
+        wanted = wanted if re.fullmatch(r"[0-9A-Za-z_-]{1,64}", wanted) else ""  # else a new id
         taken = wanted and self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone()
         conversation.id = wanted if wanted and not taken else self._new_id()
         with self._transaction():
@@ -428,6 +463,8 @@ class ConversationStore:
     # -- internals --------------------------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:
+        if self.read_only:
+            raise StoreError(f"history at {self.path} is read-only; nothing can be changed in it")
         return _Transaction(self._db)
 
     def _new_id(self) -> str:
@@ -439,7 +476,8 @@ class ConversationStore:
     def _degrade(self, error: sqlite3.Error) -> None:
         """A write failed mid-session (disk full, file gone read-only): keep chatting, say history stopped."""
         where = self.path or "memory"
-        self.warning = f"could not save history to {where} ({error}); this chat continues but is not being saved"
+        reason = _WORDED_ERRORS.get(getattr(error, "sqlite_errorcode", -1), str(error))
+        self.warning = f"could not save history to {where} ({reason}); this chat continues but is not being saved"
 
 
 class _Transaction:
@@ -452,7 +490,21 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:
+            # SQLite has already rolled back after some errors (a full disk): a ROLLBACK then would fail with
+            # "no transaction is active" and hide the error that says what happened.
+            self._db.execute("ROLLBACK")
+
+
+# SQLite errors as a user would say them.
+_WORDED_ERRORS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database file is read-only",
+    sqlite3.SQLITE_IOERR: "a disk I/O error",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+}
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
@@ -564,11 +616,42 @@ def _message_document(message: Message) -> dict[str, Any]:
     return document
 
 
-def _message_from_document(document: dict[str, Any]) -> Message:
+# The JSON types an exported message field may have (an import is untrusted: anything else is damage).
+_DOCUMENT_TYPES: dict[str, tuple[type, ...]] = {
+    "role": (str,), "text": (str,), "thoughts": (str,), "native": (dict, type(None)), "provider": (str,),
+    "model": (str,), "model_version": (str,), "thinking_level": (str,), "finish_reason": (str, type(None)),
+    "incomplete": (bool,), "stopped": (bool,), "error": (str,), "created_at": (int, float),
+    "first_token_seconds": (int, float, type(None)), "duration_seconds": (int, float, type(None)),
+    "id": (int, type(None)), "extras": (dict, type(None)), "usage": (dict, type(None)),
+}  # fmt: skip
+
+
+def _finite(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{str(value)[:40]!r} is not a time")
+    return number
+
+
+def _message_from_document(document: Any) -> Message:
+    if not isinstance(document, dict):
+        raise ValueError(f"a message is {type(document).__name__}, not an object")
     if document.get("role") not in ("user", "model"):
-        raise ValueError(f"message role {document.get('role')!r} is neither 'user' nor 'model'")
+        raise ValueError(f"message role {str(document.get('role'))[:40]!r} is neither 'user' nor 'model'")
+    for name, value in document.items():
+        allowed = _DOCUMENT_TYPES.get(name)
+        if allowed and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
+            raise ValueError(f"message field {name!r} is {type(value).__name__}, which it cannot be")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(float(value)):
+            raise ValueError(f"message field {name!r} is not a finite number")
+    usage = document.get("usage")
+    if usage is not None and not all(
+        isinstance(count, int) and not isinstance(count, bool) for count in usage.values()
+    ):
+        raise ValueError("message usage holds something other than whole numbers")
     fields = {name: document[name] for name in _DOCUMENT_FIELDS if name in document}
-    return Message(**fields, usage=Usage.from_dict(document.get("usage")))
+    fields.pop("id", None)  # a row id of the other database; this one gives its own
+    return Message(**fields, usage=Usage.from_dict(usage))
 
 
 def _fts_query(text: str) -> str:
@@ -604,8 +687,17 @@ def _open_with_retries(path: Path) -> ConversationStore:
 
 
 def open_store(path: Path | None = None) -> ConversationStore:
-    """The user's store. Never raises for a damaged or unwritable database: see `ConversationStore.warning`."""
-    path = path or default_path()
+    """The user's store. Never raises for a damaged or unwritable database: see `ConversationStore.warning`.
+
+    Replies a killed flashchat was streaming are folded in first (core/reply_journal.py)."""
+    from flashchat.core.reply_journal import recover_replies
+
+    store = _open_or_fall_back(path or default_path())
+    recover_replies(store)
+    return store
+
+
+def _open_or_fall_back(path: Path) -> ConversationStore:
     try:
         return _open_with_retries(path)
     except StoreError as error:
@@ -619,13 +711,30 @@ def open_store(path: Path | None = None) -> ConversationStore:
         store.warning = f"the history database was damaged ({damage}); it was kept as {backup} and a new one started"
         return store
     except sqlite3.Error as error:
-        return ConversationStore.in_memory(
-            f"cannot write history to {path} ({error}); this session's chat is not saved"
-        )
+        return _read_only_or_in_memory(path, str(error))
     except OSError as error:
-        return ConversationStore.in_memory(
-            f"cannot write history to {path.parent} ({error.strerror}); this session's chat is not saved"
-        )
+        return _read_only_or_in_memory(path, error.strerror or str(error))
+
+
+def _read_only_or_in_memory(path: Path, reason: str) -> ConversationStore:
+    """History that cannot be written (a read-only data dir, say) is still shown; only saving is off."""
+    for options in ("mode=ro", "immutable=1"):  # immutable: no -shm could be made for a WAL database
+        try:
+            store = ConversationStore.open_read_only(path, options)
+        except sqlite3.Error:
+            continue
+        store.warning = f"history at {path} is read-only ({reason}); it is shown, but saving is off"
+        return store
+    return ConversationStore.in_memory(f"cannot write history to {path} ({reason}); this session's chat is not saved")
+
+
+def _make_private(path: Path) -> None:
+    """The database 0600 before SQLite opens it, so the -wal and -shm files it creates copy that mode (SQLite
+    gives them the database file's permissions); ones left 0644 by an older flashchat are closed too."""
+    paths.create_private_file(path)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(OSError):  # none yet, or not ours to change
+            Path(f"{path}{suffix}").chmod(0o600)
 
 
 def _is_lock_wait(error: sqlite3.OperationalError) -> bool:

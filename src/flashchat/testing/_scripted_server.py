@@ -58,6 +58,24 @@ class Outgoing:
     drop_after: int | None = None
 
 
+@dataclass
+class RawReply:
+    """A reply either fake sends exactly as given, whatever the wire format: an HTML error page, a body that
+    is not JSON, a redirect. (testing/hostile.py builds the hostile ones.)"""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/html; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def outgoing(self) -> Outgoing:
+        return Outgoing(self.status, self.content_type, [self.body], headers=dict(self.headers))
+
+
+# A path both fakes answer with a redirect to itself, forever: a misconfigured gateway.
+REDIRECT_LOOP_PATH = "/__redirect_loop"
+
+
 class ScriptedServer(Generic[RequestT, ReplyT]):
     """Lifecycle, request log and reply queue of a fake. Use as a context manager or start()/stop().
 
@@ -226,7 +244,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         fake._record(request)
         try:
-            outgoing = fake._route(request)
+            if split.path == REDIRECT_LOOP_PATH:
+                outgoing = RawReply(302, headers={"Location": REDIRECT_LOOP_PATH}).outgoing()
+            else:
+                outgoing = fake._route(request)
         except Exception:
             fake.server_errors.append(traceback.format_exc())
             outgoing = fake._handler_failed()

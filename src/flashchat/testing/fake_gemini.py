@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer, load_recording
+from flashchat.testing._scripted_server import Outgoing, RawReply, ReceivedRequest, ScriptedServer, load_recording
 
 Json = dict[str, Any]
 
@@ -566,7 +566,7 @@ def _rpc_error(code: int, message: str) -> Outgoing:
 # --- the fake ------------------------------------------------------------------------------------------
 
 
-class FakeGemini(ScriptedServer[RecordedRequest, Reply]):
+class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
     """A scripted Gemini Developer API on 127.0.0.1. Use as a context manager or start()/stop().
 
     Generate calls take replies from a FIFO (``enqueue``), then ask ``responder``, then echo the last
@@ -647,6 +647,8 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply]):
         if problem := self._validate(request):
             return _rpc_error(400, problem)
         reply = self._next_reply(request)
+        if isinstance(reply, RawReply):
+            return reply.outgoing()
         if reply.recording is not None:
             return self._replay(reply.recording, request)
         if reply.error_body is not None:

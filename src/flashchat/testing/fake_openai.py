@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat.testing import fake_gemini
-from flashchat.testing._scripted_server import Outgoing, ReceivedRequest, ScriptedServer, load_recording
+from flashchat.testing._scripted_server import Outgoing, RawReply, ReceivedRequest, ScriptedServer, load_recording
 from flashchat.testing.fake_gemini import estimate_tokens
 
 Json = dict[str, Any]
@@ -405,7 +405,7 @@ def _json_out(status: int, body: Any, headers: dict[str, str] | None = None, **t
     return Outgoing(status, "application/json", [_compact(body).encode("utf-8")], False, dict(headers or {}), **timing)
 
 
-class FakeOpenAI(ScriptedServer[RecordedRequest, Reply]):
+class FakeOpenAI(ScriptedServer[RecordedRequest, Reply | RawReply]):
     """A scripted OpenAI-compatible API on 127.0.0.1. Use as a context manager or start()/stop().
 
     ``url`` ends in ``/v1`` (use it as base_url). ``requests`` logs every request; ``server_errors``
@@ -467,6 +467,8 @@ class FakeOpenAI(ScriptedServer[RecordedRequest, Reply]):
         if problem := self._validate(request):
             return _json_out(400, problem)
         reply = self._next_reply(request)
+        if isinstance(reply, RawReply):
+            return reply.outgoing()
         if reply.recording is not None:
             return self._replay(reply.recording)
         timing = {"delay_s": reply.delay_s, "first_delay_s": reply.first_delay_s, "drop_after": reply.drop_after}

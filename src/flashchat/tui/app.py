@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual import events as textual_events
 from textual import on, work
 from textual.actions import SkipAction
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.notifications import SeverityLevel
@@ -61,6 +61,7 @@ from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
 from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
+from flashchat.tui.terminal_diff import DiffedDisplay
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
 from flashchat.tui.widgets.attachment_chip import AttachmentChip
 from flashchat.tui.widgets.composer import Composer, Draft, draft_for
@@ -159,7 +160,7 @@ async def in_thread_with_head_start(function: Callable[[], _T]) -> _T:
 CONTINUE_LATEST = "@latest"
 
 
-class FlashchatApp(App[int]):
+class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what changed on the terminal
     """The chat. `settings` are the starting settings; the session's copy changes as the user switches
     thinking level or model.
 
@@ -482,7 +483,7 @@ class FlashchatApp(App[int]):
         self._current_reply = await self._add_reply()
         self.replying = True
         self._live_usage = None
-        self.query_one(StatusBar).set_activity("streaming · Esc or Ctrl+C stops")
+        self.query_one(StatusBar).set_activity("streaming · Esc stops")
         self._stream_reply(events)
 
     async def _add_reply(self) -> ReplyView:

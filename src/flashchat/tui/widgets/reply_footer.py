@@ -34,5 +34,10 @@ class ReplyFooter(Static):
 
     @staticmethod
     def wanted(message: Message | None) -> TypeGuard[Message]:
-        """Replies with something to report: usage or a measured time (an imported reply may have neither)."""
-        return message is not None and (message.usage is not None or message.duration_seconds is not None)
+        """Replies with text and something to report: usage or a measured time (an imported reply may have
+        neither). A round that only called tools has no line of its own: the usage panel lists it."""
+        return (
+            message is not None
+            and bool(message.text)
+            and (message.usage is not None or message.duration_seconds is not None)
+        )

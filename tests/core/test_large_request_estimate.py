@@ -31,6 +31,12 @@ def count_token_requests(fake: FakeGemini) -> list:
     return [request for request in fake.requests if request.path.endswith(":countTokens")]
 
 
+def app_continuing(conversation: Conversation | None, settings: Settings, tmp_path: Path) -> FlashchatApp:
+    return FlashchatApp(
+        settings, config_path=tmp_path / "c.toml", conversation=conversation, retry_policy=FAST_RETRIES, warm_up=False
+    )
+
+
 async def wait_for(pilot, condition) -> None:
     for _ in range(1000):
         if condition():
@@ -40,10 +46,7 @@ async def wait_for(pilot, condition) -> None:
 
 
 async def test_tui_shows_size_and_cost_then_esc_goes_back(fake: FakeGemini, settings: Settings, tmp_path) -> None:
-    app = FlashchatApp(
-        settings, config_path=tmp_path / "c.toml", conversation=long_conversation(), retry_policy=FAST_RETRIES,
-        warm_up=False,
-    )  # fmt: skip
+    app = app_continuing(long_conversation(), settings, tmp_path)
     async with app.run_test() as pilot:
         app.composer.insert("And now the tests, please")  # 25 characters: 6 tokens by the fake's count
         await pilot.press("enter")
@@ -62,10 +65,7 @@ async def test_tui_shows_size_and_cost_then_esc_goes_back(fake: FakeGemini, sett
 
 
 async def test_tui_enter_sends_the_large_request(fake: FakeGemini, settings: Settings, tmp_path) -> None:
-    app = FlashchatApp(
-        settings, config_path=tmp_path / "c.toml", conversation=long_conversation(), retry_policy=FAST_RETRIES,
-        warm_up=False,
-    )  # fmt: skip
+    app = app_continuing(long_conversation(), settings, tmp_path)
     async with app.run_test() as pilot:
         app.composer.insert("go on")
         await pilot.press("enter")
@@ -76,7 +76,7 @@ async def test_tui_enter_sends_the_large_request(fake: FakeGemini, settings: Set
 
 
 async def test_small_requests_cost_no_extra_round_trip(fake: FakeGemini, settings: Settings, tmp_path) -> None:
-    app = FlashchatApp(settings, config_path=tmp_path / "c.toml", retry_policy=FAST_RETRIES, warm_up=False)
+    app = app_continuing(None, settings, tmp_path)
     async with app.run_test() as pilot:
         app.composer.insert("hello")
         await pilot.press("enter")

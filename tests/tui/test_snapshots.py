@@ -193,24 +193,32 @@ def test_history_sidebar(snap_compare, app_for, isolated_home: Path) -> None:
     store.close()
 
 
-def test_tool_approval_dialog(snap_compare, app_for, fake: FakeGemini, tmp_path: Path, monkeypatch) -> None:
-    """The prompt "what does app.py do?", a reply header, the one-line notice "⚙ read_file(path='app.py') ·
-    waiting for approval", and over it an amber-edged dialog: "The model wants to run a local tool",
-    read_file(path='app.py') on a raised line, the read-only note, and the Always (a) / Once (o) / Deny (d)
-    buttons with Once focused. The status bar shows "files" (local tools on)."""
+def tool_call_waiting(fake: FakeGemini, tmp_path: Path, monkeypatch, *toasts: str):
+    """Settings with local tools on, and the steps that ask about app.py and stop at the approval dialog
+    (raising `toasts` while it is up)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.py").write_text("print('hi')\n")
     fake.enqueue(Reply.function_calls([("read_file", {"path": "app.py"})]))
-    settings = Settings(api_key=fake.api_key, base_url=fake.url, local_tools=True)
 
     async def run_before(pilot) -> None:
         pilot.app.query_one("#composer").load_text("what does app.py do?")
         await pilot.press("enter")
         while type(pilot.app.screen).__name__ != "ToolApprovalScreen":
             await pilot.pause(0.01)
+        for toast in toasts:
+            pilot.app.notify(toast)
         pilot.app.query_one("#composer").cursor_blink = False
         await pilot.pause()
 
+    return Settings(api_key=fake.api_key, base_url=fake.url, local_tools=True), run_before
+
+
+def test_tool_approval_dialog(snap_compare, app_for, fake: FakeGemini, tmp_path: Path, monkeypatch) -> None:
+    """The prompt "what does app.py do?", a reply header, the one-line notice "⚙ read_file(path='app.py') ·
+    waiting for approval", and over it an amber-edged dialog: "The model wants to run a local tool",
+    read_file(path='app.py') on a raised line, the read-only note, and the Always (a) / Once (o) / Deny (d)
+    buttons with Once focused. The status bar shows "files" (local tools on)."""
+    settings, run_before = tool_call_waiting(fake, tmp_path, monkeypatch)
     assert snap_compare(app_for(settings), terminal_size=SIZE, run_before=run_before)
 
 
@@ -219,23 +227,11 @@ def test_tool_approval_dialog_at_80_by_24_is_not_covered_by_toasts(
 ) -> None:
     """The tool-approval dialog on an 80×24 terminal: "The model wants to run a local tool",
     read_file(path='app.py'), the read-only note and the Always / Once / Deny buttons, all inside the frame.
-    Two warnings raised while it is up ("History: the database is busy", "Thinking level: high") are held back:
+    Two toasts raised while it is up ("History: the database is busy", "Thinking level: high") are held back:
     no toast covers the dialog."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "app.py").write_text("print('hi')\n")
-    fake.enqueue(Reply.function_calls([("read_file", {"path": "app.py"})]))
-    settings = Settings(api_key=fake.api_key, base_url=fake.url, local_tools=True)
-
-    async def run_before(pilot) -> None:
-        pilot.app.query_one("#composer").load_text("what does app.py do?")
-        await pilot.press("enter")
-        while type(pilot.app.screen).__name__ != "ToolApprovalScreen":
-            await pilot.pause(0.01)
-        pilot.app.notify("History: the database is busy", severity="warning")
-        pilot.app.notify("Thinking level: high")
-        pilot.app.query_one("#composer").cursor_blink = False
-        await pilot.pause()
-
+    settings, run_before = tool_call_waiting(
+        fake, tmp_path, monkeypatch, "History: the database is busy", "Thinking level: high"
+    )
     assert snap_compare(app_for(settings), terminal_size=(80, 24), run_before=run_before)
 
 

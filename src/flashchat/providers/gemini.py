@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 NAME = "gemini"
 
 
+# The reply whose request the transport is about to send. Set around the SDK call, in the task that makes it:
+# the SDK spends ~0.1-0.4 s on its first request (validating the contents, building its HTTP client) before
+# anything leaves, and time to first token is the server's time, counted from here.
+_SENDING_FOR: contextvars.ContextVar[ReplyDraft | None] = contextvars.ContextVar("_SENDING_FOR", default=None)
+
+
 class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
     """Applies our connect timeout; the SDK sends every request with timeout=None.
 
@@ -46,6 +53,9 @@ class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         request.extensions["timeout"] = self._timeouts
+        draft = _SENDING_FOR.get()
+        if draft is not None:
+            draft.mark_sent()  # the bytes leave now: the SDK's own preparation is not the server's time
         response = await super().handle_async_request(request)
         if 300 <= response.status_code < 400:
             # The SDK follows redirects, and a loop ends as a traceback or an empty "reply": an API endpoint
@@ -250,10 +260,12 @@ class GeminiProvider:
         collector = _PartCollector()
         draft.native_content = collector.native
         contents = gemini_contents(conversation)
+        # The SDK may send the request on the first chunk asked for, so this holds until the stream ends.
+        sending = _SENDING_FOR.set(draft)
         try:
             client = self._client(settings)
             config = generation_config(settings)
-            draft.mark_sent()
+            draft.mark_sent()  # and again by the transport, when the bytes leave
             response = await client.aio.models.generate_content_stream(
                 # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
                 model=settings.model,
@@ -287,6 +299,9 @@ class GeminiProvider:
                 ErrorKind.BAD_RESPONSE, "The server sent a response flashchat could not read: "
                 + bounded_server_text(str(error), settings.api_key)
             ) from error
+        finally:
+            with contextlib.suppress(ValueError):  # closed from another context: nothing of ours is left set
+                _SENDING_FOR.reset(sending)
 
 
 def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:

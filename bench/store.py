@@ -8,7 +8,9 @@ Measures, on a fresh database in a temporary directory:
   3. full-text search over 10,000 conversations;
   4. the CPU that writing a streaming reply to the store adds (a 20,000-token reply in 1,000 chunks from the
      fake server at 5 ms a chunk, with and without a store, in the same process), and how much of the store's
-     work ran on the event loop's thread (what a UI on that loop would wait for).
+     work ran on the event loop's thread (what a UI on that loop would wait for);
+  5. the cost of durable-before-display: the reply journal's write before each chunk is shown (latency per
+     chunk, and its share of the stream's CPU), in the same stream, plus 10,000 appends on their own.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import time
 from pathlib import Path
 
 from flashchat.config.settings import Settings
-from flashchat.core.conversation import Conversation, Message, Usage
+from flashchat.core.conversation import Conversation, Message, ReplyDraft, Usage
+from flashchat.core.events import TextDelta
+from flashchat.core.reply_journal import ReplyJournal
 from flashchat.core.session import ChatSession
 from flashchat.store.conversation_store import ConversationStore, open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply
@@ -114,6 +118,50 @@ class SaveTimer:
         return timed_method
 
 
+class JournalTimer:
+    """Wall and CPU time inside ReplyJournal.record, per text chunk (the write a chunk waits for before it
+    is shown)."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.cpu_seconds = 0.0
+
+    def wrap(self, method):
+        def timed_method(journal, event, draft):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return method(journal, event, draft)
+            finally:
+                if isinstance(event, TextDelta):
+                    self.latencies.append(time.perf_counter() - wall)
+                    self.cpu_seconds += time.thread_time() - cpu
+
+        return timed_method
+
+
+def journal_appends(home: str, count: int = 10_000) -> list[float]:
+    """Appends to one real journal, each timed: the cost without a stream around it."""
+    store = open_store(Path(home) / "appends.db")
+    conversation = Conversation()
+    store.save_message(conversation, conversation.add(Message(role="user", text="hi")))
+    journal = ReplyJournal(store, conversation)
+    draft = ReplyDraft(model="gemini-3.5-flash", thinking_level="medium")
+    event = TextDelta("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor inci")
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        journal.record(event, draft)
+        times.append(time.perf_counter() - started)
+    journal.discard()
+    store.close()
+    return times
+
+
+def microseconds(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1e6
+
+
 async def stream_once(fake: FakeGemini, store) -> float:
     pieces = [f"{i:05d} " + "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor inci"[:74]
               for i in range(1000)]  # fmt: skip
@@ -152,18 +200,24 @@ def main() -> None:
         store.close()
 
         with FakeGemini() as fake:
-            without, with_store, shares = [], [], []
+            without, with_store, shares, journal_shares = [], [], [], []
+            journal_timer = JournalTimer()
             for _ in range(3):
                 without.append(asyncio.run(stream_once(fake, None)))
                 timer = SaveTimer()
                 original = ConversationStore.save_message
+                original_record = ReplyJournal.record
                 ConversationStore.save_message = timer.wrap(original)
+                cpu_before = journal_timer.cpu_seconds
+                ReplyJournal.record = journal_timer.wrap(original_record)
                 try:
                     cpu = asyncio.run(stream_once(fake, open_store(Path(home) / "stream.db")))
                 finally:
                     ConversationStore.save_message = original
+                    ReplyJournal.record = original_record
                 with_store.append(cpu)
                 shares.append(timer.seconds / cpu)
+                journal_shares.append((journal_timer.cpu_seconds - cpu_before) / cpu)
         base, stored = statistics.median(without), statistics.median(with_store)
         print(f"CPU for a 20,000-token streamed reply (1,000 chunks, 5 ms apart): without store {base * 1000:.0f} ms, "
               f"with store {stored * 1000:.0f} ms ({(stored - base) / base * 100:+.1f}%, noisy)")  # fmt: skip
@@ -171,6 +225,17 @@ def main() -> None:
             f"CPU inside the session's store writes during that stream: {timer.saves} writes, "
             f"{timer.seconds * 1000:.0f} ms = {statistics.median(shares) * 100:.1f}% of the stream's CPU; "
             f"on the event loop's thread: {timer.on_loop_seconds * 1000:.0f} ms"
+        )
+        latencies = journal_timer.latencies
+        print(
+            f"reply journal write before each chunk is shown, in those 3 streams ({len(latencies):,} chunks): median "
+            f"{microseconds(latencies, 0.5):.1f} µs, p99 {microseconds(latencies, 0.99):.1f} µs, "
+            f"max {max(latencies) * 1e6:.0f} µs; {statistics.median(journal_shares) * 100:.2f}% of the stream's CPU"
+        )
+        appends = journal_appends(home)
+        print(
+            f"reply journal on its own ({len(appends):,} appends of an 80-character chunk): median "
+            f"{microseconds(appends, 0.5):.1f} µs, p99 {microseconds(appends, 0.99):.1f} µs"
         )
 
 

@@ -1,6 +1,6 @@
 """The TUI's speed, against the fake Gemini server. Prints numbers; asserts nothing.
 
-    python bench/tui.py [--only first-frame,full-speed,paced,history] [--runs 5] [--paced-runs 3]
+    python bench/tui.py [--only first-frame,full-speed,paced,pty,long-session,history] [--runs 5] [--paced-runs 3]
 
 Measures
   first-frame  time from process start to the first painted frame: headless (tests/tui/first_frame_probe.py)
@@ -13,6 +13,8 @@ Measures
   pty          the paced reply in flashchat on a real pseudo-terminal: bytes written to the terminal from Enter
                until the reply is on screen, and the process's own CPU seconds and peak RSS; interleaved with
                the same run writing whole frames as Textual does by itself (the "before" of TerminalDiff).
+  long-session 500 scripted turns in one TUI session (--turns), then idle: RSS every 50 turns and after the
+               idle collection, keystroke echo at the first and the last turn, the UI thread's idle CPU share.
   history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
 The document is built here from a fixed seed: prose, lists, tables and a 300-line code block.
 """
@@ -297,6 +299,80 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
     }
 
 
+# --- a long session ------------------------------------------------------------------------------------
+
+
+def _rss_now_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+async def _echo_ms(app: FlashchatApp, frames: list[float], keys: int = 15) -> float:
+    """Median delay from a key press to the frame that shows it, with nothing streaming."""
+    delays = []
+    for _ in range(keys):
+        typed = len(app.composer.text) + 1
+        frames_before = len(frames)
+        pressed = time.perf_counter()
+        app.post_message(events.Key("x", "x"))
+        while len(app.composer.text) < typed or len(frames) == frames_before:
+            await asyncio.sleep(0.001)
+        delays.append(frames[-1] - pressed)
+        await asyncio.sleep(0.02)
+    app.composer.load_text("")
+    return round(statistics.median(delays) * 1000, 1)
+
+
+async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
+    """`turns` scripted turns in one TUI session (a 400-token Markdown reply each), then idle.
+
+    Reports RSS along the way, keystroke echo at the first and the last turn, and the UI thread's CPU share
+    over 5 s of idling at the end.
+    """
+    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
+    frames: list[float] = []
+    original_display = App._display
+
+    def display(self: App, screen, renderable) -> None:
+        if renderable is not None:
+            frames.append(time.perf_counter())
+        original_display(self, screen, renderable)
+
+    App._display = display  # type: ignore[method-assign]
+    rss: dict[int, float] = {}
+    echo: dict[int, float] = {}
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            for turn in range(1, turns + 1):
+                fake.enqueue(Reply.text(make_document(400, seed=turn), chunk_chars=80))
+                app.composer.load_text(f"question {turn}")
+                await pilot.press("enter")
+                while app.replying:
+                    await asyncio.sleep(0.005)
+                if turn in (1, turns):
+                    await pilot.pause(0.2)
+                    echo[turn] = await _echo_ms(app, frames)
+                if turn == 1 or turn % 50 == 0:
+                    rss[turn] = _rss_now_mb()
+            await pilot.pause(3.0)  # the postponed full collection runs after 2 s of idling
+            rss[turns + 1] = _rss_now_mb()
+            wall, cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(5.0)
+            idle_share = (time.thread_time() - cpu) / (time.perf_counter() - wall)
+    finally:
+        App._display = original_display  # type: ignore[method-assign]
+    return {
+        "turns": turns,
+        "rss_mb_by_turn": rss,
+        "echo_median_ms_first_turn": echo.get(1),
+        "echo_median_ms_last_turn": echo.get(turns),
+        "idle_ui_thread_cpu_share": round(idle_share, 4),
+    }
+
+
 # --- bytes to a real terminal ------------------------------------------------------------------------
 
 
@@ -341,6 +417,7 @@ def paced_on_pty(
     deadline = time.monotonic() + 600
     quiet_until = 0.0
     memory: dict[str, float] = {}
+    rss_before = 0.0
     while time.monotonic() < deadline:
         ready, _, _ = select.select([master], [], [], 0.05)
         if ready:
@@ -354,6 +431,7 @@ def paced_on_pty(
                 seen += data
         if state == "starting" and b"thinking" in seen:
             time.sleep(0.5)  # let the first frames settle (the composer gets focus)
+            rss_before = process_memory_mb(pid)["process_rss_after_mb"]
             os.write(master, b"go")
             time.sleep(0.3)
             os.write(master, b"\r")
@@ -364,7 +442,9 @@ def paced_on_pty(
                 quiet_until = time.monotonic() + 0.5  # the last frames after the server's last byte
         elif quiet_until and time.monotonic() > quiet_until and state == "streaming":
             state = "done"
+            time.sleep(3.5)  # idle: the app's postponed full garbage collection runs (tui/quiet_gc.py)
             memory = process_memory_mb(pid)
+            memory["process_rss_before_mb"] = rss_before
             os.write(master, b"\x11")  # ctrl+q
     usage = None
     with contextlib.suppress(ChildProcessError):
@@ -483,6 +563,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=400.0, help="tokens per second for the paced run")
     parser.add_argument("--paced-runs", type=int, default=3, help="paced runs (each takes about a minute)")
+    parser.add_argument("--turns", type=int, default=500, help="turns in the long-session run")
     parser.add_argument("--open-history-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.open_history_child:
@@ -520,6 +601,9 @@ def main() -> None:
                 runs = results[name]["runs"]  # type: ignore[index]
                 results[name] |= {key: statistics.median(run[key] for run in runs) for key in runs[0]}  # type: ignore[operator]
                 print(json.dumps({name: results[name]}), flush=True)
+        if "long-session" in only:
+            results["long_session"] = asyncio.run(long_session(fake, args.turns))
+            print(json.dumps({"long_session": results["long_session"]}), flush=True)
         if "history" in only:
             opened = open_history(2000, 3, home)
             results["open_2000_messages"] = {

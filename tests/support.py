@@ -149,6 +149,31 @@ def run_in_terminal(args: list[str], env: dict, timeout: float = 30) -> str:
     return output.decode("utf-8", "replace")
 
 
+def read_until(controller: int, needle: bytes, timeout: float = 20) -> bytes:
+    """Read a pseudo-terminal until `needle` has appeared; everything read."""
+    output = b""
+    deadline = time.monotonic() + timeout
+    while needle not in output:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{needle!r} not seen; got {output!r}")
+        ready, _, _ = select.select([controller], [], [], 0.1)
+        if ready:
+            output += os.read(controller, 65536)
+    return output
+
+
+def plain_mode_on_a_pty(env: dict) -> tuple[int, subprocess.Popen]:
+    """`flashchat --plain` with stdin, stdout and stderr on a pseudo-terminal: its controller end and the process
+    (close the one and wait for or kill the other when done)."""
+    controller, terminal = pty.openpty()
+    env = {**env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flashchat", "--plain"], stdin=terminal, stdout=terminal, stderr=terminal, env=env
+    )
+    os.close(terminal)
+    return controller, process
+
+
 # A grounded reply's metadata as the wire carries it (camelCase), for tests of sources.
 GROUNDING = {
     "webSearchQueries": ["weather in Tokyo today"],

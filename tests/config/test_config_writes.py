@@ -89,7 +89,7 @@ def _without_root_file_powers() -> None:
 
 def test_a_read_only_config_directory_is_one_line_and_exit_2(config_file: Path, isolated_home: Path) -> None:
     config_file.write_text(COMMENTED)
-    config_file.parent.chmod(0o555)
+    config_file.parent.chmod(0o500)  # closed to others too, so nothing "fixes" it to 0700
     env = {key: value for key, value in os.environ.items() if key not in ENV_VARS_TO_CLEAR}
     try:
         result = subprocess.run(

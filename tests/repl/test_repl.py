@@ -5,12 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
-import select
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +15,7 @@ from flashchat.repl.plain_repl import PlainRepl, colour_wanted
 from flashchat.store.conversation_store import open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from repl_driver import ENTER, ReplDriver
+from support import plain_mode_on_a_pty, read_until
 
 
 @pytest.fixture
@@ -138,26 +134,9 @@ def test_completion_offers_commands_with_descriptions(settings: Settings, tmp_pa
     assert levels == ["minimal", "medium"]
 
 
-def read_until(controller: int, needle: bytes, timeout: float = 20) -> bytes:
-    output = b""
-    deadline = time.monotonic() + timeout
-    while needle not in output:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{needle!r} not seen; got {output!r}")
-        ready, _, _ = select.select([controller], [], [], 0.1)
-        if ready:
-            output += os.read(controller, 65536)
-    return output
-
-
 def test_under_a_real_terminal(fake: FakeGemini, cli_env: dict) -> None:
     fake.enqueue(Reply.text("**Streamed** over a pty.", chunk_chars=4))
-    controller, terminal = pty.openpty()
-    env = {**cli_env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flashchat", "--plain"], stdin=terminal, stdout=terminal, stderr=terminal, env=env
-    )
-    os.close(terminal)
+    controller, process = plain_mode_on_a_pty(cli_env)
     try:
         read_until(controller, b"[medium] >")
         os.write(controller, b"hello from a pty\r")
@@ -259,3 +238,21 @@ async def test_a_turn_through_an_openai_compatible_endpoint(
     assert second.roles() == ["user", "assistant", "user"]
     stored = repl.store.load(repl.store.latest_id())
     assert [m.provider for m in stored.messages if m.role == "model"] == ["openai", "openai"]
+
+
+async def test_rename_and_open_say_it_in_words(fake: FakeGemini, driver: ReplDriver) -> None:
+    driver.type("/rename Early" + ENTER)  # nothing stored yet: the title waits for the first save
+    await driver.wait_for_output("renamed to Early")
+    driver.type("first question" + ENTER)
+    await driver.wait_for_output("Echo: first question")
+    conversation_id = driver.store.latest_id()
+    assert driver.store.summary(conversation_id).title == "Early"
+    driver.type("/rename Trip to Kyoto" + ENTER)
+    await driver.wait_for_output("renamed to Trip to Kyoto")
+    assert driver.store.summary(conversation_id).title == "Trip to Kyoto"
+    driver.type("/history" + ENTER)
+    await driver.wait_for_output(f"{conversation_id}     2 msgs  Trip to Kyoto")
+    driver.type("/new" + ENTER)
+    driver.type(f"/open {conversation_id}" + ENTER)
+    await driver.wait_for_output(f"opened {conversation_id}: Trip to Kyoto (2 messages)")
+    assert await driver.quit() == 0

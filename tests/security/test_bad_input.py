@@ -4,10 +4,8 @@ model typed in plain mode (which must keep the session going)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,26 +31,13 @@ def assert_one_usage_line(code: int, stderr: str, *expected: str) -> None:
         assert text in stderr
 
 
-@pytest.fixture(autouse=True)
-def empty_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """stdin as a script has it: a pipe with nothing in it."""
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-
-
-@pytest.fixture
-def key_and_url(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> FakeGemini:
-    monkeypatch.setenv("GEMINI_API_KEY", fake.api_key)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
-    return fake
-
-
 @pytest.mark.parametrize("model", ["", "a\tb", "a?b", "a/../b", "../x", "a\x00b", "a b", "m#x", "a\nb", "x" * 300])
 def test_a_bad_model_name_is_refused_before_anything_is_sent(
-    model: str, key_and_url: FakeGemini, capsys: pytest.CaptureFixture[str]
+    model: str, pointed_at: FakeGemini, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, stderr = run_main(["-p", "hi", "--model", model], capsys)
     assert_one_usage_line(code, stderr, "--model: model = ", "is not allowed")
-    assert key_and_url.requests == []
+    assert pointed_at.requests == []
 
 
 @pytest.mark.parametrize(
@@ -62,12 +47,12 @@ def test_real_model_names_are_accepted(model: str) -> None:
     assert Settings().with_overrides("--option", model=model).model == model
 
 
-def test_a_good_model_is_sent(key_and_url: FakeGemini, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_good_model_is_sent(pointed_at: FakeGemini, capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run_main(["-p", "hi", "--model", "gemini-2.5-flash"], capsys)
-    assert code == 0 and key_and_url.generate_requests()[0].model == "gemini-2.5-flash"
+    assert code == 0 and pointed_at.generate_requests()[0].model == "gemini-2.5-flash"
 
 
-def test_a_nul_in_the_config_model_is_one_line(config_file: Path, key_and_url: FakeGemini, capsys) -> None:
+def test_a_nul_in_the_config_model_is_one_line(config_file: Path, pointed_at: FakeGemini, capsys) -> None:
     config_file.write_text('model = "gemini\\u0000x"\n')
     code, stderr = run_main(["-p", "hi"], capsys)
     assert_one_usage_line(code, stderr, f"{config_file}: line 1: model = 'gemini\\x00x' is not allowed")
@@ -108,7 +93,7 @@ def test_a_bad_base_url_is_refused_up_front_not_retried(
         "[" + "a." * 20000 + "b]",
     ],
 )
-def test_deeply_nested_toml_is_one_line(text: str, config_file: Path, key_and_url: FakeGemini, capsys) -> None:
+def test_deeply_nested_toml_is_one_line(text: str, config_file: Path, pointed_at: FakeGemini, capsys) -> None:
     config_file.write_text(text + "\n")
     code, stderr = run_main(["-p", "hi"], capsys)
     assert_one_usage_line(code, stderr, str(config_file))
@@ -118,11 +103,11 @@ def test_deeply_nested_toml_is_one_line(text: str, config_file: Path, key_and_ur
     "line",
     ["temperature = nan", "temperature = inf", "top_p = inf", "price_input_per_million = nan", "temperature = +nan"],
 )
-def test_nan_and_infinity_are_refused_never_sent(line: str, config_file: Path, key_and_url: FakeGemini, capsys) -> None:
+def test_nan_and_infinity_are_refused_never_sent(line: str, config_file: Path, pointed_at: FakeGemini, capsys) -> None:
     config_file.write_text(line + "\n")
     code, stderr = run_main(["-p", "hi"], capsys)
     assert_one_usage_line(code, stderr, f"{config_file}: line 1: ", "is not allowed; use a finite number")
-    assert key_and_url.requests == []
+    assert pointed_at.requests == []
 
 
 def test_config_set_refuses_nan_too(config_file: Path, capsys) -> None:
@@ -145,18 +130,18 @@ def test_a_config_file_that_is_a_fifo_or_a_device_is_refused_at_once(config_file
     assert result.stderr == f"{refused} (a device)\n"
 
 
-def test_a_huge_config_file_is_refused(config_file: Path, key_and_url: FakeGemini, capsys) -> None:
+def test_a_huge_config_file_is_refused(config_file: Path, pointed_at: FakeGemini, capsys) -> None:
     config_file.write_text("# padding\n" * 200_000)
     code, stderr = run_main(["-p", "hi"], capsys)
     assert_one_usage_line(code, stderr, "more than the 1,000,000 allowed")
 
 
-def test_a_symlinked_regular_config_file_still_works(config_file: Path, key_and_url: FakeGemini, capsys) -> None:
+def test_a_symlinked_regular_config_file_still_works(config_file: Path, pointed_at: FakeGemini, capsys) -> None:
     real = config_file.parent / "dotfiles.toml"
     real.write_text('thinking_level = "high"\n')
     config_file.symlink_to(real)
     code, _ = run_main(["-p", "hi"], capsys)
-    assert code == 0 and key_and_url.generate_requests()[0].thinking_level() == "HIGH"
+    assert code == 0 and pointed_at.generate_requests()[0].thinking_level() == "HIGH"
 
 
 def test_plain_mode_with_a_piped_stdin_refuses_and_points_to_p(cli_env: dict, fake: FakeGemini) -> None:
@@ -196,3 +181,18 @@ def test_a_model_name_from_the_server_list_is_never_sent_unchecked(fake: FakeGem
         session.update_settings("picker", model="evil\x1b[2J?x")
     fake.enqueue(Reply.text("fine"))
     assert session.settings.model == "gemini-3.5-flash"
+
+
+def test_an_imported_conversation_with_a_bad_model_continues_with_the_current_one(
+    fake: FakeGemini, settings: Settings
+) -> None:
+    """The stored model travels with a conversation; one from an imported file that is no model name stays
+    behind instead of failing the open (a ConfigError there ended the TUI)."""
+    from flashchat.core.conversation import Conversation, Message
+    from support import make_session
+
+    session = make_session(settings)
+    session.open(Conversation(messages=[Message(role="user", text="hi")], model="evil\x1b[2J?x"))
+    assert session.settings.model == "gemini-3.5-flash"
+    session.open(Conversation(messages=[Message(role="user", text="hi")], model="gemini-2.5-flash"))
+    assert session.settings.model == "gemini-2.5-flash"

@@ -4,6 +4,7 @@ regular files are read, with a byte cap; a bad path is one line, never a traceba
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,10 +102,29 @@ def test_a_directory_swapped_for_a_symlink_never_reads_outside(tree: Path) -> No
         stop.set()
         swapper.join()
     assert not [result for result in results if "SECRET" in str(result)]
-    assert {"result": "inside\n"} in results
+    assert read(tools, "src/app.py") == {"result": "inside\n"}
 
 
-# -- files the user names (-f)
+# -- files the user names (-f, @path)
+
+
+def test_a_mention_inside_the_tree_never_follows_a_symlink_out(tree: Path) -> None:
+    """The repository under review may hold `config.py -> ~/.ssh/id_rsa`: `@link-out` must not send it."""
+    with pytest.raises(AttachmentError, match=r"^'link-out' is outside the working directory"):
+        attach(["link-out"], tree)
+    with pytest.raises(AttachmentError, match=r"^'dir-out/app.py' is outside the working directory"):
+        attach(["dir-out/app.py"], tree)
+    assert [a.text for a in attach(["link-in"], tree)] == ["inside\n"]
+    # A file outside named by the user on purpose is still theirs to attach.
+    assert [a.text for a in attach([str(tree.parent / "outside" / "app.py")], tree)] == ["SECRET\n"]
+
+
+def test_a_fifo_in_the_tree_with_a_writer_is_read(tree: Path) -> None:
+    writer = subprocess.Popen(["sh", "-c", f"printf 'through the fifo\\n' > {tree / 'pipe'}"])
+    try:
+        assert [a.text for a in attach(["pipe"], tree)] == ["through the fifo\n"]
+    finally:
+        writer.wait()
 
 
 def test_devices_are_refused_without_reading(tmp_path: Path) -> None:
@@ -158,3 +178,41 @@ def test_one_shot_reads_process_substitution_and_refuses_a_device(fake: FakeGemi
     assert refused.returncode == 2 and refused.stderr.strip().endswith(
         "/dev/zero is a device or socket, not a file; only files and pipes can be attached"
     )
+
+
+UNREADABLE = """
+import json, sys
+from pathlib import Path
+from flashchat.core.attachments import AttachmentError, attach
+from flashchat.core.conversation import ToolCall
+from flashchat.core.local_tools import LocalTools
+tools = LocalTools(Path(sys.argv[1]))
+results = [tools.run(ToolCall("read_file", {"path": p})) for p in ("locked.txt", "closed/inner.txt")]
+results.append(tools.run(ToolCall("list_directory", {"path": "closed"})))
+try:
+    attach(["locked.txt"], Path(sys.argv[1]))
+except AttachmentError as error:
+    results.append({"error": str(error)})
+print(json.dumps(results))
+"""
+
+
+def test_permission_denied_is_one_line(tree: Path) -> None:
+    """Run in a user namespace of its own, where file modes bind even root (whom they do not stop otherwise)."""
+    (tree / "locked.txt").write_text("private\n")
+    (tree / "locked.txt").chmod(0)
+    (tree / "closed").mkdir()
+    (tree / "closed" / "inner.txt").write_text("private\n")
+    (tree / "closed").chmod(0)
+    try:
+        command = ["unshare", "--user", sys.executable, "-c", UNREADABLE, str(tree)]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    finally:
+        (tree / "closed").chmod(0o700)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert json.loads(run.stdout) == [
+        {"error": "locked.txt: permission denied"},
+        {"error": "closed/inner.txt: permission denied"},
+        {"error": "closed: permission denied"},
+        {"error": "locked.txt: permission denied"},
+    ]

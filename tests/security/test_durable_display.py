@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from flashchat.config.settings import Settings
-from flashchat.core.conversation import Conversation, Message
+from flashchat.core.conversation import Conversation, Message, ReplyDraft
 from flashchat.core.events import TextDelta, ThoughtDelta
-from flashchat.core.reply_journal import RECOVERED_ERROR, journal_dir
+from flashchat.core.reply_journal import RECOVERED_ERROR, ReplyJournal, journal_dir
 from flashchat.store.conversation_store import default_path, open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from support import make_session, run_cli
@@ -136,4 +136,17 @@ def test_a_journal_still_being_written_is_left_alone() -> None:
         holder.communicate(b"")
     with path.open() as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released with its process
+    store.close()
+
+
+def test_a_lone_surrogate_from_the_server_is_journaled() -> None:
+    """JSON may spell a lone surrogate ("\\ud800"), which has no UTF-8 form: the journal must take it anyway."""
+    store = open_store()
+    conversation = Conversation()
+    store.save_message(conversation, conversation.add(Message(role="user", text="hi")))
+    journal = ReplyJournal(store, conversation)
+    journal.record(TextDelta("odd \ud800 text"), ReplyDraft(model="gemini-3.5-flash", thinking_level="low"))
+    (path,) = journal_files(store)
+    assert json.loads(path.read_text().splitlines()[1]) == ["t", "odd \ud800 text"]
+    journal.discard()
     store.close()

@@ -126,7 +126,7 @@ def test_continue_by_id_prefix_and_the_history_commands(fake: FakeGemini, cli_en
     shown = run_cli(["history", "show", oldest], cli_env).stdout
     assert "## You\n\nfirst chat about bananas" in shown and "## Gemini (gemini-3.5-flash, thinking medium" in shown
     found = run_cli(["history", "search", "banan"], cli_env).stdout
-    assert found.startswith(oldest) and "[banan" in found
+    assert found.startswith(oldest) and "bananas" in found.splitlines()[1] and "[" not in found
     assert run_cli(["history", "search", 'unbalanced "quote AND ('], cli_env).returncode == 0
     assert run_cli(["history", "delete", oldest, "-y"], cli_env).stdout == f"deleted {oldest}\n"
     missing = run_cli(["history", "show", oldest], cli_env)
@@ -146,9 +146,10 @@ def test_export_md_and_json_import_via_cli(fake: FakeGemini, cli_env: dict, isol
     document = json.loads(target.read_text())
     assert document["format"] == "flashchat.conversation" and len(document["messages"]) == 2
     assert stat.S_IMODE(target.stat().st_mode) == 0o600  # a chat is private, like the database
+    assert run_cli(["history", "delete", conversation_id, "-y"], cli_env).returncode == 0
     imported = run_cli(["history", "import", str(target)], cli_env)
     new_id = imported.stdout.split()[-1]
-    assert imported.returncode == 0 and new_id != conversation_id
+    assert imported.returncode == 0 and new_id == conversation_id
     again = run_cli(["history", "export", new_id, "--format", "json"], cli_env).stdout
     assert json.loads(again)["messages"] == document["messages"]
     bad = run_cli(["history", "import", "-"], cli_env, stdin=b'{"format": "something else"}')
@@ -324,7 +325,7 @@ def test_search_ranks_and_snippets(isolated_home: Path) -> None:
         store.save_message(conversation, conversation.add(Message(role="user", text=text)))
     hits = store.search("asyncio")
     assert [hit.title for hit in hits] == ["about asyncio", "about threads"]
-    assert "[asyncio]" in hits[0].snippet
+    assert ("asyncio", True) in hits[0].snippet_parts() and "[" not in hits[0].plain_snippet
     assert store.search("corout")[0].title == "about asyncio"  # the last word matches as a prefix
     assert store.search("   ") == [] and store.search('"') == []
     with pytest.raises(StoreError, match="no conversation"):
@@ -356,8 +357,18 @@ def test_a_version_1_database_is_migrated_forward_keeping_its_data(isolated_home
 
     store = open_store(path)
     assert store.warning == ""
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conversation = store.load("old1")
     assert conversation.title == "kept" and conversation.messages[0].text == "hi"
     assert conversation.messages[0].extras is None
+    assert conversation.messages[0].interaction_id == conversation.messages[0].interaction_endpoint == ""
     assert store.search("hi")[0].conversation_id == "old1"
+
+
+def test_snippets_mark_matches_apart_from_the_messages_own_brackets(isolated_home: Path) -> None:
+    store = open_store()
+    conversation = Conversation(title="typing")
+    store.save_message(conversation, conversation.add(Message(role="user", text="is list[int] a moon type?")))
+    (hit,) = store.search("moon")
+    assert hit.snippet_parts() == [("is list[int] a ", False), ("moon", True), (" type?", False)]
+    assert hit.plain_snippet == "is list[int] a moon type?"

@@ -166,3 +166,88 @@ async def test_reopened_tool_rounds_show_as_tool_lines_not_as_typed_messages(
         assert len(app.query(UserMessage)) == 1  # only what the user typed
         notice = app.query_one(ToolCallNotice)
         assert "read_file(path='a.py') -> ok" in str(notice.render())
+
+
+def sidebar_lines(app) -> list[str]:
+    """The history list as the user sees it, line by line."""
+    from flashchat.tui.widgets.history_sidebar import HistoryList
+
+    history = app.query_one(HistoryList)
+    return [history.render_line(y).text.rstrip() for y in range(history.size.height)]
+
+
+async def test_down_from_the_search_box_enters_the_list(make_app, store: ConversationStore) -> None:
+    add_conversation(store, "First", "ok")
+    add_conversation(store, "Second", "ok")
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+b")
+        sidebar = app.query_one(HistorySidebar)
+        await wait_until(pilot, lambda: len(sidebar.entries) == 2)
+        assert app.focused is sidebar.query_one("#history-search")
+        await pilot.press("down")
+        assert app.focused is sidebar.query_one("#history-list")
+        await pilot.press("down", "enter")  # the list's own Down: the second entry
+        await wait_until(pilot, lambda: app.sub_title == "First")
+
+
+async def test_a_long_title_keeps_the_message_count_line(make_app, store: ConversationStore) -> None:
+    add_conversation(store, "Why " + "does this very long question go on " * 4 + "?", "ok")
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: len(app.query_one(HistorySidebar).entries) == 1)
+        await pilot.pause()
+        title, detail = sidebar_lines(app)[:2]
+        assert title.startswith("Why does this very long") and title.endswith("…")
+        assert detail.strip() == "2 messages · 30 tokens"
+
+
+async def test_the_delete_dialog_names_the_conversation(make_app, store: ConversationStore) -> None:
+    add_conversation(store, "Plan the \x1b[31mtrip\x1b[0m to Kyoto", "ok")
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: len(app.query_one(HistorySidebar).entries) == 1)
+        await pilot.press("down", "d")
+        assert isinstance(app.screen, PickerScreen)
+        assert str(app.screen.query_one(".picker-title").render()) == "Delete “Plan the ␛[31mtrip␛[0m to Kyoto”?"
+        await pilot.press("escape")
+        assert len(store.list_conversations()) == 1
+
+
+async def test_search_snippets_show_brackets_as_typed_and_stress_the_match(make_app, store: ConversationStore) -> None:
+    add_conversation(store, "Indexing", "Use list[int] and [bold]x[/bold] with the moon index.")
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+b")
+        await pilot.press(*"moon")
+        sidebar = app.query_one(HistorySidebar)
+        await wait_until(pilot, lambda: bool(sidebar.entries) and sidebar.entries[0].snippet != ())
+        await pilot.pause()
+        lines = sidebar_lines(app)
+        assert lines[0].strip() == "Indexing"
+        detail = " ".join(line.strip() for line in lines[1:] if line.strip())  # the snippet wraps to stay whole
+        assert detail == "Use list[int] and [bold]x[/bold] with the moon index."
+        from flashchat.tui.widgets.history_sidebar import HistoryList
+
+        history = app.query_one(HistoryList)
+        strips = [history.render_line(y) for y in range(1, 4)]
+        stressed = [s.text for strip in strips for s in strip if s.style and s.style.reverse and s.text.strip()]
+        assert stressed == ["moon"]
+
+
+async def test_rename_the_open_conversation_from_the_palette_action(
+    fake: FakeGemini, make_app, store: ConversationStore
+) -> None:
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await send(pilot, "hello there")
+        await wait_for_reply(pilot)
+        app.action_rename_conversation()
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        app.screen.query_one("Input").value = "Greetings"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: store.summary(app.session.conversation.id).title == "Greetings")
+        assert app.sub_title == "Greetings"

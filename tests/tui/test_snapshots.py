@@ -303,3 +303,49 @@ def test_help_screen_at_80_by_24(snap_compare, app_for) -> None:
         await settle(pilot)
 
     assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)
+
+
+def _history_with_a_long_title(isolated_home: Path):
+    from flashchat.store.conversation_store import open_store
+
+    store = open_store(isolated_home / "snapshot-history.db")
+    for question in ("Why does my asyncio code with list[int] hints block the event loop forever?", "Fix my regex"):
+        conversation = demo_conversation()
+        conversation.messages[0].text = question
+        conversation.title = question
+        for message in conversation.messages:
+            store.save_message(conversation, message)
+    return store
+
+
+def test_history_search_with_a_long_title(snap_compare, app_for, isolated_home: Path) -> None:
+    """The sidebar searching "asyncio": one hit, its long title on one line cut with "…", and under it the
+    snippet wrapped over lines, "list[int]" shown with its brackets and the word "asyncio" in reverse video."""
+    store = _history_with_a_long_title(isolated_home)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+b", *"asyncio")
+        pilot.app.query_one("#history-search").cursor_blink = False
+        await pilot.pause(0.3)  # the search waits for a pause in typing
+        await settle(pilot)
+
+    app = app_for(store=store, conversation=demo_conversation())
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
+    store.close()
+
+
+def test_history_delete_dialog_names_the_conversation(snap_compare, app_for, isolated_home: Path) -> None:
+    """Over the sidebar, the delete dialog titled "Delete “Fix my regex”?" with "1  Delete this conversation
+    for good" and "2  Keep it"; behind it the list, each long title on one line above "2 messages · … tokens"."""
+    store = _history_with_a_long_title(isolated_home)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("ctrl+b")
+        pilot.app.query_one("#history-search").cursor_blink = False
+        await settle(pilot)
+        await pilot.press("down", "d")
+        await settle(pilot)
+
+    app = app_for(store=store, conversation=demo_conversation())
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
+    store.close()

@@ -1,4 +1,4 @@
-"""`flashchat history ...`: list, show, search, export, import and delete stored conversations."""
+"""`flashchat history ...`: list, show, search, rename, export, import and delete stored conversations."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from flashchat.core.errors import EXIT_OK
+from flashchat.render.formatting import bounded_pieces, count_noun
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, one_line
 from flashchat.render.transcript import conversation_markdown
-from flashchat.store.conversation_store import ConversationStore, StoreError
+from flashchat.store.conversation_store import ConversationStore, SearchHit, StoreError
 
 
 def _when(seconds: float) -> str:
@@ -19,7 +20,7 @@ def _when(seconds: float) -> str:
 
 
 def list_conversations(store: ConversationStore, limit: int, out: TextIO) -> int:
-    rows = store.list_conversations(limit=limit)
+    rows = store.list_conversations(limit=limit, replied_only=True)
     if not rows:
         out.write('No conversations yet: start one with flashchat -p "..." or flashchat.\n')
         return EXIT_OK
@@ -52,7 +53,22 @@ def search(store: ConversationStore, query: str, limit: int, out: TextIO) -> int
         return EXIT_OK
     for hit in hits:
         out.write(f"{hit.conversation_id}  {_when(hit.updated_at)}  {one_line(hit.title, NAME_CHARS)}\n")
-        out.write(f"    {one_line(hit.snippet, MESSAGE_CHARS)}\n")
+        out.write(f"    {_snippet_line(hit, highlight=out.isatty())}\n")
+    return EXIT_OK
+
+
+def _snippet_line(hit: SearchHit, *, highlight: bool) -> str:
+    """The snippet on one line, the matched words in bold on a terminal (plain when piped)."""
+    pieces = bounded_pieces(hit.snippet_parts(), MESSAGE_CHARS)
+    return "".join(f"\x1b[1m{text}\x1b[22m" if matched and highlight else text for text, matched in pieces)
+
+
+def rename(store: ConversationStore, conversation_id: str, title: str, out: TextIO) -> int:
+    conversation_id = store.resolve_id(conversation_id)
+    if not title.strip():
+        raise StoreError("the new title is empty: give it after the id (flashchat history rename ID TITLE)")
+    store.rename(conversation_id, title)
+    out.write(f"renamed {conversation_id} to {one_line(store.summary(conversation_id).title, NAME_CHARS)}\n")
     return EXIT_OK
 
 
@@ -94,8 +110,11 @@ def import_file(store: ConversationStore, source: str, out: TextIO) -> int:
         raise StoreError(f"cannot import {source}: it is not valid JSON ({error})") from None
     except RecursionError:
         raise StoreError(f"cannot import {source}: its JSON is nested too deeply to be an export") from None
-    new_id = store.import_json(document)
-    out.write(f"imported as {new_id}\n")
+    conversation_id, stored = store.import_json_once(document)
+    if stored:
+        out.write(f"imported as {conversation_id}\n")
+    else:
+        out.write(f"already in the history as {conversation_id}; nothing imported\n")
     return EXIT_OK
 
 
@@ -107,7 +126,8 @@ def delete(store: ConversationStore, conversation_id: str, assume_yes: bool, out
     conversation_id = store.resolve_id(conversation_id)
     if not assume_yes and sys.stdin.isatty():
         summary = store.summary(conversation_id)
-        answer = input(f"Delete {one_line(summary.title, NAME_CHARS)!r} ({summary.message_count} messages)? [y/N] ")
+        messages = count_noun(summary.message_count, "message")
+        answer = input(f"Delete {one_line(summary.title, NAME_CHARS)!r} ({messages})? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             out.write("Kept.\n")
             return EXIT_OK

@@ -6,10 +6,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flashchat import __version__
 from flashchat.config.settings import (
+    GEMINI_APIS,
     NO_KEY_MESSAGE,
     OPTIONS,
     THINKING_LEVELS,
@@ -45,7 +46,8 @@ examples:
 
 keys: GEMINI_API_KEY (or GOOGLE_API_KEY), else api_key in the config file; for provider "openai",
   OPENAI_API_KEY (a variable named by api_key_env comes first), else api_key, else none (local servers).
-exit codes: 0 ok, 1 API or network error, 2 usage or config error, 130 interrupted.
+exit codes: 0 ok, 1 API or network error, 2 usage or config error, 3 the reply does not match --schema,
+  130 interrupted.
 """
 
 
@@ -57,8 +59,17 @@ def _elsewhere() -> str:
     return "\nactions that have no one-shot flag, and what to do instead:\n" + "\n".join(lines) + "\n"
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A usage error is one line, like every other: argparse's own prints the usage block too, and quotes the
+    bad argument raw (an argument can hold escape sequences)."""
+
+    def error(self, message: str) -> NoReturn:
+        _error(f"{message} (see {self.prog} --help)")
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="flashchat",
         description="A terminal chat assistant for Gemini 3.5 Flash.",
         epilog=EXAMPLES + _elsewhere(),
@@ -81,10 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--thinking", choices=THINKING_LEVELS, help="thinking level for this request")
     parser.add_argument("--model", metavar="NAME", help="model to use (default from config: gemini-3.5-flash)")
     parser.add_argument("--endpoint", metavar="NAME", help="use the [endpoints.NAME] table of the config file")
+    parser.add_argument(
+        "--api", choices=GEMINI_APIS, help="Gemini API: generate (default) or interactions (server keeps the chat)"
+    )
     parser.add_argument("--system", metavar="TEXT", help="system instruction for this request")
     parser.add_argument("--show-thoughts", action="store_true", default=None, help="show thought summaries")
     parser.add_argument("--usage", action="store_true", help="print a token-usage line on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON object with text, usage and status")
+    parser.add_argument(
+        "--schema",
+        metavar="FILE_OR_JSON",
+        help="reply with JSON matching this JSON Schema (a file, or inline JSON); printed once checked",
+    )
     parser.add_argument("-c", "--continue", dest="continue_last", action="store_true", help="continue the last chat")
     parser.add_argument("--cid", metavar="ID", help="continue the conversation with this id (see flashchat history)")
     parser.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
@@ -111,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     searcher = history_commands.add_parser("search", help="full-text search, best matches first")
     searcher.add_argument("text", metavar="TEXT", nargs="+")
     searcher.add_argument("-n", "--limit", type=int, default=20)
+    renamer = history_commands.add_parser("rename", help="give a conversation a new title")
+    renamer.add_argument("id", metavar="ID")
+    renamer.add_argument("title", metavar="TITLE", nargs="+")
     exporter = history_commands.add_parser("export", help="write a conversation as Markdown or lossless JSON")
     exporter.add_argument("id", metavar="ID")
     exporter.add_argument("--format", choices=("md", "json"), default="md")
@@ -164,6 +186,7 @@ def _main(argv: list[str] | None) -> int:
         google_search=args.search,
         url_context=args.url_context,
         code_execution=args.code_execution,
+        api=args.api,
     )
     if args.system is not None:
         settings = settings.with_overrides("--system", system_prompt=args.system)
@@ -177,6 +200,10 @@ def _main(argv: list[str] | None) -> int:
     if args.preset is not None and args.preset not in settings.presets:
         _error(f"unknown preset {args.preset!r}; presets: {', '.join(settings.presets)} (add more under [presets])")
         return EXIT_USAGE
+    asked_once = args.prompt is not None or args.files or args.preset is not None
+    if args.schema is not None and (args.plain or (not asked_once and sys.stdin.isatty())):
+        _error("--schema is for one-shot mode: give the prompt with -p TEXT (or on stdin).")
+        return EXIT_USAGE
     if args.plain:
         if not sys.stdin.isatty():
             # Lines read from a pipe would be sent with nobody there to answer a tool approval or a y/N; the
@@ -187,7 +214,6 @@ def _main(argv: list[str] | None) -> int:
             )
             return EXIT_USAGE
         return _plain_repl(args, settings)
-    asked_once = args.prompt is not None or args.files or args.preset is not None
     if not asked_once and sys.stdin.isatty():
         if not sys.stdout.isatty():
             _error("no prompt: use -p TEXT or pipe text on stdin (the chat needs a terminal; see flashchat --help).")
@@ -240,6 +266,10 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
         return EXIT_USAGE
     # Local tools in one-shot mode only with --allow-tools: there may be nobody to ask.
     settings = settings.with_overrides("--allow-tools", local_tools=bool(args.allow_tools))
+    if args.schema is not None:
+        from flashchat.cli.schema_output import load_schema
+
+        settings = settings.with_response_schema(load_schema(args.schema))  # a bad one: ConfigError, exit 2
     if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)
         return EXIT_USAGE
@@ -322,8 +352,13 @@ def _conversation_to_continue(args: argparse.Namespace, store: ConversationStore
 
 
 def _plain_repl(args: argparse.Namespace, settings: Settings) -> int:
+    from flashchat.config.logs import route_library_output_to_log_file
     from flashchat.repl.plain_repl import colour_wanted, run_repl
     from flashchat.store.conversation_store import ConversationStore, open_store
+
+    # The SDK warns about unknown enum values quoting the server's string raw (a finish reason with ESC in
+    # it): in the terminal's own scrollback that would be an escape sequence acted on.
+    route_library_output_to_log_file()
 
     if not settings.api_key and needs_api_key(settings):
         _error(NO_KEY_MESSAGE)
@@ -352,6 +387,8 @@ def _history_command(args: argparse.Namespace) -> int:
                 return commands.show(store, args.id, out)
             case "search":
                 return commands.search(store, " ".join(args.text), args.limit, out)
+            case "rename":
+                return commands.rename(store, args.id, " ".join(args.title), out)
             case "export":
                 return commands.export(store, args.id, args.format, args.output, out)
             case "import":

@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config.settings import Settings
-from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_SCHEMA_MISMATCH, EXIT_USAGE
 from flashchat.core.events import (
     Failed,
     Finished,
@@ -75,13 +75,16 @@ class OneShot:
         self.as_json = as_json
         self.stdout, self.stderr = stdout, stderr
         self.output: PlainOutput | MarkdownOutput | JsonOutput
-        if as_json:
+        # --schema: the reply is held back until it has been checked, so stdout gets matching JSON or nothing.
+        if as_json or settings.response_schema is not None:
             self.output = JsonOutput()
         elif stdout.isatty():
             self.output = MarkdownOutput(stdout)
         else:
             self.output = PlainOutput(stdout, stderr)
         self.usage: Usage | None = None
+        self.structured: Any = None  # --schema: the reply's JSON, once checked
+        self.mismatch = ""  # --schema: why the reply did not pass
         self.message: Message | None = None
         self.error: Failed | None = None
         self.session: Any = None
@@ -161,7 +164,25 @@ class OneShot:
         else:
             self.stderr.write(terminal_safe(sources) + "\n")  # sources_markdown made each string safe already
 
+    def _check_structured_reply(self) -> None:
+        """--schema: parse and check the finished reply (a failed or cut-off one is reported as such)."""
+        from flashchat.cli.schema_output import SchemaMismatch, validated_json
+
+        schema = self.settings.response_schema
+        if schema is None or self.error is not None or self.message is None:
+            return
+        try:
+            self.structured = validated_json(self.message.text, dict(schema))
+        except SchemaMismatch as error:
+            self.mismatch = str(error)
+
     def _report(self) -> int:
+        self._check_structured_reply()
+        if self.settings.response_schema is not None and not self.as_json and not self.mismatch and not self.error:
+            # Pretty on a terminal, one line in a pipe; json.dumps escapes C0 controls, json_c1_safe the rest.
+            indent = 2 if self.stdout.isatty() else None
+            self.stdout.write(json_c1_safe(json.dumps(self.structured, ensure_ascii=False, indent=indent)) + "\n")
+            self.stdout.flush()
         self._show_sources()
         if self.store is not None and self.store.warning != self._store_warning_at_start:
             self.warn(f"warning: {one_line(self.store.warning)}")
@@ -169,11 +190,17 @@ class OneShot:
             self._print_json()
         elif self.error is not None:
             kept = " (the partial reply above is kept)" if self.error.message and self.error.message.text else ""
+            if self.settings.response_schema is not None:
+                kept = " (nothing printed: a partial reply is not checked JSON)" if kept else ""
             self.warn(f"error: {one_line(self.error.error.message)}{kept}")
+        elif self.mismatch:
+            self.warn(f"error: {one_line(self.mismatch)}; nothing printed (the reply is kept in the history)")
         if self.show_usage:
             line = usage_line(self.usage, self.message, self._cost())
             self.stderr.write(one_line(line, limit=4 * MESSAGE_CHARS) + "\n")
-        return EXIT_API_ERROR if self.error is not None else EXIT_OK
+        if self.error is not None:
+            return EXIT_API_ERROR
+        return EXIT_SCHEMA_MISMATCH if self.mismatch else EXIT_OK
 
     def _cost(self) -> float | None:
         """USD for the usage reported, at the price of the model that answered (None: price unknown)."""
@@ -214,7 +241,11 @@ class OneShot:
                 if "web" in chunk
             ]
             result["search_queries"] = grounding.get("web_search_queries") or []
+        if self.settings.response_schema is not None:
+            result["data"] = self.structured  # the checked JSON; null when it did not pass
         if self.error is not None:
             result["error"] = {"kind": self.error.error.kind.value, "message": self.error.error.message}
+        elif self.mismatch:
+            result["error"] = {"kind": "schema", "message": self.mismatch}
         self.stdout.write(json_c1_safe(json.dumps(result, ensure_ascii=False)) + "\n")
         self.stdout.flush()

@@ -32,8 +32,9 @@ def ensure_private_dir(path: Path) -> Path:
     already exists open to others (0755, say, made by another tool) is closed to them."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        if path.stat().st_mode & 0o077 and path.owner() == _user_name():
-            path.chmod(0o700)
+        mode = path.stat().st_mode
+        if mode & 0o077 and path.owner() == _user_name():
+            path.chmod(mode & 0o700)  # only takes away: a directory the user made read-only stays so
     except (OSError, KeyError):  # read-only, or not ours: leave it, the files inside are 0600 anyway
         pass
     return path

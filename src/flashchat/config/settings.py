@@ -30,6 +30,8 @@ THINKING_LEVELS = ("minimal", "low", "medium", "high")
 API_KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
 PROVIDERS = ("gemini", "openai")
+# The Gemini provider's two APIs: generateContent (history re-sent every turn) or Interactions.
+GEMINI_APIS = ("generate", "interactions")
 OPENAI_API_KEY_ENV_VAR = "OPENAI_API_KEY"
 # Where provider "openai" sends requests when base_url is empty: Gemini's own OpenAI-compatible endpoint.
 GOOGLE_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai"
@@ -75,6 +77,10 @@ OPTIONS: dict[str, Option] = {
     "temperature": Option(float, "sampling temperature (unset: not sent)", minimum=0, optional=True),
     "top_p": Option(float, "nucleus sampling (unset: not sent)", minimum=0, optional=True),
     "provider": Option(str, "API spoken: gemini (native) or openai (POST /v1/chat/completions)", choices=PROVIDERS),
+    "api": Option(
+        str, "Gemini API: generate (generateContent) or interactions (server-side state)", choices=GEMINI_APIS
+    ),
+    "store": Option(bool, "interactions: keep the conversation on Google's side for its retention period"),
     "base_url": Option(str, "API base URL (empty: Google's; for gemini, env GOOGLE_GEMINI_BASE_URL wins)"),
     "api_key": Option(
         str, "API key (env api_key_env, then GEMINI_API_KEY / GOOGLE_API_KEY or OPENAI_API_KEY win)", secret=True
@@ -117,6 +123,8 @@ class Settings:
     temperature: float | None = None
     top_p: float | None = None
     provider: str = "gemini"
+    api: str = "generate"
+    store: bool = True  # only with api = "interactions": stateful turns (previous_interaction_id)
     base_url: str = ""
     api_key: str = field(default="", repr=False)
     api_key_env: str = ""
@@ -144,6 +152,8 @@ class Settings:
     presets: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_PRESETS), compare=False, repr=False)
     # The [keys] table: action name (core/commands.py) -> keys; front ends check the names (core/keys.py).
     keys: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # `-p --schema`: a JSON Schema the reply must match (checked by the caller), sent with each request.
+    response_schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def with_overrides(self, origin: str, **values: Any) -> Settings:
         """A copy with the given values replaced (None means 'not given'), each checked like a config value."""
@@ -152,6 +162,12 @@ class Settings:
             where = f"--{key.replace('_', '-')}" if origin == "--option" else origin  # the flag, in messages
             given[key] = check_value(key, value, where=where)
         return dataclasses.replace(self, **given, origins={**self.origins, **dict.fromkeys(given, origin)})
+
+    def with_response_schema(self, schema: Mapping[str, Any] | None) -> Settings:
+        """A copy that asks for JSON matching `schema` (None: free text again)."""
+        return dataclasses.replace(
+            self, response_schema=schema, origins={**self.origins, "response_schema": "--schema"}
+        )
 
 
 def mask_secret(value: str) -> str:

@@ -7,6 +7,7 @@ refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with g
 from __future__ import annotations
 
 import glob
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,19 +86,36 @@ def _shown_path(path: Path, root: Path) -> str:
 
 def read_attachment(path: Path, root: Path) -> Attachment:
     """A file the user named (`-f`, `@path`): a regular file, or a pipe such as `-f <(cmd)`, read with a byte
-    cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused unread."""
-    from flashchat.core.confined_files import FileRefused, read_user_file
+    cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused unread. A name inside
+    `root` stays inside it: the repository under review may hold a symlink to ~/.ssh, and `@config.py` must
+    not send what it points at."""
+    from flashchat.core.confined_files import PIPE_WAIT_SECONDS, FileRefused, read_confined, read_user_file
 
     shown = _shown_path(path, root)
     try:
         if path.is_dir():
             raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
-        data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
+        inside = _relative_inside(path, root)
+        if inside is not None:
+            data = read_confined(root, inside, MAX_ATTACHMENT_BYTES, pipe_seconds=PIPE_WAIT_SECONDS)
+        else:
+            data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
     except FileRefused as refusal:
         raise AttachmentError(str(refusal)) from None
     except (OSError, ValueError) as error:
         raise AttachmentError(f"{shown}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
     return attachment_from_bytes(shown, data)
+
+
+def _relative_inside(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` when it names something inside it (before any symlink is followed)."""
+    normal = os.path.normpath(os.path.abspath(path))
+    if "\x00" in normal:
+        return None  # refused, in one line, by the read
+    for base in (os.path.normpath(os.path.abspath(root)), os.path.realpath(root)):
+        if normal == base or normal.startswith(base.rstrip("/") + "/"):
+            return os.path.relpath(normal, base)
+    return None
 
 
 def attachment_from_bytes(shown: str, data: bytes) -> Attachment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 FRONT_ENDS = ("tui", "repl", "oneshot")
 
@@ -94,7 +95,7 @@ ACTIONS: tuple[UserAction, ...] = (
         UserAction(
             f"scroll_{where}",
             title,
-            f"{title} while you type.{note}",
+            f"Works from the composer, while you type.{note}",
             TuiBinding(f"scroll_conversation('{where}')", key, priority=True),
             unavailable=_unavailable(repl="the terminal's own scrollback", oneshot=_NO_SCREEN),
         )
@@ -127,7 +128,7 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(
         "usage",
         "Show or hide token usage",
-        "Last turn, conversation totals, context window and cost.",
+        "Every reply and the totals (tokens, first token, time, cost), and the context window.",
         TuiBinding("toggle_usage", "ctrl+u", "Usage", priority=True),
         command="usage",
         flag="--usage",
@@ -138,7 +139,9 @@ ACTIONS: tuple[UserAction, ...] = (
         "Recent conversations: open, search, rename, delete.",
         TuiBinding("toggle_history", "ctrl+b", "History", priority=True),
         command="history",
-        unavailable=_unavailable(oneshot="use `flashchat history` (list, show, search, export, import, delete)"),
+        unavailable=_unavailable(
+            oneshot="use `flashchat history` (list, show, search, rename, export, import, delete)"
+        ),
     ),
     UserAction(
         "open",
@@ -148,6 +151,15 @@ ACTIONS: tuple[UserAction, ...] = (
         command="open",
         arguments="ID",
         flag="--cid",
+    ),
+    UserAction(
+        "rename",
+        "Rename the conversation",
+        "Give this conversation a new title (in the history sidebar, r renames the highlighted one).",
+        TuiBinding("rename_conversation"),
+        command="rename",
+        arguments="TITLE",
+        unavailable=_unavailable(oneshot="use `flashchat history rename ID TITLE`"),
     ),
     UserAction(
         "new_chat",
@@ -260,6 +272,15 @@ ACTIONS: tuple[UserAction, ...] = (
         flag="--show-thoughts",
     ),
     UserAction(
+        "api",
+        "Switch the Gemini API",
+        "generateContent (history sent every turn) or Interactions (the server keeps the chat when store = true).",
+        TuiBinding("toggle_api"),
+        command="api",
+        arguments="[generate|interactions]",
+        flag="--api",
+    ),
+    UserAction(
         "system",
         "Set the system prompt",
         "Show or change the system instruction of this conversation (it is stored with it).",
@@ -276,6 +297,16 @@ ACTIONS: tuple[UserAction, ...] = (
         command="export",
         arguments="md|json PATH",
         unavailable=_unavailable(oneshot="use `flashchat history export ID --format md|json`"),
+    ),
+    UserAction(
+        "schema",
+        "Ask for JSON that matches a schema",
+        "Structured output: the reply is JSON checked against a JSON Schema (a file, or the schema as JSON).",
+        flag="--schema",
+        unavailable=_unavailable(
+            tui="structured output is for scripts: use flashchat -p --schema FILE",
+            repl="structured output is for scripts: use flashchat -p --schema FILE",
+        ),
     ),
     UserAction(
         "api_key",
@@ -304,6 +335,20 @@ ACTIONS: tuple[UserAction, ...] = (
 )
 
 THINKING_ACTION_TITLE = "Thinking level: {level}"
+
+
+def api_switch_text(settings: Any) -> str:
+    """One line saying which Gemini API the next request uses and what that means for the history."""
+    if settings.provider != "gemini":
+        return f"Gemini API: {settings.api} (used with the gemini provider; this endpoint is {settings.provider})."
+    if settings.api == "generate":
+        return "Gemini API: generateContent from the next request (the whole history is sent every turn)."
+    if settings.store:
+        return (
+            "Gemini API: Interactions from the next request; store is on, so Google keeps this chat "
+            "(1 day on the free tier, 55 days on paid ones) and each turn sends only what is new."
+        )
+    return "Gemini API: Interactions from the next request; store is off, so the whole history is sent every turn."
 
 
 def slash_commands() -> tuple[UserAction, ...]:

@@ -68,11 +68,11 @@ def _parts(path: str) -> list[str]:
     return [part for part in path.split("/") if part not in ("", ".")]
 
 
-def open_confined(root: Path, given: str, *, directory: bool = False) -> int:
+def open_confined(root: Path, given: str, *, directory: bool = False, pipes: bool = False) -> int:
     """A descriptor for `given` (relative to `root`, or absolute inside it), opened without ever leaving `root`.
 
-    `directory` asks for a directory (for listing); otherwise the result is a regular file. The caller closes
-    the descriptor. Raises FileRefused.
+    `directory` asks for a directory (for listing); otherwise the result is a regular file, or with `pipes`
+    also a FIFO. The caller closes the descriptor. Raises FileRefused.
     """
     _check_path_text(given, given)
     shown = printable_path(given)
@@ -129,7 +129,7 @@ def open_confined(root: Path, given: str, *, directory: bool = False) -> int:
         if not directory:
             if stat.S_ISDIR(info.st_mode):
                 raise FileRefused(f"{shown} is a directory")
-            if not stat.S_ISREG(info.st_mode):
+            if not stat.S_ISREG(info.st_mode) and not (pipes and stat.S_ISFIFO(info.st_mode)):
                 raise FileRefused(f"{shown} is not a regular file (a FIFO, device or socket); it is not read")
         descriptor, result = result, None
         return descriptor
@@ -160,18 +160,23 @@ def read_descriptor(descriptor: int, shown: str, cap: int) -> bytes:
         chunks.append(chunk)
 
 
-def read_confined(root: Path, given: str, cap: int) -> bytes:
-    """The bytes of the regular file `given` inside `root` (see `open_confined`), at most `cap` of them."""
-    descriptor = open_confined(root, given)
+def read_confined(root: Path, given: str, cap: int, *, pipe_seconds: float | None = None) -> bytes:
+    """The bytes of the regular file `given` inside `root` (see `open_confined`), at most `cap` of them. With
+    `pipe_seconds`, a FIFO is read too, for that long at most."""
+    descriptor = open_confined(root, given, pipes=pipe_seconds is not None)
     try:
-        return read_descriptor(descriptor, given, cap)
+        if pipe_seconds is not None and stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+            return _read_pipe(descriptor, printable_path(given), cap, pipe_seconds)
+        return read_descriptor(descriptor, printable_path(given), cap)
     finally:
         os.close(descriptor)
 
 
 def read_user_file(path: Path, shown: str, cap: int, wait_seconds: float = PIPE_WAIT_SECONDS) -> bytes:
-    """A file the user named: a regular file, or a pipe or FIFO (`-f <(cmd)`) read until its end within
-    `wait_seconds`. Devices and sockets are refused, so `-f /dev/zero` reads nothing."""
+    """A file the user named outside the start directory (`-f ~/notes.md`, `-f <(cmd)`): a regular file, or a
+    pipe or FIFO read until its end within `wait_seconds`. Devices and sockets are refused, so `-f /dev/zero`
+    reads nothing. (A name inside the start directory is read with `read_confined`: the tree may be someone
+    else's, and its symlinks must not lead a mention out of it.)"""
     text = str(path)
     _check_path_text(shown, text)
     try:

@@ -29,12 +29,19 @@ class Usage:
     cached: int = 0
     tool_use: int = 0
     total: int = 0
+    # Context the server already held and did not count in `prompt` (an Interactions turn that continues a
+    # stored interaction reports only the new input): kept for the context meter, never billed here.
+    carried: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
 
     def as_tuple(self) -> tuple[int, ...]:
-        return (self.prompt, self.output, self.thoughts, self.cached, self.tool_use, self.total)
+        return (self.prompt, self.output, self.thoughts, self.cached, self.tool_use, self.total, self.carried)
+
+    def context_size(self) -> int:
+        """Tokens the conversation holds after this request: what it started from plus what it added."""
+        return self.prompt + self.carried + self.output + self.tool_use
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -44,13 +51,15 @@ class Usage:
             "cached": self.cached,
             "tool_use": self.tool_use,
             "total": self.total,
+            # Only Interactions turns have it: other replies' stored usage and `--json` stay as they were.
+            **({"carried": self.carried} if self.carried else {}),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
         if data is None:
             return None
-        return cls(**{name: int(data.get(name) or 0) for name in cls().to_dict()})
+        return cls(**{name: int(data.get(name) or 0) for name in cls(carried=1).to_dict()})
 
 
 @dataclass
@@ -75,6 +84,10 @@ class Message:
     id: int | None = None  # row id once stored
     # Reply metadata that is shown but never sent back: grounding sources, URL context results.
     extras: dict[str, Any] | None = None
+    # The Interactions API's id for this reply when the server stores it (store: true), and the server's
+    # base URL: the next turn sends only what is new, with this id as previous_interaction_id.
+    interaction_id: str = ""
+    interaction_endpoint: str = ""
 
     @property
     def answers_tool_calls(self) -> bool:
@@ -154,7 +167,7 @@ class Conversation:
         reply = self.last_reply(with_usage=True)
         if reply is None or reply.usage is None:
             return 0
-        return reply.usage.prompt + reply.usage.output + reply.usage.tool_use
+        return reply.usage.context_size()
 
 
 def make_title(text: str, limit: int = 60) -> str:
@@ -187,6 +200,8 @@ class ReplyDraft:
     function_calls: list[ToolCall] = field(default_factory=list)
     # One line the provider wants the user to see with the finished reply (e.g. a request field it dropped).
     notice: str = ""
+    interaction_id: str = ""  # see Message.interaction_id
+    interaction_endpoint: str = ""
     # Set by the provider: returns the native content built from the parts received so far.
     native_content: Callable[[], dict[str, Any] | None] = lambda: None
 
@@ -228,4 +243,6 @@ class ReplyDraft:
             duration_seconds=now - self.started_at,
             id=self.message_id,
             extras=dict(self.extras) or None,
+            interaction_id=self.interaction_id,
+            interaction_endpoint=self.interaction_endpoint,
         )

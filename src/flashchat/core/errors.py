@@ -29,6 +29,7 @@ RETRYABLE = frozenset({ErrorKind.RATE_LIMIT, ErrorKind.SERVER, ErrorKind.NETWORK
 
 # The process exit codes the command line documents (README, --help).
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_SCHEMA_MISMATCH = 3  # `-p --schema`: the reply is not JSON that matches the schema
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 

@@ -47,16 +47,17 @@ def list_project_files(root: Path, limit: int = LIST_LIMIT, seconds: float = LIS
     # Each pending directory with the ignore rules in force there: (prefix of the rules' directory, rules).
     pending: list[tuple[str, list[tuple[str, Any]]]] = [("", [("", rules) for rules in top_rules])]
     while pending and len(found) < limit and time.monotonic() < deadline:
-        directory, inherited = pending.pop()
-        rules = inherited
-        own = _ignore_rules(root, f"{directory}.gitignore")
-        if own is not None:
-            rules = [*inherited, (directory, own)]
+        directory, rules = pending.pop()
         try:
             with os.scandir(root / directory if directory else root) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name, reverse=True)
         except OSError:
             continue
+        # Read only where the listing shows one: most directories have none, and opening is the costly part.
+        if any(entry.name == ".gitignore" for entry in entries):
+            own = _ignore_rules(root, f"{directory}.gitignore")
+            if own is not None:
+                rules = [*rules, (directory, own)]
         subdirectories: list[str] = []
         for entry in reversed(entries):
             relative = f"{directory}{entry.name}"

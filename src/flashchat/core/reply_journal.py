@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import secrets
+import sqlite3
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,7 +97,9 @@ class ReplyJournal:
 
     def _write(self, record: Any) -> None:
         assert self._descriptor is not None
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        # ASCII escapes: a lone surrogate from a hostile server ("\\ud800") cannot be encoded as UTF-8, and
+        # must not stop the reply.
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
         written = os.write(self._descriptor, line)
         while written < len(line):  # a regular file takes it whole unless the disk is full
             more = os.write(self._descriptor, line[written:])
@@ -145,7 +148,7 @@ def recover_replies(store: ConversationStore) -> int:
                 recovered += 1
             with contextlib.suppress(OSError):
                 path.unlink()
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError, sqlite3.Error):
             continue
         finally:
             os.close(descriptor)

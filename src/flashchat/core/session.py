@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flashchat.config.input_checks import model_problem
 from flashchat.config.settings import Settings, settings_for_endpoint
 from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind
@@ -175,7 +176,9 @@ class ChatSession:
             changes["system_prompt"] = conversation.system_prompt
         last = conversation.last_reply()
         same_provider = last is None or not last.provider or last.provider == self.settings.provider
-        if conversation.model and same_provider and self.settings.origins.get("model") not in COMMAND_LINE_ORIGINS:
+        # (An imported conversation's model is not trusted: a name that is no model name stays behind.)
+        carried = conversation.model and same_provider and not model_problem(conversation.model)
+        if carried and self.settings.origins.get("model") not in COMMAND_LINE_ORIGINS:
             changes["model"] = conversation.model
         self.conversation = conversation
         self._always_allowed.clear()  # "always" was said about the conversation on screen, not this one
@@ -187,6 +190,22 @@ class ChatSession:
         self.conversation = Conversation(system_prompt=self._launch_settings.system_prompt)
         self._always_allowed.clear()
         self.settings = self.settings.with_overrides("new", system_prompt=self._launch_settings.system_prompt)
+
+    async def rename(self, title: str) -> str:
+        """Give this conversation a new title (stored, once the conversation is); returns the title kept.
+
+        In memory first: every save of the session writes the title, so a reply streaming into this
+        conversation while the rename is written carries the new one.
+        """
+        title = title.strip()
+        if not title:
+            raise ValueError("the new title is empty")
+        conversation, store = self.conversation, self.store
+        conversation.title = title
+        stored_id = conversation.id if any(message.id is not None for message in conversation.messages) else None
+        if store is not None and stored_id is not None:
+            await self._persist(lambda: store.rename(stored_id, title))
+        return title
 
     def update_settings(self, origin: str = "changed", **changes: Any) -> Settings:
         """Change settings from the next request on, each value checked like a config value (`ConfigError`).

@@ -24,6 +24,16 @@ CAPABILITIES: dict[str, Capabilities] = {
         thought_signatures=True,
         media_types=frozenset(),
     ),
+    # The same provider speaking the Interactions API (api = "interactions"): the server can keep the history.
+    "gemini_interactions": Capabilities(
+        local_tools=True,
+        builtin_tools=frozenset({"google_search", "url_context", "code_execution"}),
+        count_tokens=True,
+        thinking_levels=THINKING_LEVELS,
+        thought_signatures=True,
+        media_types=frozenset(),
+        server_state=True,
+    ),
     # Chat Completions as flashchat speaks it today: text in, text and reasoning out, no tools.
     "openai": Capabilities(
         local_tools=False,
@@ -37,7 +47,9 @@ CAPABILITIES: dict[str, Capabilities] = {
 
 
 def capabilities_for(settings: Settings) -> Capabilities:
-    return CAPABILITIES["openai" if settings.provider == "openai" else "gemini"]
+    if settings.provider == "openai":
+        return CAPABILITIES["openai"]
+    return CAPABILITIES["gemini_interactions" if settings.api == "interactions" else "gemini"]
 
 
 def import_provider(settings: Settings) -> None:

@@ -25,6 +25,7 @@ from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolC
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
+from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
 from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
 
@@ -79,6 +80,10 @@ def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
             contents.append(message.native)  # function responses, exactly as built for the call they answer
         elif message.role == "user":
             contents.append({"role": "user", "parts": [{"text": message.text}]})
+        elif is_interaction_reply(message):  # made through the Interactions API (api = "interactions")
+            content = content_from_steps(message.native or {})
+            if content["parts"]:
+                contents.append(content)
         elif message.provider == NAME and message.native and message.native.get("parts"):
             contents.append(message.native)
         elif message.text:
@@ -95,6 +100,10 @@ def generation_config(settings: Settings) -> types.GenerateContentConfig:
         "top_p": settings.top_p,
         "system_instruction": settings.system_prompt or None,
     }
+    if settings.response_schema is not None:
+        # JSON only, held to the schema while the model writes (`-p --schema`).
+        optional["response_mime_type"] = "application/json"
+        optional["response_json_schema"] = dict(settings.response_schema)
     tools = _tools(settings)
     if tools:
         optional["tools"] = tools
@@ -210,6 +219,8 @@ class GeminiProvider:
             http_options = types.HttpOptions(
                 base_url=settings.base_url or None,
                 async_client_args={"transport": _ConnectTimeoutTransport(settings.connect_timeout)},
+                # One attempt: the session owns retries (the Interactions client would otherwise make five).
+                retry_options=types.HttpRetryOptions(attempts=1),
             )
             client = genai.Client(api_key=settings.api_key, vertexai=False, http_options=http_options)
             self._clients[key] = client
@@ -231,6 +242,8 @@ class GeminiProvider:
             raise classify_api_error(error, settings) from error
         except (httpx2.TransportError, OSError) as error:
             raise ChatError(ErrorKind.NETWORK, f"Could not list models from {_host(settings)}.") from error
+        except (pydantic.ValidationError, *_SDK_SHAPE_ERRORS) as error:
+            raise _unreadable(error, settings) from error
         return [
             ModelInfo(
                 name=(model.name or "").removeprefix("models/"),
@@ -251,11 +264,21 @@ class GeminiProvider:
             raise classify_api_error(error, settings) from error
         except (httpx2.TransportError, OSError) as error:
             raise ChatError(ErrorKind.NETWORK, f"Could not count tokens at {_host(settings)}.") from error
+        except (pydantic.ValidationError, *_SDK_SHAPE_ERRORS) as error:
+            raise _unreadable(error, settings) from error
         return response.total_tokens or 0
 
     async def stream(
         self, conversation: Conversation, settings: Settings, draft: ReplyDraft
     ) -> AsyncGenerator[StreamEvent, None]:
+        if settings.api == "interactions":
+            from flashchat.providers.gemini_interactions import stream_interaction
+
+            interaction = stream_interaction(self._client(settings), conversation, settings, draft)
+            async with contextlib.aclosing(interaction) as events:
+                async for event in events:
+                    yield event
+            return
         draft.provider = NAME
         collector = _PartCollector()
         draft.native_content = collector.native
@@ -296,9 +319,12 @@ class GeminiProvider:
             ) from error
         except (genai_errors.UnknownApiResponseError, pydantic.ValidationError) as error:
             raise ChatError(
-                ErrorKind.BAD_RESPONSE, "The server sent a response flashchat could not read: "
-                + bounded_server_text(str(error), settings.api_key)
+                ErrorKind.BAD_RESPONSE,
+                "The server sent a response flashchat could not read: "
+                + bounded_server_text(str(error), settings.api_key),
             ) from error
+        except _SDK_SHAPE_ERRORS as error:
+            raise _unreadable(error, settings) from error
         finally:
             with contextlib.suppress(ValueError):  # closed from another context: nothing of ours is left set
                 _SENDING_FOR.reset(sending)
@@ -354,6 +380,19 @@ def _display_text(part: types.Part) -> tuple[str, bool]:
     return part.text or "", bool(part.thought)
 
 
+# What the SDK raises when a body has the wrong shape (a list for an object, a number for a string, JSON
+# nested too deeply): the server is not trusted, so these are a response flashchat could not read.
+_SDK_SHAPE_ERRORS = (RecursionError, AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def _unreadable(error: BaseException, settings: Settings) -> ChatError:
+    return ChatError(
+        ErrorKind.BAD_RESPONSE,
+        f"The server at {_host(settings)} sent a response flashchat could not read ({type(error).__name__}).",
+        detail=bounded_server_text(str(error), settings.api_key),
+    )
+
+
 def _host(settings: Settings) -> str:
     return settings.base_url or "generativelanguage.googleapis.com"
 
@@ -368,7 +407,8 @@ def _transport_message(error: BaseException, settings: Settings, draft: ReplyDra
 
 def _rpc_error(body: Any) -> dict[str, Any] | None:
     """The google.rpc error object of an error response body ({"error": {...}})."""
-    return body.get("error") if isinstance(body, dict) else None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else None
 
 
 def _error_reasons(body: Any) -> set[str]:

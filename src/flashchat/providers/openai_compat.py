@@ -122,6 +122,11 @@ def request_body(conversation: Conversation, settings: Settings, *, reasoning_ef
     body.update({key: value for key, value in optional.items() if value is not None})
     if reasoning_effort:
         body["reasoning_effort"] = settings.thinking_level
+    if settings.response_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "reply", "schema": dict(settings.response_schema)},
+        }
     return body
 
 
@@ -308,7 +313,7 @@ async def _sse_events(response: httpx2.Response) -> AsyncGenerator[Any, None]:
             return
         try:
             parsed = json.loads(joined)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         pending = []
         yield parsed
@@ -359,7 +364,7 @@ def classify_http_error(
     """A ChatError whose message says what to fix, from an error response of the endpoint."""
     try:
         body: Any = json.loads(body_text) if body_text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     message, kind, param, code = _error_fields(body)
     if not message and body is None:
@@ -480,7 +485,7 @@ class OpenAICompatProvider:
             )
         try:
             data = response.json().get("data")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             data = None
         if not isinstance(data, list):
             raise ChatError(ErrorKind.BAD_RESPONSE, f"{_host(settings)} sent a model list flashchat could not read.")
@@ -563,7 +568,7 @@ class OpenAICompatProvider:
     ) -> list[StreamEvent]:
         try:
             completion = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _bad_response(settings, f"a body that is not JSON: {raw[:120]!r}") from None
         if not isinstance(completion, Mapping):
             raise _bad_response(settings, "a completion that is not a JSON object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,28 @@ RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block pickers look
 
 def count(value: int) -> str:
     return f"{value:,}"
+
+
+def count_noun(value: int, noun: str) -> str:
+    """`1 message`, `2 messages`, `1,024 messages`."""
+    return f"{count(value)} {noun}" if value == 1 else f"{count(value)} {noun}s"
+
+
+def bounded_pieces(pieces: Iterable[tuple[str, bool]], limit: int) -> list[tuple[str, bool]]:
+    """Untrusted (text, highlighted) pieces of one line (a search snippet) made terminal-safe, line breaks as
+    spaces, at most `limit` characters in all (then "…"). Spaces at the pieces' edges stay, unlike one_line's."""
+    from flashchat.render.safe_text import terminal_safe
+
+    kept: list[tuple[str, bool]] = []
+    room = limit
+    for text, highlighted in pieces:
+        safe = " ".join(terminal_safe(text).splitlines())
+        if len(safe) > room:
+            kept.append((safe[:room] + "…", highlighted))
+            break
+        kept.append((safe, highlighted))
+        room -= len(safe)
+    return kept
 
 
 def seconds(value: float | None) -> str:
@@ -44,7 +67,7 @@ class CodeBlock:
         first = next((line.strip() for line in self.code.splitlines() if line.strip()), "")
         if len(first) > width:
             first = first[: width - 1] + "…"
-        lines = "1 line" if self.line_count == 1 else f"{count(self.line_count)} lines"
+        lines = count_noun(self.line_count, "line")
         return " · ".join(part for part in (self.language or "text", lines, first) if part)
 
 

@@ -9,8 +9,11 @@ What becomes what:
 - C0 controls except TAB and LF: the Unicode "control pictures" (ESC is ␛, BEL ␇, a bare CR ␍); DEL is ␡.
   CRLF is a plain newline.
 - C1 controls (U+0080-U+009F, the 8-bit CSI and OSC introducers): `\\x9b`.
-- Bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) and lone surrogates (which no
-  terminal can be sent: they cannot be encoded): `⟨U+202E⟩`.
+- Bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), invisible format characters that
+  hide or smuggle text (zero-width space U+200B, word joiner and invisible operators U+2060-U+2064, the
+  deprecated format controls U+206A-U+206F, BOM U+FEFF, interlinear annotation U+FFF9-U+FFFB, U+180E, and
+  the tag characters U+E0000-U+E007F, which carry "ASCII smuggling") and lone surrogates (which no terminal
+  can be sent: they cannot be encoded): `⟨U+202E⟩`.
 Everything else, including CJK, emoji (with their zero-width joiners), accents and box drawing, is unchanged.
 
 Three shapes of text:
@@ -32,8 +35,13 @@ NAME_CHARS = 120
 # A multi-line body that is not the reply (an error page, a tool's error text).
 BLOCK_CHARS = 4_000
 
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-# C0 controls except TAB and LF, DEL, the C1 range, bidi controls and lone surrogates.
+# Bidi controls, and the invisible format characters that can hide text (ZWJ and ZWNJ stay: emoji and
+# Persian need them).
+_BIDI = (
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u180e\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+)
+# C0 controls except TAB and LF, DEL, the C1 range, bidi and invisible format controls, and lone surrogates.
 _UNSAFE = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
 # What `one_line` folds to a space: a run of whitespace that holds a line break (including the breaks that
 # are not controls, U+2028 and U+2029, which some renderers honour), or a tab.
@@ -93,7 +101,15 @@ _JSON_UNSAFE = re.compile(rf"[\x7f-\x9f{_BIDI}\ud800-\udfff]")
 def json_c1_safe(json_text: str) -> str:
     """JSON escapes C0 controls itself but not DEL, C1, bidi controls or lone surrogates; escape those too
     (as `\\uXXXX`, so the JSON still decodes to exactly the same strings)."""
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json_text)
+    return _JSON_UNSAFE.sub(_json_escape, json_text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON's \\u takes four digits: a code point past U+FFFF is a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 class SafeTextStream:

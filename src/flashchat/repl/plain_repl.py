@@ -12,15 +12,30 @@ import base64
 import contextlib
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.config import paths
-from flashchat.config.settings import THINKING_LEVELS, ConfigError, Settings, list_endpoints, update_config_file
+from flashchat.config.settings import (
+    GEMINI_APIS,
+    THINKING_LEVELS,
+    ConfigError,
+    Settings,
+    list_endpoints,
+    update_config_file,
+)
 from flashchat.core.attachments import AttachmentError, mention_at_cursor, project_files
-from flashchat.core.commands import TOOL_SWITCHES, UserAction, action_for_command, not_offered, slash_commands
+from flashchat.core.commands import (
+    TOOL_SWITCHES,
+    UserAction,
+    action_for_command,
+    api_switch_text,
+    not_offered,
+    slash_commands,
+)
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall
 from flashchat.core.costs import conversation_cost, message_cost
 from flashchat.core.events import (
@@ -36,7 +51,7 @@ from flashchat.core.events import (
 from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
-from flashchat.render.formatting import recent_code_blocks, usd
+from flashchat.render.formatting import count_noun, recent_code_blocks, usd
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
 from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
@@ -393,10 +408,13 @@ class PlainRepl:
     def argument_choices(self, command: str) -> list[tuple[str, str]]:
         if command == "thinking":
             return [(level, "") for level in THINKING_LEVELS]
+        if command == "api":
+            return [("generate", "generateContent"), ("interactions", "the Interactions API")]
         if command == "export":
             return [("md", "Markdown"), ("json", "lossless JSON, re-importable")]
         if command == "open":
-            return [(row.id, one_line(row.title, NAME_CHARS)) for row in self.store.list_conversations(limit=30)]
+            rows = self.store.list_conversations(limit=30, replied_only=True)
+            return [(row.id, one_line(row.title, NAME_CHARS)) for row in rows]
         if command in TOGGLES or command == "thoughts":
             return [("on", ""), ("off", "")]
         if command == "endpoint":
@@ -484,11 +502,23 @@ class PlainRepl:
         self.say("new conversation")
 
     async def _command_history(self, argument: str) -> None:
-        rows = self.store.list_conversations(limit=20)
+        rows = self.store.list_conversations(limit=20, replied_only=True)
         if not rows:
             self.say("no stored conversations yet")
         for row in rows:
             self.say(f"{row.id}  {row.message_count:>4} msgs  {one_line(row.title)}")
+
+    async def _command_rename(self, argument: str) -> None:
+        if not argument.strip():
+            current = one_line(self.session.conversation.title, NAME_CHARS) or "untitled"
+            self.say(f"use /rename TITLE (now: {current})")
+            return
+        try:
+            title = await self.session.rename(argument)
+        except (StoreError, sqlite3.Error) as error:
+            self.say(f"error: the conversation was not renamed: {one_line(str(error))}")
+            return
+        self.say(f"renamed to {one_line(title, NAME_CHARS)}")
 
     async def _command_open(self, argument: str) -> None:
         if not argument:
@@ -501,7 +531,8 @@ class PlainRepl:
             return
         self.session.open(conversation)  # its system prompt and model come with it
         self.say(
-            f"opened {conversation.id}: {terminal_safe(conversation.title)} ({len(conversation.messages)} messages)"
+            f"opened {conversation.id}: {terminal_safe(conversation.title)}"
+            f" ({count_noun(len(conversation.messages), 'message')})"
         )
         last_reply = conversation.last_reply()
         if last_reply is not None:
@@ -581,6 +612,13 @@ class PlainRepl:
         self._models = None  # another endpoint offers other models
         label = settings.endpoint or "default"
         self.say(f"endpoint: {one_line(label)}, {one_line(settings.model)} (from the next request)")
+
+    async def _command_api(self, argument: str) -> None:
+        if argument not in GEMINI_APIS:
+            self.say(f"Gemini API: {self.session.settings.api}; use /api {'|'.join(GEMINI_APIS)}")
+            return
+        if self._update_settings(api=argument):
+            self.say(api_switch_text(self.session.settings))
 
     async def _command_thoughts(self, argument: str) -> None:
         if argument not in ("on", "off"):

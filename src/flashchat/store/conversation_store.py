@@ -90,8 +90,14 @@ END;
 # Reply metadata shown with a reply but never sent back (grounding sources, URL context results).
 _ADD_EXTRAS = "ALTER TABLE messages ADD COLUMN extras TEXT;"
 
+# The Interactions API's chain: each stored reply's interaction id and the server that holds it.
+_ADD_INTERACTION_IDS = """
+ALTER TABLE messages ADD COLUMN interaction_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN interaction_endpoint TEXT NOT NULL DEFAULT '';
+"""
+
 # Forward migrations: entry N turns schema version N into N + 1. Never edit a shipped entry; append one.
-MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS]
+MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS, _ADD_INTERACTION_IDS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Stored per message, in the order of `_message_row`; the row id and position are handled apart.
@@ -113,6 +119,8 @@ _MESSAGE_FIELDS = [
     "first_token_seconds",
     "duration_seconds",
     "extras",
+    "interaction_id",
+    "interaction_endpoint",
 ]
 _INSERT_MESSAGE = (
     f"INSERT INTO messages (conversation_id, position, {', '.join(_MESSAGE_FIELDS)})"
@@ -135,13 +143,30 @@ class ConversationSummary:
     model: str
 
 
+# FTS5 marks the matched words in a snippet with these. Not "[" and "]": a message's own brackets would look
+# like matches, and a front end that reads markup would take "[b]" in a message for a style.
+MATCH_START, MATCH_END = "\x02", "\x03"
+
+
 @dataclass(frozen=True)
 class SearchHit:
     conversation_id: str
     title: str
-    snippet: str
+    snippet: str  # the matched words between MATCH_START and MATCH_END; see snippet_parts
     message_id: int
     updated_at: float
+
+    def snippet_parts(self) -> list[tuple[str, bool]]:
+        """The snippet as (text, is_match) pieces, markers removed, for a front end to highlight."""
+        parts: list[tuple[str, bool]] = []
+        for index, piece in enumerate(self.snippet.split(MATCH_START)):
+            matched, _, rest = piece.partition(MATCH_END) if index else ("", "", piece)
+            parts += [(text, is_match) for text, is_match in ((matched, True), (rest, False)) if text]
+        return parts
+
+    @property
+    def plain_snippet(self) -> str:
+        return "".join(text for text, _ in self.snippet_parts())
 
 
 def _connect(path: Path | str) -> sqlite3.Connection:
@@ -363,10 +388,18 @@ class ConversationStore:
         )
 
     @_serialised
-    def list_conversations(self, limit: int = 50, offset: int = 0) -> list[ConversationSummary]:
+    def list_conversations(
+        self, limit: int = 50, offset: int = 0, *, replied_only: bool = False
+    ) -> list[ConversationSummary]:
+        """The newest conversations first. With `replied_only` (what the history lists show), only those that
+        hold a reply: a first prompt whose request failed (or was stopped before a word came) stays stored, so
+        `flashchat -c`, `/open` and search still find what was typed, but it is not listed as an empty
+        "1 message · 0 tokens" entry."""
+        replied = " WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.role = 'model')"
         rows = self._db.execute(
-            "SELECT id, title, created_at, updated_at, message_count, total_tokens, model FROM conversations"
-            " ORDER BY updated_at DESC LIMIT ? OFFSET ?",
+            "SELECT id, title, created_at, updated_at, message_count, total_tokens, model FROM conversations c"
+            + (replied if replied_only else "")
+            + " ORDER BY updated_at DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [ConversationSummary(*row) for row in rows]
@@ -387,8 +420,8 @@ class ConversationStore:
         if not match:
             return []
         rows = self._db.execute(
-            "SELECT m.conversation_id, c.title, snippet(message_search, 0, '[', ']', '…', 12), m.id, c.updated_at,"
-            " bm25(message_search) AS rank"
+            "SELECT m.conversation_id, c.title, snippet(message_search, 0, char(2), char(3), '…', 12), m.id,"
+            " c.updated_at, bm25(message_search) AS rank"
             " FROM message_search JOIN messages m ON m.id = message_search.rowid"
             " JOIN conversations c ON c.id = m.conversation_id"
             " WHERE message_search MATCH ? ORDER BY rank LIMIT ?",
@@ -424,7 +457,18 @@ class ConversationStore:
 
     @_serialised
     def import_json(self, document: Any) -> str:
-        """Store an exported conversation; keeps its id unless taken. Returns the id it was stored under."""
+        """Store an exported conversation; keeps its id unless taken. Returns the id it was stored under.
+
+        A document already in the history (the same id, or the same start time and title, with the same
+        messages) is not stored again: its id is returned."""
+        return self._import(document)[0]
+
+    @_serialised
+    def import_json_once(self, document: Any) -> tuple[str, bool]:
+        """Like import_json, also saying whether anything was stored (False: it was already there)."""
+        return self._import(document)
+
+    def _import(self, document: Any) -> tuple[str, bool]:
         if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
             raise StoreError(f'not a flashchat export (expected "format": "{EXPORT_FORMAT}")')
         if document.get("version") != EXPORT_VERSION:
@@ -450,6 +494,9 @@ class ConversationStore:
             raise StoreError("the export is damaged: it holds text that is not valid Unicode") from None
         wanted = str(header.get("id") or "")
         wanted = wanted if re.fullmatch(r"[0-9A-Za-z_-]{1,64}", wanted) else ""  # else a new id
+        dated = header.get("created_at") is not None
+        if (existing := self._same_conversation(wanted, conversation, dated)) is not None:
+            return existing, False
         taken = wanted and self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone()
         conversation.id = wanted if wanted and not taken else self._new_id()
         with self._transaction():
@@ -458,7 +505,21 @@ class ConversationStore:
                 cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
                 message.id = cursor.lastrowid
             self._update_totals(conversation)
-        return conversation.id
+        return conversation.id, True
+
+    def _same_conversation(self, wanted_id: str, conversation: Conversation, dated: bool) -> str | None:
+        """A stored conversation with the same messages as `conversation`: the export's own id, or, when the
+        export gives its start time, one stored from it under another id (the same start time and title)."""
+        candidates = self._db.execute(
+            "SELECT id FROM conversations WHERE id = ? OR (? AND created_at = ? AND title = ?) ORDER BY id = ? DESC",
+            (wanted_id, dated, conversation.created_at, conversation.title, wanted_id),
+        ).fetchall()
+        documents = [_message_document(message) for message in conversation.messages]
+        for (candidate,) in candidates:
+            stored = self._db.execute(_SELECT_MESSAGES, (candidate,))
+            if [_message_document(_message_from_row(row)) for row in stored] == documents:
+                return candidate
+        return None
 
     # -- internals --------------------------------------------------------------------------------------
 
@@ -578,12 +639,15 @@ def _message_row(message: Message) -> tuple[Any, ...]:
         message.first_token_seconds,
         message.duration_seconds,
         _json_or_none(message.extras),
+        message.interaction_id,
+        message.interaction_endpoint,
     )
 
 
 def _message_from_row(row: tuple[Any, ...]) -> Message:
     (message_id, role, text, thoughts, native, provider, model, model_version, thinking_level, usage, finish_reason,
-     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras) = row  # fmt: skip
+     incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras, interaction_id,
+     interaction_endpoint) = row  # fmt: skip
     return Message(
         role=role,
         text=text,
@@ -603,6 +667,8 @@ def _message_from_row(row: tuple[Any, ...]) -> Message:
         duration_seconds=duration_seconds,
         id=message_id,
         extras=json.loads(extras) if extras is not None else None,
+        interaction_id=interaction_id,
+        interaction_endpoint=interaction_endpoint,
     )
 
 

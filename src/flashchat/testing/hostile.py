@@ -41,6 +41,30 @@ def huge_body(status: int = 500, megabytes: int = 5) -> RawReply:
     return RawReply(status, (line * (megabytes * 1_000_000 // len(line) + 1)).encode(), "text/plain")
 
 
+def malformed_bodies() -> dict[str, RawReply]:
+    """Bodies of the wrong shape, for either fake: each must end as an error the user can read, never a crash."""
+    sse = "text/event-stream"
+    return {
+        "SSE that is not JSON": RawReply(200, b"data: {not json\r\n\r\n", sse),
+        "SSE nested 100,000 deep": RawReply(200, b"data: " + b"[" * 100_000 + b"\r\n\r\n", sse),
+        "SSE of the wrong types": RawReply(
+            200,
+            b'data: {"candidates": [{"content": {"parts": [{"text": 5}]}, "finishReason": 7}], '
+            b'"choices": [{"delta": {"content": 5}, "finish_reason": 7}]}\r\n\r\n',
+            sse,
+        ),
+        "an HTML page with 200": RawReply(200, HTML_PAGE.encode()),
+        "binary with 200": RawReply(200, bytes(range(256)) * 40, "application/octet-stream"),
+        "an error that is not UTF-8": RawReply(400, b"\xff\xfe" + ESCAPES.encode(), "text/plain"),
+        "an error body that is a list": RawReply(400, b'[{"error": "x"}]', "application/json"),
+        "an error of the wrong types": RawReply(
+            400, b'{"error": {"code": "x", "message": {"a": 1}}}', "application/json"
+        ),
+        "status 599": RawReply(599, b"?", "text/plain"),
+        "status 204": RawReply(204),
+    }
+
+
 def redirect_loop() -> RawReply:
     """A redirect to a path that redirects to itself, forever (both fakes serve REDIRECT_LOOP_PATH)."""
     return RawReply(302, headers={"Location": REDIRECT_LOOP_PATH})

@@ -35,7 +35,7 @@ from flashchat.config.settings import (
     needs_api_key,
     update_config_file,
 )
-from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES
+from flashchat.core.commands import THINKING_ACTION_TITLE, TOOL_SWITCHES, api_switch_text
 from flashchat.core.conversation import Conversation, Message, ToolCall
 from flashchat.core.errors import ChatError, ErrorKind, StoreError
 from flashchat.core.events import (
@@ -274,6 +274,16 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         held, self._held_toasts = self._held_toasts, []
         for message, title, severity, timeout in held:
             self.notify(message, title=title, severity=severity, timeout=timeout)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Links in a reply or a source come from the model or a server: only http(s) ones are opened (a
+        `file:` or custom-scheme link handed to the desktop could start a program)."""
+        from flashchat.render.sources import link_target
+
+        if link_target(url) is None:
+            self.notify(f"Not opened: {one_line(url, NAME_CHARS)} (only http and https links are).", severity="warning")
+            return
+        super().open_url(url, new_tab=new_tab)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header shows the conversation's title, which came from a prompt or an imported file."""
@@ -709,10 +719,13 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
             await asyncio.sleep(delay)  # cancelled here by the next key, if it comes in time
         if query:
             hits = await asyncio.to_thread(store.search, query)
-            entries = [HistoryEntry(hit.conversation_id, hit.title, hit.snippet) for hit in hits]
+            entries = [
+                HistoryEntry(hit.conversation_id, hit.title, hit.plain_snippet, tuple(hit.snippet_parts()))
+                for hit in hits
+            ]
             empty_text = f"Nothing matches {query!r}."
         else:
-            summaries = await asyncio.to_thread(store.list_conversations)
+            summaries = await asyncio.to_thread(store.list_conversations, replied_only=True)
             entries = [HistoryEntry(s.id, s.title, summary_detail(s.message_count, s.total_tokens)) for s in summaries]
             empty_text = "No conversations yet."
         sidebar = self.query_one(HistorySidebar)
@@ -730,27 +743,37 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
 
     @on(HistorySidebar.Rename)
     def _rename_from_history(self, event: HistorySidebar.Rename) -> None:
-        store, conversation_id = self.store, event.conversation_id
-        if store is None or conversation_id is None:
-            return
-        current = next(
-            (e.title for e in self.query_one(HistorySidebar).entries if e.conversation_id == conversation_id), ""
+        if event.conversation_id is not None:
+            self._ask_new_title(event.conversation_id)
+
+    def action_rename_conversation(self) -> None:
+        self._ask_new_title(None)
+
+    def _ask_new_title(self, conversation_id: str | None) -> None:
+        """Ask for a title and store it; the open conversation (None: the open one, maybe not stored yet) is
+        renamed through the session."""
+        store = self.store
+        sidebar = self.query_one(HistorySidebar)
+        is_open = conversation_id is None or conversation_id == self.session.conversation.id
+        current = (
+            self.session.conversation.title
+            if is_open
+            else next((e.title for e in sidebar.entries if e.conversation_id == conversation_id), "")
         )
 
         async def rename(title: str) -> None:
-            if self.session.conversation.id == conversation_id:
-                # In memory first: every save of the session writes its title, so a reply streaming into this
-                # conversation while the rename waits must carry the new one.
-                self.session.conversation.title = title
-                self.sub_title = title
             try:
-                await asyncio.to_thread(store.rename, conversation_id, title)
+                if is_open:
+                    self.sub_title = await self.session.rename(title)
+                elif store is not None and conversation_id is not None:
+                    await asyncio.to_thread(store.rename, conversation_id, title)
             except store_errors() as error:
                 self.notify(f"The conversation was not renamed: {error}", severity="error")
-            self._fill_history(self.query_one(HistorySidebar).query_text)
+            if sidebar.display:
+                self._fill_history(sidebar.query_text)
 
         def renamed(title: str | None) -> None:
-            if title:
+            if title and title.strip():
                 self.run_worker(rename(title), group="history-edit", exit_on_error=False)
 
         self.push_screen(TextPromptScreen("Rename the conversation", current), renamed)
@@ -775,8 +798,10 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
             if answer:
                 self.run_worker(delete(), group="history-edit", exit_on_error=False)
 
+        entry = next((e for e in self.query_one(HistorySidebar).entries if e.conversation_id == conversation_id), None)
+        title = one_line(entry.title, NAME_CHARS) if entry is not None and entry.title else "(untitled)"
         choices = [("Delete this conversation for good", True), ("Keep it", False)]
-        self.push_screen(PickerScreen("Delete the conversation?", choices), confirmed)
+        self.push_screen(PickerScreen(f"Delete “{title}”?", choices), confirmed)
 
     async def action_regenerate(self) -> None:
         if self.replying:
@@ -1007,6 +1032,11 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         except (ConfigError, OSError) as error:
             saved = f" (not saved: {error})"
         self.notify(("Thought summaries will be shown" if show else "Thought summaries are off") + saved + ".")
+
+    def action_toggle_api(self) -> None:
+        api = "generate" if self.settings.api == "interactions" else "interactions"
+        self.session.update_settings(api=api)
+        self.notify(api_switch_text(self.session.settings))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_choices))

@@ -14,6 +14,12 @@ from flashchat.core.attachments import mention_at_cursor
 from flashchat.render.formatting import count
 
 CHIP_MIN_LINES = 21  # a paste over 20 lines becomes a chip
+# So does one over this many characters, however few lines: TextArea wraps a whole line again for each row it
+# draws, so a 2 MB single-line paste made every keystroke take seconds.
+CHIP_MIN_CHARS = 5_000
+# The longest `@path` mention looked for left of the cursor: the check runs on every keystroke, and must not
+# scan a whole long line each time.
+_MENTION_WINDOW = 4096
 _NAMED_IN_DIFF = re.compile(r"^(?:\+\+\+ b/|diff --git a/)(\S+)", re.MULTILINE)
 # Keys the path popup takes while it is open; everything else goes on into the composer.
 COMPLETION_KEYS = ("up", "down", "tab", "enter", "escape")
@@ -36,6 +42,10 @@ def line_count(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
+def becomes_chip(text: str) -> bool:
+    return len(text) > CHIP_MIN_CHARS or line_count(text) >= CHIP_MIN_LINES
+
+
 @dataclass
 class Draft:
     """What is in the composer: the visible text and the full text behind each paste chip in it."""
@@ -53,7 +63,7 @@ class Draft:
 
 def draft_for(text: str) -> Draft:
     """A draft showing `text`, as a single chip when it is long (for recalling a pasted prompt)."""
-    if line_count(text) < CHIP_MIN_LINES:
+    if not becomes_chip(text):
         return Draft(text)
     chip = chip_label(text, 1)
     return Draft(chip, {chip: text})
@@ -61,7 +71,9 @@ def draft_for(text: str) -> Draft:
 
 def chip_label(text: str, number: int) -> str:
     name = guess_paste_name(text)
-    details = f"{count(line_count(text))} lines" + (f", {name}?" if name else "")
+    lines = line_count(text)
+    size = f"{count(lines)} lines" if lines >= CHIP_MIN_LINES else f"{count(len(text))} characters"
+    details = size + (f", {name}?" if name else "")
     return f"[pasted: {details}]" if number == 1 else f"[pasted #{number}: {details}]"
 
 
@@ -70,9 +82,9 @@ class Composer(TextArea):
 
     - Enter posts `Composer.Submitted`; Shift+Enter (terminals with the kitty keyboard protocol) and Ctrl+J
       (everywhere) insert a newline.
-    - A bracketed paste arrives as one `Paste` event. Over 20 lines it is not inserted: a chip such as
-      `[pasted: 412 lines, app.py?]` stands in for it, which keeps a 2,000-line paste instant; the full text is
-      sent, and Ctrl+F expands the chips in place.
+    - A bracketed paste arrives as one `Paste` event. Over 20 lines or 5,000 characters it is not inserted: a
+      chip such as `[pasted: 412 lines, app.py?]` stands in for it, which keeps a 2,000-line paste (or a 2 MB
+      single line) instant; the full text is sent, and Ctrl+F expands the chips in place.
     - Up on an empty composer recalls earlier prompts; Down walks back to the draft.
     - Typing `@` starts a file mention: `MentionChanged` carries what follows it, so the app can offer paths;
       while the app sets `completing`, the keys in COMPLETION_KEYS go to it as `CompletionKey`.
@@ -177,7 +189,12 @@ class Composer(TextArea):
 
     def _mention_at_cursor(self) -> str | None:
         row, column = self.cursor_location
-        return mention_at_cursor(self.document.get_line(row)[:column])
+        start = max(0, column - _MENTION_WINDOW)
+        before = self.document.get_line(row)[start:column]
+        mention = mention_at_cursor(before)
+        if mention is not None and start > 0 and len(mention) + 1 == len(before):
+            return None  # runs past the window: a long run of path characters, not a file name being typed
+        return mention
 
     @on(TextArea.SelectionChanged)
     def _check_mention(self) -> None:
@@ -198,7 +215,7 @@ class Composer(TextArea):
     def _on_paste(self, event: events.Paste) -> None:
         # TextArea's own paste handler runs after this one unless the default is prevented.
         text = event.text.replace("\r\n", "\n").replace("\r", "\n")
-        if line_count(text) < CHIP_MIN_LINES:
+        if not becomes_chip(text):
             return
         event.prevent_default()
         event.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from flashchat.render.formatting import count
+from flashchat.render.formatting import bounded_pieces, count_noun
 from flashchat.render.safe_text import NAME_CHARS, one_line
 
 
@@ -23,7 +25,9 @@ class HistoryEntry:
 
     conversation_id: str
     title: str
-    detail: str  # message and token counts, or the search snippet
+    detail: str  # message and token counts, or the search snippet without its markers
+    # A search hit's snippet as (text, matched) pieces; the matched words are highlighted.
+    snippet: tuple[tuple[str, bool], ...] = ()
 
 
 class HistoryList(OptionList):
@@ -97,6 +101,8 @@ class HistorySidebar(Vertical):
             super().__init__()
             self.conversation_id = conversation_id
 
+    BINDINGS = [Binding("down", "focus_list", "To the list", show=False)]
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.entries: list[HistoryEntry] = []
@@ -115,11 +121,12 @@ class HistorySidebar(Vertical):
         self.entries = entries
         options = [
             Option(
-                # Two lines an entry whatever the stored title or snippet holds (imported, renamed, a reply).
-                Content.assemble(
-                    (one_line(entry.title, NAME_CHARS) or "(untitled)", "bold"),
-                    "\n",
-                    (one_line(entry.detail, 2 * NAME_CHARS), "dim"),
+                # The title on one line, cut with "…" so a long one never pushes the "N messages" line out of
+                # the entry; a search snippet wraps, so the matched words stay in view. Text, not markup: a
+                # message's own `[brackets]` show as typed.
+                Group(
+                    Text(one_line(entry.title, NAME_CHARS) or "(untitled)", "bold", no_wrap=True, overflow="ellipsis"),
+                    Text.assemble(*self._detail(entry)),
                 ),
                 id=entry.conversation_id,
             )
@@ -131,6 +138,20 @@ class HistorySidebar(Vertical):
         empty = self.query_one(".sidebar-empty", Static)
         empty.update(Content(empty_text))
         empty.display = not entries
+
+    @staticmethod
+    def _detail(entry: HistoryEntry) -> list[tuple[str, str]]:
+        """Under the title: the counts, or the search snippet with the matched words stressed."""
+        if not entry.snippet:
+            return [(one_line(entry.detail, 2 * NAME_CHARS), "dim")]
+        pieces = bounded_pieces(entry.snippet, 2 * NAME_CHARS)
+        return [(text, "bold reverse" if matched else "dim") for text, matched in pieces]
+
+    def action_focus_list(self) -> None:
+        """Down in the search box moves into the list (the list's own Down moves within it)."""
+        history = self.query_one(HistoryList)
+        if history.option_count:
+            history.focus()
 
     @on(Input.Changed, "#history-search")
     def _search(self, event: Input.Changed) -> None:
@@ -147,5 +168,4 @@ class HistorySidebar(Vertical):
 
 
 def summary_detail(message_count: int, total_tokens: int) -> str:
-    messages = "1 message" if message_count == 1 else f"{count(message_count)} messages"
-    return f"{messages} · {count(total_tokens)} tokens"
+    return f"{count_noun(message_count, 'message')} · {count_noun(total_tokens, 'token')}"

@@ -157,7 +157,7 @@ class UsagePanel(Vertical):
         rows = turn_rows(conversation, settings)
         live = TurnRow(f"#{len(rows) + 1}", usage, None, None, estimated_cost(usage, settings))
         self.rows = [*rows, live]
-        self.context_tokens = usage.prompt + usage.output + usage.tool_use
+        self.context_tokens = usage.context_size()
         self._show()
 
     def _show(self) -> None:

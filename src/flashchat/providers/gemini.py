@@ -275,9 +275,15 @@ class GeminiProvider:
             from flashchat.providers.gemini_interactions import stream_interaction
 
             interaction = stream_interaction(self._client(settings), conversation, settings, draft)
-            async with contextlib.aclosing(interaction) as events:
-                async for event in events:
-                    yield event
+            draft.mark_sent()  # and again by the transport, if the SDK sends through ours
+            sending = _SENDING_FOR.set(draft)
+            try:
+                async with contextlib.aclosing(interaction) as events:
+                    async for event in events:
+                        yield event
+            finally:
+                with contextlib.suppress(ValueError):
+                    _SENDING_FOR.reset(sending)
             return
         draft.provider = NAME
         collector = _PartCollector()

@@ -9,7 +9,10 @@ chat of issue 16) each mode sends one more turn through the real google-genai cl
   - bytes uploaded: the request line, headers and body as the fake received them;
   - client time until the request is sent: from `session.send()` to the moment the fake has read the whole body
     (time.monotonic() on both sides: one clock on Linux), so history conversion, JSON encoding, the SDK's own
-    validation and the local transfer are all in it.
+    validation and the local transfer are all in it (and, for a big body, the fake's own JSON parse: it runs in
+    this process and holds the GIL);
+  - client CPU: the CPU time of the client's thread over the same span, which a loaded machine changes far less;
+  - flashchat: our own request building alone (history to request body), without the SDK.
 The three modes run interleaved, round after round, on the same machine load; medians and min–max per mode. The
 same is done for a conversation a tenth as long, to show whether a mode's cost grows with the history.
 """
@@ -22,6 +25,7 @@ import base64
 import copy
 import secrets
 import statistics
+import threading
 import time
 
 from flashchat.config.settings import Settings
@@ -94,16 +98,22 @@ def request_building_seconds(session: ChatSession) -> float:
     return elapsed
 
 
-async def one_turn(fake: FakeInteractions, session: ChatSession) -> tuple[int, float]:
-    """Bytes uploaded and seconds from send() until the fake had the whole request."""
+async def one_turn(fake: FakeInteractions, session: ChatSession) -> tuple[int, float, float]:
+    """Bytes uploaded, seconds from send() until the fake had the whole request, and client CPU seconds."""
     arrived: list[float] = []
+    cpu_at_arrival: list[float] = []
+    # The client is one thread (asyncio); the fake answers on others. Its CPU clock, read by the fake the moment
+    # the body is in, is the client's own work to send, which the shared machine's load changes far less.
+    client_cpu = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
 
     def note_arrival(request: object) -> None:
         arrived.append(time.monotonic())
+        cpu_at_arrival.append(time.clock_gettime(client_cpu))
 
     fake.responder = note_arrival  # type: ignore[assignment]
     fake.generate.responder = note_arrival  # type: ignore[assignment]
     count = len(fake.requests)
+    cpu_started = time.clock_gettime(client_cpu)
     started = time.monotonic()
     async for _event in session.send("And one more question?"):
         pass
@@ -111,10 +121,10 @@ async def one_turn(fake: FakeInteractions, session: ChatSession) -> tuple[int, f
     head = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
     uploaded = len(f"{request.method} {request.path} HTTP/1.1\r\n") + head + 2 + len(request.raw)
     del session.conversation.messages[-2:]  # back to the same history for the next round
-    return uploaded, arrived[0] - started
+    return uploaded, arrived[0] - started, cpu_at_arrival[0] - cpu_started
 
 
-async def measure(messages: int, runs: int) -> dict[str, tuple[list[int], list[float], list[float]]]:
+async def measure(messages: int, runs: int) -> dict[str, tuple[list[int], list[float], list[float], list[float]]]:
     with FakeInteractions() as fake:
         base = Settings(api_key=fake.api_key, base_url=fake.url, first_token_timeout=60, idle_timeout=60)
         generate_history, interactions_history, last_id = build_histories(messages, fake.url.rstrip("/"))
@@ -136,14 +146,17 @@ async def measure(messages: int, runs: int) -> dict[str, tuple[list[int], list[f
         }
         # One session per mode for the whole run, as a user has: its client and connections stay warm.
         sessions = {name: ChatSession(settings, conversation=history) for name, (settings, history) in modes.items()}
-        results: dict[str, tuple[list[int], list[float], list[float]]] = {name: ([], [], []) for name in modes}
+        results: dict[str, tuple[list[int], list[float], list[float], list[float]]] = {
+            name: ([], [], [], []) for name in modes
+        }
         for round_number in range(runs + 1):  # round 0 warms up imports and connections
             for name, session in sessions.items():
-                uploaded, seconds = await one_turn(fake, session)
+                uploaded, seconds, cpu = await one_turn(fake, session)
                 if round_number:
                     results[name][0].append(uploaded)
                     results[name][1].append(seconds)
-                    results[name][2].append(request_building_seconds(session))
+                    results[name][2].append(cpu)
+                    results[name][3].append(request_building_seconds(session))
         for session in sessions.values():
             await session.aclose()
         return results
@@ -156,15 +169,16 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'messages':>8}  {'mode':<24} {'uploaded':>14}  {'client ms to sent (median, min-max)':>36}"
-        f"  {'of which flashchat ms':>22}"
+        f"  {'client CPU ms':>14}  {'flashchat ms':>13}"
     )
     for messages in (args.messages, args.messages // 10):
         results = asyncio.run(measure(messages, args.runs))
-        for name, (uploads, seconds, building) in results.items():
+        for name, (uploads, seconds, cpu, building) in results.items():
             milliseconds = [value * 1000 for value in seconds]
             spread = f"{statistics.median(milliseconds):8.1f} ({min(milliseconds):.1f}-{max(milliseconds):.1f})"
             own = f"{statistics.median(building) * 1000:.2f}"
-            print(f"{messages:>8}  {name:<24} {statistics.median(uploads):>12,} B  {spread:>36}  {own:>22}")
+            used = f"{statistics.median(cpu) * 1000:.1f}"
+            print(f"{messages:>8}  {name:<24} {statistics.median(uploads):>12,} B  {spread:>36}  {used:>14}  {own:>13}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Measures
   pty          the paced reply in flashchat on a real pseudo-terminal: bytes written to the terminal from Enter
                until the reply is on screen, and the process's own CPU seconds and peak RSS; interleaved with
                the same run writing whole frames as Textual does by itself (the "before" of TerminalDiff).
+  first-token  in a warmed-up app: Enter -> the request at the fake, and the fake's first byte -> its text on screen.
   long-session 500 scripted turns in one TUI session (--turns), then idle: RSS every 50 turns and after the
                idle collection, keystroke echo at the first and the last turn, the UI thread's idle CPU share.
   history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
@@ -299,6 +300,62 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
     }
 
 
+# --- time to the first token ---------------------------------------------------------------------------
+
+
+async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
+    """Enter -> the request at the fake, and the fake's first byte -> that text on screen (first frame that shows
+    it), in a warmed-up app (the provider imported during idle after the first frame), `runs` messages."""
+    from flashchat.tui.widgets.reply_segment import ReplySegment
+
+    arrivals: list[float] = []
+
+    def responder(request):
+        arrivals.append(time.monotonic())
+        return Reply.text("First words of the answer, then more.", chunk_chars=8)
+
+    fake.responder = responder
+    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=True)
+    shown: list[float] = []
+    original_display = App._display
+
+    def display(self: App, screen, renderable) -> None:
+        if renderable is not None and len(shown) < len(arrivals):
+            segments = list(self.query(ReplySegment))
+            if segments and segments[-1].source:
+                shown.append(time.monotonic())
+        original_display(self, screen, renderable)
+
+    App._display = display  # type: ignore[method-assign]
+    to_request, to_screen = [], []
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(2.0)  # idle after the first frame: the warm-up imports the provider
+            for turn in range(runs):
+                app.composer.load_text(f"question {turn}")
+                pressed = time.monotonic()
+                await pilot.press("enter")
+                while len(shown) <= turn:
+                    await asyncio.sleep(0.001)
+                while app.replying:
+                    await asyncio.sleep(0.005)
+                to_request.append(arrivals[turn] - pressed)
+                to_screen.append(shown[turn] - fake.stream_timings[-1][0])
+                await pilot.pause(0.2)
+    finally:
+        App._display = original_display  # type: ignore[method-assign]
+        fake.responder = None
+
+    def summary(values: list[float]) -> dict[str, float]:
+        return {"median": round(statistics.median(values) * 1000, 1), "max": round(max(values) * 1000, 1)}
+
+    return {
+        "enter_to_request_ms": summary(to_request),
+        "first_byte_to_screen_ms": summary(to_screen),
+        "load_average": os.getloadavg()[0],
+    }
+
+
 # --- a long session ------------------------------------------------------------------------------------
 
 
@@ -393,9 +450,8 @@ def paced_on_pty(
     runs it with Textual's own frame writing instead of TerminalDiff.
     """
     chunk_chars = 20 * CHARS_PER_TOKEN
-    fake.enqueue(
-        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
-    )
+    reply = Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
+    fake.enqueue(reply)
     env = environment(fake, home)
     env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
     pid, master = pty.fork()
@@ -437,9 +493,8 @@ def paced_on_pty(
             os.write(master, b"\r")
             state = "streaming"
         elif state == "streaming" and not quiet_until and len(fake.stream_timings) > timings_before:
-            sent = fake.stream_timings[-1]
-            if sent and time.monotonic() - sent[-1] > 1.0:  # the server is done: its chunks come every 50 ms
-                quiet_until = time.monotonic() + 0.5  # the last frames after the server's last byte
+            if len(fake.stream_timings[-1]) >= len(reply.chunks):  # the server sent its last chunk
+                quiet_until = time.monotonic() + 1.0  # the last frames after the server's last byte
         elif quiet_until and time.monotonic() > quiet_until and state == "streaming":
             state = "done"
             time.sleep(3.5)  # idle: the app's postponed full garbage collection runs (tui/quiet_gc.py)
@@ -601,6 +656,9 @@ def main() -> None:
                 runs = results[name]["runs"]  # type: ignore[index]
                 results[name] |= {key: statistics.median(run[key] for run in runs) for key in runs[0]}  # type: ignore[operator]
                 print(json.dumps({name: results[name]}), flush=True)
+        if "first-token" in only:
+            results["first_token"] = asyncio.run(first_token(fake, args.runs * 2))
+            print(json.dumps({"first_token": results["first_token"]}), flush=True)
         if "long-session" in only:
             results["long_session"] = asyncio.run(long_session(fake, args.turns))
             print(json.dumps({"long_session": results["long_session"]}), flush=True)

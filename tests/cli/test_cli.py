@@ -59,6 +59,8 @@ def test_json_output_is_one_object(fake: FakeGemini, cli_env: dict) -> None:
     result = run_cli(["-p", "2+2?", "--json", "--show-thoughts", "--thinking", "low"], cli_env)
     assert result.returncode == 0
     data = json.loads(result.stdout)
+    assert data.pop("response_id")  # the server's id of the response, random in the fake
+    assert data.pop("token_details") == {"prompt": {"TEXT": 40}}
     assert data == {
         "text": "Four.",
         "thoughts": "adding",

@@ -71,12 +71,13 @@ async def test_tui_exports_the_conversation_as_private_json(fake: FakeGemini, se
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
-async def test_tui_shows_no_tool_badges_for_an_endpoint_without_tools(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+async def test_tui_shows_only_the_tool_badges_an_endpoint_honours(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    """An OpenAI-compatible endpoint runs the local tools but has no Google Search."""
     settings = Settings(provider="openai", base_url=fake_openai.url, api_key="", google_search=True, local_tools=True)
     app = make_app(settings, tmp_path / "config.toml")
     async with app.run_test() as pilot:
         await pilot.pause()
-        assert str(app.query_one("#status-tools").render()).strip() == ""
+        assert str(app.query_one("#status-tools").render()).strip() == "files"
         await app.run_action("toggle_tool('google_search')")
         await pilot.pause()
         assert any("not offered" in n.message for n in app._notifications)
@@ -145,8 +146,9 @@ async def test_repl_turns_thoughts_on_and_refuses_tools_the_endpoint_lacks(
     driver = ReplDriver(settings, tmp_path)
     await driver.start()
     driver.type(f"/thoughts on{ENTER}/search on{ENTER}/tools{ENTER}")
-    output = await driver.wait_for_output("/tools   not offered here")
+    output = await driver.wait_for_output("/tools   off")
     await driver.quit()
+    assert "/search  not offered here" in output  # the local tools are offered there, Google Search is not
     assert "thought summaries on" in output
     assert "/search: not offered by the openai endpoint in use; nothing changed" in output
     assert driver.repl.session.settings.show_thoughts and not driver.repl.session.settings.google_search

@@ -242,7 +242,10 @@ async def test_recorded_function_call_follow_ups_can_be_rebuilt(
     session = make_session(settings)
     events = await run(session, call_recording["request"]["body"]["contents"][0]["parts"][0]["text"])
     await session.aclose()
-    assert isinstance(events[-1], Finished)
+    assert any(isinstance(event, Finished) for event in events)
+    # Tools were off, so flashchat answered the call itself (an error); the recording's answer replaces it.
+    assert [event.declared for event in events if isinstance(event, ToolFinished)] == [False]
+    assert session.conversation.messages.pop().answers_tool_calls
     recorded_answers = follow_up[2]["parts"]
     recorded_calls = [p for p in follow_up[1]["parts"] if "functionCall" in p]
     results = [

@@ -425,3 +425,12 @@ async def test_export_and_import_keep_the_chain(ifake, isettings) -> None:
     imported = store.load(store.import_json(document))
     assert imported.messages[1].interaction_id == first.message.interaction_id
     assert imported.messages[1].interaction_endpoint == isettings.base_url.rstrip("/")
+
+
+async def test_a_response_schema_goes_with_every_interaction(ifake, isettings) -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    session = make_session(isettings.with_response_schema(schema))
+    ifake.enqueue(IReply.text('{"name":"John Doe"}'))
+    assert finished(await collect(session.send("An example person."))).message.text == '{"name":"John Doe"}'
+    body = ifake.create_requests()[0].body
+    assert body["response_format"] == {"type": "text", "mime_type": "application/json", "schema": schema}

@@ -13,7 +13,7 @@ from flashchat.config.settings import Settings
 from flashchat.core.conversation import Conversation, Message, Usage
 from flashchat.core.errors import ErrorKind
 from flashchat.core.events import Failed, Finished, Retrying, TextDelta, ThoughtDelta, UsageUpdate
-from flashchat.core.session import ChatSession
+from flashchat.core.session import NOT_OFFERED, ChatSession
 from flashchat.providers.openai_compat import usage_from
 from flashchat.testing.fake_gemini import FakeGemini
 from flashchat.testing.fake_gemini import Reply as GeminiReply
@@ -515,7 +515,8 @@ async def test_streamed_tool_calls_are_merged_with_their_signature(
     fake_openai.enqueue(Reply.tool_calls([("get_time", {"zone": "UTC"}), ("get_date", {})]))
     session = make_session(openai_settings)
     events = await collect(session.send("time?"))
-    native = events[-1].message.native
+    finished = next(event for event in events if isinstance(event, Finished))
+    native = finished.message.native
     assert native["tool_calls"] == [
         {
             "id": "call_1",
@@ -525,7 +526,18 @@ async def test_streamed_tool_calls_are_merged_with_their_signature(
         },
         {"id": "call_2", "type": "function", "function": {"name": "get_date", "arguments": "{}"}},
     ]
-    assert events[-1].message.finish_reason == "TOOL_CALLS" and "TOOL_CALLS" in events[-1].notice
+    # A stop to call tools is a normal stop; the calls (of tools flashchat does not have) are answered.
+    assert finished.message.finish_reason == "TOOL_CALLS" and finished.notice == ""
+    assert session.conversation.messages[-1].native == {
+        "tool_messages": [
+            {
+                "role": "tool",
+                "tool_call_id": f"call_{n}",
+                "content": json.dumps({"error": NOT_OFFERED.format(name=name)}),
+            }
+            for n, name in ((1, "get_time"), (2, "get_date"))
+        ]
+    }
     await session.aclose()
 
 

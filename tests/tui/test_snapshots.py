@@ -305,6 +305,37 @@ def test_help_screen_at_80_by_24(snap_compare, app_for) -> None:
     assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)
 
 
+def test_grounded_reply_with_citation_markers(snap_compare, app_for) -> None:
+    """A reopened grounded reply: "Tokyo is cloudy today, 14 °C.[1][2]" then "Rain is likely tonight.[2]" (each
+    marker right after the sentence its sources back, the `°` counted as two bytes as the API does), and under
+    it the sources block: "Sources:", 1. weather.com, 2. jma.go.jp, "Searched for: “weather in Tokyo today”" and
+    "Fetched: https://weather.com/tokyo (fetched)"."""
+    text = "Tokyo is cloudy today, 14 °C. Rain is likely tonight."
+    grounding = {
+        "web_search_queries": ["weather in Tokyo today"],
+        "grounding_chunks": [
+            {"web": {"title": "weather.com", "uri": "https://weather.com/tokyo"}},
+            {"web": {"title": "jma.go.jp", "uri": "https://www.jma.go.jp/tokyo"}},
+        ],
+        "grounding_supports": [
+            {"grounding_chunk_indices": [0, 1], "segment": {"end_index": 30, "text": "Tokyo is cloudy today, 14 °C."}},
+            {"grounding_chunk_indices": [1], "segment": {"start_index": 31, "end_index": 54}},
+        ],
+    }
+    url_context = {"url_metadata": [{"retrieved_url": "https://weather.com/tokyo",
+                                     "url_retrieval_status": "URL_RETRIEVAL_STATUS_SUCCESS"}]}  # fmt: skip
+    conversation = Conversation(
+        messages=[
+            Message(role="user", text="weather in Tokyo?"),
+            Message(
+                role="model", text=text, model="gemini-3.5-flash", thinking_level="medium", finish_reason="STOP",
+                extras={"grounding": grounding, "url_context": url_context},
+            ),
+        ]
+    )  # fmt: skip
+    assert snap_compare(app_for(conversation=conversation), terminal_size=SIZE, run_before=settle)
+
+
 def _history_with_a_long_title(isolated_home: Path):
     from flashchat.store.conversation_store import open_store
 

@@ -12,6 +12,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any, TextIO
 
+from flashchat.cli.turn_record import TurnRecord
 from flashchat.config.settings import Settings
 from flashchat.core.errors import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_SCHEMA_MISMATCH, EXIT_USAGE
 from flashchat.core.events import (
@@ -25,7 +26,7 @@ from flashchat.core.events import (
     UsageUpdate,
 )
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
-from flashchat.render.terminal_output import MarkdownOutput, PlainOutput, usage_line
+from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput, usage_line
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -74,15 +75,17 @@ class OneShot:
         self.show_usage = show_usage
         self.as_json = as_json
         self.stdout, self.stderr = stdout, stderr
-        self.output: PlainOutput | MarkdownOutput | JsonOutput
+        self.output: PlainOutput | MarkdownOutput | CitedOutput | JsonOutput
         # --schema: the reply is held back until it has been checked, so stdout gets matching JSON or nothing.
         if as_json or settings.response_schema is not None:
             self.output = JsonOutput()
         elif stdout.isatty():
-            self.output = MarkdownOutput(stdout)
+            # With Google Search a reply may be grounded: on a terminal it is written with citation markers.
+            self.output = CitedOutput(MarkdownOutput(stdout)) if settings.google_search else MarkdownOutput(stdout)
         else:
             self.output = PlainOutput(stdout, stderr)
         self.usage: Usage | None = None
+        self.turn = TurnRecord()
         self.structured: Any = None  # --schema: the reply's JSON, once checked
         self.mismatch = ""  # --schema: why the reply did not pass
         self.message: Message | None = None
@@ -128,23 +131,28 @@ class OneShot:
         return ToolApproval.ONCE
 
     def _handle(self, event: Event) -> None:
+        self.turn.add(event)
         match event:
             case ToolRequested(call):
                 self.warn(f"tool: {one_line(call.describe())}")
-            case ToolFinished(call, response, _):
+            case ToolFinished(call, response, _, declared):
                 outcome = f"error: {one_line(response['error'])}" if "error" in response else "ok"
+                if not declared:
+                    outcome = "not a flashchat tool: not run, answered with an error"
                 self.warn(f"tool: {one_line(call.name, NAME_CHARS)} -> {outcome}")
             case TextDelta(text):
                 self.output.text(text)
             case ThoughtDelta(text):
                 if self.settings.show_thoughts:
                     self.output.thought(text)
-            case UsageUpdate(usage):
-                self.usage = usage
+            case UsageUpdate():
+                self.usage = self.turn.usage  # every hop of a turn with tools, not only the last reply
             case Retrying(attempt, max_attempts, delay, reason):
                 self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):
                 self.message = message
+                if isinstance(self.output, CitedOutput):
+                    self.output.finish_reply(message.extras)
                 if notice:
                     self.warn(one_line(notice))
             case Failed() as failure:
@@ -157,7 +165,7 @@ class OneShot:
         sources = sources_markdown(self.message.extras if self.message else None)
         if not sources or self.as_json:
             return
-        if isinstance(self.output, MarkdownOutput):
+        if isinstance(self.output, (MarkdownOutput, CitedOutput)):
             self.output = MarkdownOutput(self.stdout)
             self.output.text("\n" + sources + "\n")
             self.output.close()
@@ -223,9 +231,10 @@ class OneShot:
 
     def _print_json(self, *, interrupted: bool = False) -> None:
         message = self.message
+        turn = self.turn
         result: dict[str, Any] = {
-            "text": message.text if message else "",
-            "thoughts": message.thoughts if message else "",
+            "text": turn.text() if turn.replies else (message.text if message else ""),
+            "thoughts": turn.thoughts() if turn.replies else (message.thoughts if message else ""),
             "usage": self.usage.to_dict() if self.usage else None,
             "cost_usd": self._cost(),
             "finish_reason": message.finish_reason if message else None,
@@ -241,6 +250,12 @@ class OneShot:
                 if "web" in chunk
             ]
             result["search_queries"] = grounding.get("web_search_queries") or []
+        if turn.tool_calls:
+            result["tool_calls"] = turn.tool_calls
+        if code := turn.code_execution():
+            result["code_execution"] = code
+        kept = message.extras or {} if message is not None else {}
+        result.update({key: kept[key] for key in ("response_id", "finish_message", "token_details") if key in kept})
         if self.settings.response_schema is not None:
             result["data"] = self.structured  # the checked JSON; null when it did not pass
         if self.error is not None:

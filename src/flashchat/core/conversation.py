@@ -93,6 +93,8 @@ class Message:
     def answers_tool_calls(self) -> bool:
         """A user turn the session wrote to answer function calls, not something the user typed."""
         parts = (self.native or {}).get("parts") or []
+        if self.role == "user" and (self.native or {}).get("tool_messages"):
+            return True  # an OpenAI-compatible endpoint's `role: "tool"` messages
         return self.role == "user" and any("function_response" in part or "functionResponse" in part for part in parts)
 
 

@@ -59,6 +59,9 @@ class ToolFinished:
     call: ToolCall
     response: dict[str, Any]  # what goes back to the model: {"result": ...} or {"error": ...}
     approved: bool
+    # False for a call of a tool flashchat did not offer (imported history, a gateway's tool, a model mistake):
+    # never run nor asked about, answered with an error so the conversation stays valid.
+    declared: bool = True
 
 
 Event = TextDelta | ThoughtDelta | UsageUpdate | Retrying | Finished | Failed | ToolRequested | ToolFinished

@@ -44,6 +44,7 @@ _STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flashchat-
 DENIED = "The user denied this tool call."
 CANCELLED = "The user stopped the turn before this tool call ran."
 BUDGET_SPENT = "Limited action budget: at most {limit} tool calls per turn are allowed. Answer with what you have."
+NOT_OFFERED = "There is no tool named {name!r} here: flashchat did not offer it, so the call was not run."
 
 
 class ToolApproval(StrEnum):
@@ -55,7 +56,7 @@ class ToolApproval(StrEnum):
 ToolApprover = Callable[[ToolCall], Awaitable[ToolApproval]]
 
 # Finish reasons that mean the model stopped on its own terms; anything else gets a notice.
-NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
+NORMAL_FINISH = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED", "TOOL_CALLS"})
 
 # Settings a front end changes live that carry over when the user switches endpoint (the rest comes from the
 # endpoint's table). The system prompt travels with the conversation instead, and the model with the endpoint.
@@ -129,7 +130,8 @@ def finish_notice(message: Message, max_output_tokens: int | None) -> str:
         return f"The model stopped for safety reasons ({reason})."
     if reason == "RECITATION":
         return "The model stopped because the reply would recite copyrighted material (RECITATION)."
-    return f"The model stopped early ({reason})."
+    said = (message.extras or {}).get("finish_message")
+    return f"The model stopped early ({reason})" + (f": {said}" if isinstance(said, str) and said else ".")
 
 
 class ChatSession:
@@ -327,18 +329,21 @@ class ChatSession:
                     yield event
             calls, self._pending_calls = self._pending_calls, []
             provider = self.provider
-            if (
-                not calls
-                or not self.settings.local_tools
-                or budget_spent_rounds > 1
-                or not isinstance(provider, ToolCaller)
-            ):
+            if not calls or not isinstance(provider, ToolCaller):
                 return
+            offered = self._offered_tools()
+            # Only calls of tools flashchat offered run (and keep the turn going); every call gets an answer.
+            runnable = any(call.name in offered for call in calls) and budget_spent_rounds <= 1
             results: list[tuple[ToolCall, dict[str, Any]]] = []
             try:
                 for call in calls:
                     yield ToolRequested(call)
-                    if calls_run >= self.settings.max_tool_calls:
+                    if call.name not in offered:
+                        response = {"error": NOT_OFFERED.format(name=call.name)}
+                        results.append((call, response))
+                        yield ToolFinished(call, response, False, declared=False)
+                        continue
+                    if calls_run >= self.settings.max_tool_calls or not runnable:
                         response = {"error": BUDGET_SPENT.format(limit=self.settings.max_tool_calls)}
                         approved = False
                     else:
@@ -352,8 +357,18 @@ class ChatSession:
                 answered = {id(call) for call, _ in results}
                 results += [(call, {"error": CANCELLED}) for call in calls if id(call) not in answered]
                 await self._save(self.conversation.add(provider.tool_results_message(results)))
+            if not runnable:
+                return
             if calls_run >= self.settings.max_tool_calls:
                 budget_spent_rounds += 1
+
+    def _offered_tools(self) -> frozenset[str]:
+        """The names of the tools the requests of this turn declared."""
+        if not (self.settings.local_tools and self.capabilities.local_tools):
+            return frozenset()
+        from flashchat.core.local_tools import TOOL_NAMES
+
+        return TOOL_NAMES
 
     async def _approve(self, call: ToolCall) -> bool:
         if call.name in self._always_allowed:

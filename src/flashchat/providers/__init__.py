@@ -34,9 +34,9 @@ CAPABILITIES: dict[str, Capabilities] = {
         media_types=frozenset(),
         server_state=True,
     ),
-    # Chat Completions as flashchat speaks it today: text in, text and reasoning out, no tools.
+    # Chat Completions: text in; text, reasoning and tool calls (the local tools) out.
     "openai": Capabilities(
-        local_tools=False,
+        local_tools=True,
         builtin_tools=frozenset(),
         count_tokens=False,
         thinking_levels=THINKING_LEVELS,

@@ -25,6 +25,8 @@ from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolC
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
+from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
+from flashchat.providers.gemini_metadata import keep_metadata
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
 from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
@@ -90,7 +92,21 @@ def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
             # A reply from another provider, or one that arrived without native parts: its text is all we have.
             contents.append({"role": "model", "parts": [{"text": message.text}]})
         # A reply with nothing in it (safety stop, blocked) is left out: the API rejects empty contents.
-    return contents
+    return answer_unanswered([_assembled(content) for content in contents])
+
+
+def _assembled(content: dict[str, Any]) -> dict[str, Any]:
+    """A stored content whose function calls still hold streamed pieces (`partialArgs`, kept by another client),
+    assembled into whole calls as a live stream would be; every other content is returned untouched."""
+    parts = content.get("parts") or []
+    calls = [part.get("function_call") or part.get("functionCall") for part in parts if isinstance(part, dict)]
+    pieces = ("partial_args", "partialArgs", "will_continue", "willContinue")
+    if content.get("role") != "model" or not any(isinstance(c, dict) and set(c) & set(pieces) for c in calls):
+        return content
+    collector = _PartCollector()
+    for part in types.Content.model_validate(content).parts or []:
+        collector.add(part)
+    return collector.native() or content
 
 
 def generation_config(settings: Settings) -> types.GenerateContentConfig:
@@ -158,8 +174,11 @@ class _PartCollector:
 
     def __init__(self) -> None:
         self.parts: list[types.Part] = []
+        self._streamed_call: StreamedCall | None = None  # a call whose arguments are still arriving
 
     def add(self, part: types.Part) -> None:
+        if self._add_streamed_call_piece(part):
+            return
         previous = self.parts[-1] if self.parts else None
         if (
             previous is not None
@@ -170,6 +189,31 @@ class _PartCollector:
             previous.text = (previous.text or "") + (part.text or "")
         else:
             self.parts.append(part.model_copy(deep=True))
+
+    def _add_streamed_call_piece(self, part: types.Part) -> bool:
+        """Vertex-style streamed arguments (see gemini_calls.py): pieces go into one assembled call part."""
+        open_call, call = self._streamed_call, part.function_call
+        assembled = open_call.part.function_call if open_call is not None else None
+        if (
+            open_call is not None
+            and assembled is not None
+            and call is not None
+            and call.name in (None, "", assembled.name)
+            and call.id in (None, "", assembled.id)
+            and not (call.args and not call.partial_args)  # a whole call of its own (parallel calls)
+        ):
+            open_call.add(part)  # until a piece without willContinue, pieces of the same call (named or not)
+        elif is_streamed_call_piece(part):
+            open_call = StreamedCall(part)
+            self.parts.append(open_call.part)
+        else:
+            return False
+        self._streamed_call = open_call if open_call.open else None
+        return True
+
+    def function_calls(self) -> list[ToolCall]:
+        calls = [part.function_call for part in self.parts if part.function_call is not None]
+        return [ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id) for call in calls]
 
     def native(self) -> dict[str, Any] | None:
         if not self.parts:
@@ -338,6 +382,7 @@ class GeminiProvider:
 
 def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:
     events: list[StreamEvent] = []
+    keep_metadata(chunk, draft)
     if chunk.model_version:
         draft.model_version = chunk.model_version
     if chunk.prompt_feedback is not None and chunk.prompt_feedback.block_reason is not None:
@@ -356,8 +401,7 @@ def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: 
             collector.add(part)
             draft.mark_content()
             if part.function_call is not None:
-                call = part.function_call
-                draft.function_calls.append(ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id))
+                draft.function_calls = collector.function_calls()
             text, thought = _display_text(part)
             if not text:
                 continue

@@ -75,6 +75,11 @@ def request_body(conversation: Conversation, settings: Settings, *, stateful: bo
     body["generation_config"] = config
     if settings.system_prompt:
         body["system_instruction"] = settings.system_prompt
+    if settings.response_schema is not None:
+        # `-p --schema`: the SDK's typed form (TextResponseFormat), per interaction like the tools.
+        schema = dict(settings.response_schema)
+        body["response_format"] = {"type": "text", "mime_type": "application/json", "schema": schema}
+        body["response_mime_type"] = "application/json"
     tools: list[Json] = [
         {"type": switch} for switch in ("google_search", "url_context", "code_execution") if getattr(settings, switch)
     ]
@@ -108,8 +113,7 @@ async def stream_interaction(
                 raise
             # The stored interaction is gone (retention is 1 day on the free tier, 55 on paid ones) or this
             # server never had it: the local history is complete, so send all of it.
-            body, notice = request_body(conversation, settings, stateful=False)
-            notice = EXPIRED_NOTICE
+            body, notice = request_body(conversation, settings, stateful=False)[0], EXPIRED_NOTICE
             response = await _create(client, body, settings)
         draft.notice = notice
         reader.carried = carried_tokens(conversation, body)

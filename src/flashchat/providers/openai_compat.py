@@ -34,10 +34,18 @@ import httpx2
 from flashchat import __version__
 from flashchat.config.input_checks import api_key_problem
 from flashchat.config.settings import GOOGLE_OPENAI_BASE_URL, Settings
-from flashchat.core.conversation import Conversation, ReplyDraft, Usage
+from flashchat.core.conversation import Conversation, ReplyDraft, ToolCall, Usage
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
+from flashchat.providers.openai_content import merge_blocks, split_blocks, text_only
+from flashchat.providers.openai_tools import (
+    answer_unanswered,
+    calls_in,
+    tool_declarations,
+    tool_results_message,
+    with_call_ids,
+)
 from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
 
@@ -83,14 +91,16 @@ def openai_messages(conversation: Conversation, settings: Settings) -> list[dict
     if settings.system_prompt:
         messages.append({"role": "system", "content": settings.system_prompt})
     for message in conversation.messages:
-        if message.role == "user":
+        if message.role == "user" and message.provider == NAME and message.native:
+            messages += copy.deepcopy(message.native.get("tool_messages") or [])  # answers to tool calls
+        elif message.role == "user":
             messages.append({"role": "user", "content": message.text})
         elif message.provider == NAME and message.native:
             if (outgoing := assistant_message(message.native)) is not None:
                 messages.append(outgoing)
         elif message.text:
             messages.append({"role": "assistant", "content": message.text})
-    return messages
+    return answer_unanswered(messages)
 
 
 def assistant_message(native: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -102,6 +112,10 @@ def assistant_message(native: Mapping[str, Any]) -> dict[str, Any] | None:
     if isinstance(signature, str):
         google = outgoing.setdefault("extra_content", {}).setdefault("google", {})
         google.setdefault("thought_signature", signature)
+    if "content" in outgoing:
+        outgoing["content"] = text_only(outgoing["content"])
+    if isinstance(outgoing.get("tool_calls"), list):
+        outgoing["tool_calls"] = with_call_ids(outgoing["tool_calls"])
     if not outgoing.get("content") and not outgoing.get("tool_calls"):
         if not outgoing.get("extra_content"):
             return None
@@ -122,6 +136,8 @@ def request_body(conversation: Conversation, settings: Settings, *, reasoning_ef
     body.update({key: value for key, value in optional.items() if value is not None})
     if reasoning_effort:
         body["reasoning_effort"] = settings.thinking_level
+    if settings.local_tools:
+        body["tools"] = tool_declarations()
     if settings.response_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
@@ -197,7 +213,11 @@ class _MessageBuilder:
         for key, value in delta.items():
             if value is None:
                 continue
-            if key in self._TEXT_FIELDS and isinstance(value, str):
+            if key == "content" and isinstance(value, Mapping):
+                self._add_blocks([value])
+            elif key == "content" and (isinstance(value, list) or isinstance(self.fields.get(key), list)):
+                self._add_blocks(value)
+            elif key in self._TEXT_FIELDS and isinstance(value, str):
                 self.fields[key] = self.fields.get(key, "") + value
             elif key == "tool_calls" and isinstance(value, list):
                 for position, call in enumerate(value):
@@ -208,16 +228,47 @@ class _MessageBuilder:
             else:
                 self.fields[key] = copy.deepcopy(value)
 
-    def _add_call(self, delta: Mapping[str, Any], position: int) -> None:
+    def _add_blocks(self, value: Any) -> None:
+        """Typed content blocks (see openai_content.py); text that came as a string before them is a text block."""
+        kept = self.fields.get("content")
+        if not isinstance(kept, list):
+            kept = [{"type": "text", "text": kept}] if isinstance(kept, str) and kept else []
+            self.fields["content"] = kept
+        merge_blocks(kept, value if isinstance(value, list) else [{"type": "text", "text": str(value)}])
+
+    def _call_slot(self, delta: Mapping[str, Any], position: int) -> int:
+        """Which call a piece belongs to. Its `index`, unless that call is already whole and this piece starts
+        another one (gateways that give every parallel call index 0); without an index, the call with its id, a
+        new call for a new id or a new whole call, else the call before it (Gemini splits arguments over
+        indexless pieces, and may send a call's extra_content in a piece of its own)."""
         index = delta.get("index")
-        entry = self.tool_calls.setdefault(index if isinstance(index, int) else position, {})
+        ident = delta.get("id") if isinstance(delta.get("id"), str) and delta.get("id") else None
+        if ident is not None:
+            known = next((slot for slot, entry in self.tool_calls.items() if entry.get("id") == ident), None)
+            if known is not None:
+                return known
+        if isinstance(index, int) and not isinstance(index, bool):
+            entry = self.tool_calls.get(index)
+            if entry is None or not _starts_another_call(entry, delta, ident):
+                return index
+            return max(self.tool_calls) + 1
+        if not self.tool_calls:
+            return position
+        last = max(self.tool_calls)
+        return last + 1 if _starts_another_call(self.tool_calls[last], delta, ident) else last
+
+    def function_calls(self) -> list[ToolCall]:
+        return calls_in(self.native())
+
+    def _add_call(self, delta: Mapping[str, Any], position: int) -> None:
+        entry = self.tool_calls.setdefault(self._call_slot(delta, position), {})
         for key, value in delta.items():
             if key == "index" or value is None:
                 continue
             if key == "function" and isinstance(value, Mapping):
                 function = entry.setdefault("function", {})
                 for name, piece in value.items():
-                    if name == "arguments" and isinstance(piece, str):
+                    if name == "arguments" and isinstance(piece, str) and isinstance(function.get(name, ""), str):
                         function["arguments"] = function.get("arguments", "") + piece
                     elif piece is not None:
                         function[name] = piece
@@ -237,6 +288,24 @@ class _MessageBuilder:
         return message
 
 
+def _starts_another_call(entry: Mapping[str, Any], delta: Mapping[str, Any], ident: str | None) -> bool:
+    """Whether `delta` is a new call rather than more of `entry`: a new id, or a name after `entry`'s arguments
+    are already a whole JSON object."""
+    if ident is not None and entry.get("id") and entry.get("id") != ident:
+        return True
+    function = delta.get("function")
+    named = isinstance(function, Mapping) and bool(function.get("name"))
+    arguments = (entry.get("function") or {}).get("arguments")
+    if not named or not entry.get("function", {}).get("name"):
+        return False
+    if isinstance(arguments, Mapping):
+        return True
+    try:
+        return isinstance(json.loads(arguments), dict) if isinstance(arguments, str) else False
+    except ValueError:
+        return False
+
+
 def _reasoning_text(delta: Mapping[str, Any]) -> str:
     for name in REASONING_FIELDS:
         value = delta.get(name)
@@ -251,14 +320,19 @@ def _absorb_delta(
     """One streamed delta (or a whole non-streamed message) into the draft; returns the events to show."""
     events: list[StreamEvent] = []
     builder.add(delta)
-    reasoning, content = _reasoning_text(delta), delta.get("content")
-    if reasoning or (isinstance(content, str) and content) or delta.get("tool_calls") or delta.get("extra_content"):
+    content, block_thoughts = split_blocks(delta.get("content"))
+    if isinstance(delta.get("refusal"), str):
+        content += delta["refusal"]  # the model's refusal is its answer (content is null then)
+    reasoning = _reasoning_text(delta) + block_thoughts
+    if reasoning or content or delta.get("tool_calls") or delta.get("extra_content"):
         draft.mark_content()
+    if delta.get("tool_calls"):
+        draft.function_calls = builder.function_calls()
     if reasoning:
         draft.thought_pieces.append(reasoning)
         if show_thoughts:
             events.append(ThoughtDelta(reasoning))
-    if isinstance(content, str) and content:
+    if content:
         draft.text_pieces.append(content)
         events.append(TextDelta(content))
     return events
@@ -270,6 +344,8 @@ def _absorb_chunk(
     events: list[StreamEvent] = []
     if isinstance(chunk.get("model"), str) and chunk["model"]:
         draft.model_version = chunk["model"]
+    if isinstance(chunk.get("id"), str) and chunk["id"]:
+        draft.extras["response_id"] = chunk["id"]  # kept with the message, as Gemini's responseId is
     choices = chunk.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], Mapping) else None
     if choice is not None:
@@ -436,6 +512,7 @@ def rejects_reasoning_effort(status: int, body_text: str) -> bool:
 class OpenAICompatProvider:
     name = NAME
     capabilities = CAPABILITIES[NAME]
+    tool_results_message = staticmethod(tool_results_message)
 
     def __init__(self) -> None:
         # One client per event loop and connect timeout: httpx pools belong to the loop that made them.
@@ -580,6 +657,7 @@ class OpenAICompatProvider:
         message = _get(completion, "choices", 0, "message") if completion["choices"] else None
         if isinstance(message, Mapping):
             builder.received = dict(message)  # stored exactly as received, nulls and all
+            draft.function_calls = builder.function_calls()
         return events
 
 

@@ -57,19 +57,48 @@ def _source_line(number: int, title: str, uri: str) -> str:
 
 
 def sources_markdown(extras: dict[str, Any] | None) -> str:
-    """Numbered sources with titles and URLs, then the searches the model ran; "" when there are none."""
+    """Numbered sources with titles and URLs (numbered as the reply's citation markers: a chunk's position),
+    the searches the model ran, then the URLs it fetched with their status; "" when there are none."""
     grounding = (extras or {}).get("grounding") or {}
     lines: list[str] = []
     chunks = [
         chunk.get("web") or chunk.get("retrieved_context") or {} for chunk in grounding.get("grounding_chunks") or []
     ]
-    sources = [(str(c.get("title") or ""), str(c.get("uri") or "")) for c in chunks if c]
+    sources = [(number, str(c.get("title") or ""), str(c.get("uri") or "")) for number, c in enumerate(chunks, 1) if c]
     if sources:
         lines.append("Sources:\n")
-        lines += [_source_line(number, title, uri) for number, (title, uri) in enumerate(sources, 1)]
+        lines += [_source_line(number, title, uri) for number, title, uri in sources]
     queries = grounding.get("web_search_queries") or []
     if queries:
         if lines:
             lines.append("")
         lines.append("Searched for: " + ", ".join(f"“{markdown_text(str(query))}”" for query in queries))
+    fetched = url_context_line((extras or {}).get("url_context"))
+    if fetched:
+        if lines:
+            lines.append("")
+        lines.append(fetched)
     return "\n".join(lines)
+
+
+def _retrieval_status(status: object) -> str:
+    """`URL_RETRIEVAL_STATUS_SUCCESS` -> "fetched", `..._UNSAFE` -> "unsafe", and so on."""
+    name = str(status or "").removeprefix("URL_RETRIEVAL_STATUS_").lower().replace("_", " ")
+    return {"success": "fetched", "": "status unknown"}.get(name, name)
+
+
+def url_context_line(url_context: Any) -> str:
+    """`Fetched: <url> (fetched), <url> (error)`: which URLs the URL-context tool read, as inert Markdown."""
+    if not isinstance(url_context, dict):
+        return ""
+    entries = url_context.get("url_metadata") or url_context.get("urlMetadata")
+    if not isinstance(entries, list):
+        return ""
+    shown = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        url = str(entry.get("retrieved_url") or entry.get("retrievedUrl") or "")
+        status = entry.get("url_retrieval_status") or entry.get("urlRetrievalStatus")
+        shown.append(f"{markdown_text(url, URL_CHARS)} ({markdown_text(_retrieval_status(status))})")
+    return "Fetched: " + ", ".join(shown) if shown else ""

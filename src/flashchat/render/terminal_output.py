@@ -9,7 +9,7 @@ arrives split over two chunks is still a newline.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flashchat.render.markdown_blocks import MarkdownBlockSplitter
 from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line
@@ -95,10 +95,16 @@ class MarkdownOutput:
 
     _REFRESH_SECONDS = 0.06
 
-    def __init__(self, stdout: TextIO, *, force_terminal: bool | None = None) -> None:
+    def __init__(
+        self, stdout: TextIO, *, force_terminal: bool | None = None, hyperlinks: bool | None = None
+    ) -> None:
         from rich.console import Console
 
+        from flashchat.render.hyperlinks import terminal_supports_hyperlinks
+
         self.console: Console = Console(file=stdout, highlight=False, force_terminal=force_terminal)
+        # OSC 8 links where the terminal has them; elsewhere rich writes "label (address)" so the address shows.
+        self.hyperlinks = terminal_supports_hyperlinks() if hyperlinks is None else hyperlinks
         self._splitter = MarkdownBlockSplitter()
         self._safe_text = SafeTextStream()
         self._safe_thoughts = SafeTextStream()
@@ -138,7 +144,7 @@ class MarkdownOutput:
             self._live.update("", refresh=True)
         if self._printed_blocks:
             self.console.print()
-        self.console.print(Markdown(block))
+        self.console.print(Markdown(block, hyperlinks=self.hyperlinks))
         self._printed_blocks += 1
 
     def _show_tail(self) -> None:
@@ -152,7 +158,7 @@ class MarkdownOutput:
             # Cropped while streaming (a long code block must not scroll the live region); printed whole at the end.
             self._live = Live(console=self.console, auto_refresh=False, transient=True, vertical_overflow="crop")
             self._live.start()
-        self._live.update(Markdown(tail), refresh=True)
+        self._live.update(Markdown(tail, hyperlinks=self.hyperlinks), refresh=True)
 
     def close(self) -> None:
         if self._live is not None:
@@ -166,3 +172,33 @@ class MarkdownOutput:
         tail = self._splitter.tail.strip("\n")
         if tail:
             self._print_block(tail)
+
+
+class CitedOutput:
+    """A terminal output that holds each reply's text until it is finished, then writes it with citation markers
+    (`…in 2024.[1][3]`): a grounded reply's supports arrive with its last chunk, after the text they mark.
+
+    Used only while Google Search is on (other replies are never grounded and stream as usual); a pipe never
+    gets markers, it gets the model's text unchanged."""
+
+    def __init__(self, inner: PlainOutput | MarkdownOutput) -> None:
+        self.inner = inner
+        self._held: list[str] = []
+
+    def thought(self, text: str) -> None:
+        self.inner.thought(text)
+
+    def text(self, text: str) -> None:
+        self._held.append(text)
+
+    def finish_reply(self, extras: dict[str, Any] | None) -> None:
+        """The reply is complete: write it, with markers where its grounding metadata places them."""
+        from flashchat.render.citations import cited_text
+
+        held, self._held = "".join(self._held), []
+        if held:
+            self.inner.text(cited_text(held, extras, markdown=isinstance(self.inner, MarkdownOutput)))
+
+    def close(self) -> None:
+        self.finish_reply(None)  # a reply that failed or was stopped: what arrived, without markers
+        self.inner.close()

@@ -54,7 +54,7 @@ from flashchat.core.session import ChatSession, ToolApproval
 from flashchat.render.formatting import count_noun, recent_code_blocks, usd
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
-from flashchat.render.terminal_output import MarkdownOutput, PlainOutput
+from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput
 from flashchat.store.conversation_store import ConversationStore, StoreError
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class PlainRepl:
         self._models: list[ModelInfo] | None = None
         self._reported_store_warning = ""
         self._prompt: PromptSession[str] | None = None
-        self._output: MarkdownOutput | PlainOutput | None = None
+        self._output: MarkdownOutput | PlainOutput | CitedOutput | None = None
         self._project_files: list[str] | None = None
         self._next_default = ""  # text put back on the prompt line by /edit
         self._key_problems: list[str] = []  # bad [keys] entries, said once at the start
@@ -324,9 +324,11 @@ class PlainRepl:
                 if answer and decision.value.startswith(answer):
                     return decision
 
-    def _new_output(self) -> MarkdownOutput | PlainOutput:
+    def _new_output(self) -> MarkdownOutput | PlainOutput | CitedOutput:
         self._close_output()
-        self._output = MarkdownOutput(self.stdout) if self.colour else PlainOutput(self.stdout, self.stdout)
+        output = MarkdownOutput(self.stdout) if self.colour else PlainOutput(self.stdout, self.stdout)
+        # With Google Search a reply may be grounded: held until it ends, then written with citation markers.
+        self._output = CitedOutput(output) if self.session.settings.google_search else output
         return self._output
 
     def _close_output(self) -> None:
@@ -360,6 +362,8 @@ class PlainRepl:
             case Retrying() as retry:
                 return asyncio.ensure_future(self._count_down(retry))
             case Finished(message, notice):
+                if isinstance(output, CitedOutput):
+                    output.finish_reply(message.extras)
                 self._close_output()
                 if notice:
                     self.say(f"note: {one_line(notice)}")
@@ -374,9 +378,11 @@ class PlainRepl:
             case ToolRequested(call):
                 self._close_output()
                 self.say(f"tool call: {one_line(call.describe())}")
-            case ToolFinished(call, response, approved):
+            case ToolFinished(call, response, approved, declared):
                 error_text = one_line(str(response.get("error", "")))
                 outcome = "denied" if not approved else (f"error: {error_text}" if "error" in response else "done")
+                if not declared:
+                    outcome = "not a flashchat tool: not run, answered with an error"
                 self.say(f"tool {one_line(call.name, NAME_CHARS)}: {outcome}")
         return None
 

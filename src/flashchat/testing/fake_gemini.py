@@ -566,6 +566,28 @@ def _rpc_error(code: int, message: str) -> Outgoing:
 # --- the fake ------------------------------------------------------------------------------------------
 
 
+_RESPONSE_COUNT_MESSAGE = (
+    "Please ensure that the number of function response parts is equal to the number of function call parts of "
+    "the function call turn."
+)
+
+
+def _unanswered_calls(contents: list[Json]) -> str | None:
+    """The API's check: a model turn's function calls are each answered by the turn right after it."""
+    for position, content in enumerate(contents):
+        parts = content.get("parts") or [] if isinstance(content, dict) else []
+        calls = sum(1 for part in parts if _first(part, "functionCall", "function_call") is not None)
+        if content.get("role") != "model" or not calls:
+            continue
+        following = contents[position + 1] if position + 1 < len(contents) else {}
+        answers = sum(
+            1 for part in following.get("parts") or [] if _first(part, "functionResponse", "function_response")
+        )
+        if following and answers != calls:
+            return _RESPONSE_COUNT_MESSAGE
+    return None
+
+
 class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
     """A scripted Gemini Developer API on 127.0.0.1. Use as a context manager or start()/stop().
 
@@ -710,6 +732,8 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
         budget = _first(thinking, "thinkingBudget", "thinking_budget")
         if level is not None and budget is not None:
             return "You can only set only one of thinking budget and thinking level."
+        if problem := _unanswered_calls(request.contents):
+            return problem
         with self._lock:
             issued = {key: set(values) for key, values in self._signatures.items()}
         for position, content in enumerate(request.contents, start=1):

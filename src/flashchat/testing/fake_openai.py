@@ -282,9 +282,14 @@ class Reply:
         signature: str | None = DEFAULT_SIGNATURE,
         with_ids: bool = True,
         text_before: str | None = None,
+        argument_chars: int | None = None,
         **options: Any,
     ) -> Reply:
-        """One delta of tool calls; only the first carries the signature (Gemini's parallel-call rule)."""
+        """One delta of tool calls; only the first carries the signature (Gemini's parallel-call rule).
+
+        ``argument_chars=N`` streams as vLLM and OpenAI do instead: a first delta per call with its id, name and
+        no arguments, then the arguments strings in N-character pieces, the calls' pieces interleaved by index.
+        """
         deltas: list[Json] = [{"role": "assistant", "content": text_before}] if text_before else []
         tool_calls = []
         for index, (name, args) in enumerate(calls):
@@ -297,7 +302,17 @@ class Reply:
             if index == 0 and signature is not None:
                 call["extra_content"] = {"google": {"thought_signature": signature}}
             tool_calls.append(call)
-        deltas.append({"role": "assistant", "tool_calls": tool_calls} if not deltas else {"tool_calls": tool_calls})
+        if argument_chars is None:
+            deltas.append({"role": "assistant", "tool_calls": tool_calls} if not deltas else {"tool_calls": tool_calls})
+            return cls(deltas=deltas, finish_reason="tool_calls", **options)
+        for call in tool_calls:
+            head = {**call, "function": {"name": call["function"]["name"], "arguments": ""}}
+            deltas.append({"tool_calls": [head]})
+        pieces = [_split_text(call["function"]["arguments"], argument_chars) for call in tool_calls]
+        for step in range(max(len(p) for p in pieces)):
+            for index, call_pieces in enumerate(pieces):
+                if step < len(call_pieces):
+                    deltas.append({"tool_calls": [{"index": index, "function": {"arguments": call_pieces[step]}}]})
         return cls(deltas=deltas, finish_reason="tool_calls", **options)
 
     @classmethod
@@ -366,7 +381,13 @@ class Reply:
                     message[key] = message.get(key, "") + value
                 elif key == "tool_calls":
                     for call in value:
-                        calls[call.get("index", len(calls))] = {k: v for k, v in call.items() if k != "index"}
+                        merged = calls.setdefault(call.get("index", len(calls)), {})
+                        for name, piece in call.items():
+                            if name == "function" and "function" in merged:
+                                arguments = merged["function"].get("arguments", "") + piece.get("arguments", "")
+                                merged["function"] = {**merged["function"], **piece, "arguments": arguments}
+                            elif name != "index":
+                                merged[name] = piece
                 elif key != "role":
                     message[key] = value
         if calls:
@@ -583,7 +604,41 @@ class FakeOpenAI(ScriptedServer[RecordedRequest, Reply | RawReply]):
                 allowed = ", ".join(f"'{level}'" for level in REASONING_EFFORTS)
                 message_text = f"Invalid value: '{effort}'. Supported values are: {allowed}."
                 return error_body(400, message_text, param="reasoning_effort", code="invalid_value")
-        return self._check_signatures(request)
+        return self._check_tool_answers(request) or self._check_signatures(request)
+
+    def _check_tool_answers(self, request: RecordedRequest) -> Json | None:
+        """OpenAI's rules: each tool call id of an assistant message answered by the tool messages right after it,
+        and every tool message answering one of them."""
+        messages = [m for m in request.messages if isinstance(m, dict)]
+        for position, message in enumerate(messages):
+            if message.get("role") == "tool":
+                earlier = position - 1
+                while earlier >= 0 and messages[earlier].get("role") == "tool":
+                    earlier -= 1
+                if not isinstance(message.get("tool_call_id"), str) or not message["tool_call_id"]:
+                    text = "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'."
+                    return error_body(400, text, param=f"messages.[{position}].tool_call_id")
+                if earlier < 0 or not messages[earlier].get("tool_calls"):
+                    text = (
+                        "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+                        "with 'tool_calls'."
+                    )
+                    return error_body(400, text, param=f"messages.[{position}].role")
+            if message.get("role") != "assistant" or not message.get("tool_calls"):
+                continue
+            answered, following = set(), position + 1
+            while following < len(messages) and messages[following].get("role") == "tool":
+                answered.add(messages[following].get("tool_call_id"))
+                following += 1
+            ids = [call.get("id") for call in message["tool_calls"] if isinstance(call, dict)]
+            missing = [str(ident) for ident in ids if ident not in answered]
+            if missing:
+                text = (
+                    "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                    f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(missing)}"
+                )
+                return error_body(400, text, param=f"messages.[{following}].role")
+        return None
 
     def _check_signatures(self, request: RecordedRequest) -> Json | None:
         with self._lock:

@@ -563,9 +563,9 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
             case ToolRequested(call=call):
                 self._pending_tool = ToolCallNotice(call)
                 await self.conversation_view.mount(self._pending_tool)
-            case ToolFinished(call=call, response=response, approved=approved):
+            case ToolFinished(call=call, response=response, approved=approved, declared=declared):
                 if self._pending_tool is not None and self._pending_tool.call is call:
-                    self._pending_tool.show_outcome(response, approved)
+                    self._pending_tool.show_outcome(response, approved, declared)
                     self._pending_tool = None
 
     async def _approve_tool(self, call: ToolCall) -> ToolApproval:

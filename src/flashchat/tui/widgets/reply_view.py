@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from flashchat.core.conversation import Message
 from flashchat.core.events import Retrying
+from flashchat.render.citations import cited_text, has_citations
 from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.widgets.error_notice import ErrorNotice
@@ -88,7 +89,8 @@ class ReplyView(Vertical):
             return
         if message.thoughts:
             yield ThoughtsBlock(terminal_safe(message.thoughts))
-        for text in split_segments(terminal_safe(message.text), self.segment_chars) if message.text else []:
+        shown = cited_text(message.text, message.extras)  # with citation markers where sources back it
+        for text in split_segments(terminal_safe(shown), self.segment_chars) if message.text else []:
             yield ReplySegment(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
@@ -127,6 +129,8 @@ class ReplyView(Vertical):
 
     async def finish(self, message: Message, notice: str = "") -> None:
         await self._close(message)
+        if has_citations(message.extras):
+            await self._show_citations(message)
         if notice:
             (await self._ensure_notice()).show_error(notice, kind="notice")
 
@@ -138,6 +142,17 @@ class ReplyView(Vertical):
         await self._close(message, stopped=True)
 
     # -- internals
+
+    async def _show_citations(self, message: Message) -> None:
+        """Grounding arrives with the last chunk: the streamed text is written again with its markers."""
+        shown = cited_text(message.text, message.extras)
+        streamed = self.segments
+        if shown == message.text or not streamed:
+            return
+        cited = [ReplySegment(text) for text in split_segments(terminal_safe(shown), self.segment_chars)]
+        await self.mount_all(cited, before=streamed[0])
+        await self.remove_children(streamed)
+        self._segment = None
 
     async def _write(self, parts: list[str]) -> None:
         first, *rest = parts

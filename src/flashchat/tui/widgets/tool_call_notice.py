@@ -11,8 +11,10 @@ from flashchat.core.conversation import ToolCall
 from flashchat.render.safe_text import one_line
 
 
-def tool_outcome(response: dict[str, Any], approved: bool) -> str:
+def tool_outcome(response: dict[str, Any], approved: bool, declared: bool = True) -> str:
     """`done`, `denied` or `error: ...` (the error text names a path the model chose: one bounded line)."""
+    if not declared:
+        return "not a flashchat tool: not run, answered with an error"
     if not approved:
         return "denied"
     if "error" in response:
@@ -53,11 +55,12 @@ class ToolCallNotice(Static):
     def stands_for_a_stored_message(self) -> bool:
         return self.call is None
 
-    def show_outcome(self, response: dict[str, Any], approved: bool) -> None:
+    def show_outcome(self, response: dict[str, Any], approved: bool, declared: bool = True) -> None:
         assert self.call is not None
         self.set_class(not approved, "-denied")
         self.set_class(approved and "error" in response, "-failed")
-        self.update(Content(f"⚙ {one_line(self.call.describe())} · {tool_outcome(response, approved)}"))
+        outcome = tool_outcome(response, approved, declared)
+        self.update(Content(f"⚙ {one_line(self.call.describe())} · {outcome}"))
 
     def show_stopped(self) -> None:
         assert self.call is not None

@@ -28,6 +28,7 @@ from flashchat.render.safe_text import stderr_line, terminal_safe
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
+    from flashchat.core.costs import SendEstimate
     from flashchat.core.media import MediaAttachment
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.core.session import ChatSession
@@ -314,6 +315,8 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_input: str | M
             return None
         if prepared.warning and not await _confirm_send(prepared.warning):
             return None
+        if prepared.estimate is not None and not await _confirm_large_request(prepared.estimate):
+            return None
         return prepared
 
     try:
@@ -324,15 +327,26 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_input: str | M
 
 async def _confirm_send(warning: str) -> bool:
     """Over attach_warn_tokens: ask when someone is there to answer, else say so and send."""
+    return await _ask_or_tell(f"{warning} Send them?", f"{warning} Sending anyway.")
+
+
+async def _confirm_large_request(estimate: SendEstimate) -> bool:
+    """Over large_request_tokens: show the size and cost and ask on a terminal; a script is told, and it sends."""
+    summary = f"this request is large: {estimate.summary()} ({estimate.detail()})."
+    return await _ask_or_tell(f"{summary} Send it?", f"{summary} Sending (large_request_tokens = 0 turns this off).")
+
+
+async def _ask_or_tell(question: str, piped_note: str) -> bool:
+    """y/N on a terminal (False: not sent); with nobody there to answer, a warning line on stderr and True."""
     if sys.stdin.isatty() and sys.stderr.isatty():
         import asyncio
 
-        answer = await asyncio.to_thread(input, f"flashchat: {warning} Send them? [y/N] ")
+        answer = await asyncio.to_thread(input, f"flashchat: {question} [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             _error("not sent.")
             return False
         return True
-    _error(f"warning: {warning} Sending anyway.")
+    _error(f"warning: {piped_note}")
     return True
 
 

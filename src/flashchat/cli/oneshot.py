@@ -216,10 +216,20 @@ class OneShot:
         elif self.mismatch:
             self.warn(f"error: {one_line(self.mismatch)}; nothing printed (the reply is kept in the history)")
         if self.show_usage:
-            self.stderr.write(one_line(usage_line(self.usage, self.message), limit=4 * MESSAGE_CHARS) + "\n")
+            line = usage_line(self.usage, self.message, self._cost())
+            self.stderr.write(one_line(line, limit=4 * MESSAGE_CHARS) + "\n")
         if self.error is not None:
             return EXIT_API_ERROR
         return EXIT_SCHEMA_MISMATCH if self.mismatch else EXIT_OK
+
+    def _cost(self) -> float | None:
+        """USD for the usage reported, at the price of the model that answered (None: price unknown)."""
+        from flashchat.core.costs import estimated_cost
+
+        if self.usage is None:
+            return None
+        model = self.message.model if self.message is not None and self.message.model else None
+        return estimated_cost(self.usage, self.settings, model)
 
     def _interrupted(self) -> int:
         self._close_output()
@@ -238,6 +248,7 @@ class OneShot:
             "text": turn.text() if turn.replies else (message.text if message else ""),
             "thoughts": turn.thoughts() if turn.replies else (message.thoughts if message else ""),
             "usage": self.usage.to_dict() if self.usage else None,
+            "cost_usd": self._cost(),
             "finish_reason": message.finish_reason if message else None,
             "model_version": message.model_version if message else None,
             "thinking_level": self.settings.thinking_level,

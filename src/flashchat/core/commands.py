@@ -83,6 +83,40 @@ ACTIONS: tuple[UserAction, ...] = (
         unavailable=_unavailable(repl="Ctrl-C stops a reply", oneshot="Ctrl-C stops the reply and keeps it"),
     ),
     UserAction(
+        "interrupt",
+        "Stop the reply, or quit",
+        "Ctrl+C stops a streaming reply; pressed again (nothing else in between), or when idle twice, it quits.",
+        TuiBinding("interrupt", "ctrl+c", priority=True),  # with text selected in the composer, Ctrl+C copies
+        unavailable=_unavailable(
+            repl="Ctrl-C stops a reply; Ctrl-D quits", oneshot="Ctrl-C stops the reply and keeps it"
+        ),
+    ),
+    *(
+        UserAction(
+            f"scroll_{where}",
+            title,
+            f"Works from the composer, while you type.{note}",
+            TuiBinding(f"scroll_conversation('{where}')", key, priority=True),
+            unavailable=_unavailable(repl="the terminal's own scrollback", oneshot=_NO_SCREEN),
+        )
+        for where, title, key, note in (
+            ("page_up", "Scroll the conversation up a page", "pageup", ""),
+            ("page_down", "Scroll the conversation down a page", "pagedown", ""),
+            (
+                "top",
+                "Scroll to the start of the conversation",
+                "ctrl+home,home",
+                " Home does it when the composer is empty; in text it moves the cursor.",
+            ),
+            (
+                "bottom",
+                "Scroll to the end of the conversation",
+                "ctrl+end,end",
+                " End does it when the composer is empty; in text it moves the cursor.",
+            ),
+        )
+    ),
+    UserAction(
         "thinking",
         "Next thinking level",
         "Set or cycle minimal → low → medium → high; applies from the next request.",
@@ -94,7 +128,7 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(
         "usage",
         "Show or hide token usage",
-        "Last turn, conversation totals, context window and cost.",
+        "Every reply and the totals (tokens, first token, time, cost), and the context window.",
         TuiBinding("toggle_usage", "ctrl+u", "Usage", priority=True),
         command="usage",
         flag="--usage",

@@ -16,6 +16,7 @@ from flashchat.core.attachments import Attachment, fenced
 from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS
 
 if TYPE_CHECKING:
+    from flashchat.core.costs import SendEstimate
     from flashchat.core.media import MediaAttachment
     from flashchat.core.session import ChatSession
 
@@ -84,7 +85,9 @@ class PreparedPrompt:
     """A prompt ready to send: the text the model gets, and what a front end must check or show first.
 
     `warning` is set when the attached files are over `attach_warn_tokens` (ask before sending, or say so);
-    `refusal` when they cannot fit the context window at all (never send).
+    `refusal` when they cannot fit the context window at all (never send). `estimate` is set when the whole
+    request (the conversation so far plus this prompt) is over `large_request_tokens`: show its size and cost
+    and send only when the user says so (a script that cannot be asked is told on stderr).
     """
 
     typed: str  # what the user wrote (`@path` mentions and all), for the composer and prompt history
@@ -96,6 +99,7 @@ class PreparedPrompt:
     missing: tuple[str, ...] = ()  # `@name` mentions that name no file here (sent as plain text)
     warning: str = ""
     refusal: str = ""
+    estimate: SendEstimate | None = None
 
     @property
     def media(self) -> tuple[MediaAttachment, ...]:
@@ -160,6 +164,7 @@ async def prepare_prompt(
         )
     elif total > limit:
         warning = f"The attached files are {estimate}{total:,} tokens (attach_warn_tokens is {limit:,})."
+    estimate = await _large_request_estimate(session, build_prompt(typed, stdin_text, preset=preset), total, exact)
     return PreparedPrompt(
         typed=typed,
         text=text,
@@ -169,6 +174,7 @@ async def prepare_prompt(
         missing=tuple(missing),
         warning=warning,
         refusal=refusal,
+        estimate=estimate,
     )
 
 
@@ -203,6 +209,38 @@ async def _count(session: ChatSession, attachment: Attachment | MediaAttachment)
     if isinstance(attachment, Attachment):
         return await session.count_tokens(attachment.text)
     return await session.count_media_tokens(attachment)
+
+
+# Below this share of `large_request_tokens` by a local estimate, the typed text is not worth a countTokens
+# round trip: the estimate is within ~25% and the request stays far from the threshold.
+_COUNT_FROM_SHARE = 0.75
+
+
+async def _large_request_estimate(
+    session: ChatSession, own_text: str, attachment_tokens: int, attachments_exact: bool
+) -> SendEstimate | None:
+    """The next request's size and cost when it is over `large_request_tokens`, else None.
+
+    The conversation's part is the last reply's usage (its prompt and output, which the next request sends
+    again); the new part is the attachments' counts plus countTokens of the rest of the prompt (typed text,
+    preset, piped input). Small prompts in small conversations cost no extra request.
+    """
+    from flashchat.core.attachments import estimate_tokens
+    from flashchat.core.costs import send_estimate
+
+    threshold = session.settings.large_request_tokens
+    if not threshold:
+        return None
+    context = session.conversation.context_tokens()
+    own_tokens, own_exact = estimate_tokens(own_text), False
+    if context + attachment_tokens + own_tokens < threshold * _COUNT_FROM_SHARE:
+        return None
+    if own_text:
+        own_tokens, own_exact = await session.count_tokens(own_text)
+    if context + attachment_tokens + own_tokens < threshold:
+        return None
+    exact = attachments_exact and (own_exact or not own_text)
+    return send_estimate(context, attachment_tokens + own_tokens, exact=exact, settings=session.settings)
 
 
 def _looks_like_a_path(name: str) -> bool:

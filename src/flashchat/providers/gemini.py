@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
 NAME = "gemini"
 
 
+# The reply whose request the transport is about to send. Set around the SDK call, in the task that makes it:
+# the SDK spends ~0.1-0.4 s on its first request (validating the contents, building its HTTP client) before
+# anything leaves, and time to first token is the server's time, counted from here.
+_SENDING_FOR: contextvars.ContextVar[ReplyDraft | None] = contextvars.ContextVar("_SENDING_FOR", default=None)
+
+
 class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
     """Applies our connect timeout; the SDK sends every request with timeout=None.
 
@@ -50,6 +57,9 @@ class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         request.extensions["timeout"] = self._timeouts
+        draft = _SENDING_FOR.get()
+        if draft is not None:
+            draft.mark_sent()  # the bytes leave now: the SDK's own preparation is not the server's time
         response = await super().handle_async_request(request)
         if 300 <= response.status_code < 400:
             # The SDK follows redirects, and a loop ends as a traceback or an empty "reply": an API endpoint
@@ -330,14 +340,22 @@ class GeminiProvider:
             from flashchat.providers.gemini_interactions import stream_interaction
 
             interaction = stream_interaction(self._client(settings), conversation, settings, draft)
-            async with contextlib.aclosing(interaction) as events:
-                async for event in events:
-                    yield event
+            draft.mark_sent()  # and again by the transport, if the SDK sends through ours
+            sending = _SENDING_FOR.set(draft)
+            try:
+                async with contextlib.aclosing(interaction) as events:
+                    async for event in events:
+                        yield event
+            finally:
+                with contextlib.suppress(ValueError):
+                    _SENDING_FOR.reset(sending)
             return
         draft.provider = NAME
         collector = _PartCollector()
         draft.native_content = collector.native
         media_parts: dict[tuple[str, str], dict[str, Any]] = {}
+        # The SDK may send the request on the first chunk asked for, so this holds until the stream ends.
+        sending = _SENDING_FOR.set(draft)
         try:
             client = self._client(settings)
             if any(message.media for message in conversation.messages):
@@ -346,11 +364,13 @@ class GeminiProvider:
                 async for progress in prepare_parts(client, conversation, media_parts):
                     yield progress
             contents = gemini_contents(conversation, media_parts)
+            config = generation_config(settings)
+            draft.mark_sent()  # and again by the transport, when the bytes leave
             response = await client.aio.models.generate_content_stream(
                 # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
                 model=settings.model,
                 contents=cast("types.ContentListUnionDict", contents),
-                config=generation_config(settings),
+                config=config,
             )
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(
@@ -388,6 +408,9 @@ class GeminiProvider:
             ) from error
         except _SDK_SHAPE_ERRORS as error:
             raise _unreadable(error, settings) from error
+        finally:
+            with contextlib.suppress(ValueError):  # closed from another context: nothing of ours is left set
+                _SENDING_FOR.reset(sending)
 
 
 def _names_a_gone_file(error: genai_errors.APIError, media_parts: dict[tuple[str, str], dict[str, Any]]) -> bool:

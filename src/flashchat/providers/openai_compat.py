@@ -616,6 +616,7 @@ class OpenAICompatProvider:
             while True:
                 body = request_body(conversation, settings, reasoning_effort=send_effort)
                 headers = self._headers(settings, stream=settings.stream)
+                draft.mark_sent()
                 async with client.stream("POST", url, json=body, headers=headers) as response:
                     _refuse_redirect(response, settings)
                     if response.status_code >= 400:

@@ -36,7 +36,8 @@ from flashchat.core.commands import (
     not_offered,
     slash_commands,
 )
-from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall
+from flashchat.core.costs import conversation_cost, message_cost
 from flashchat.core.events import (
     Event,
     Failed,
@@ -52,7 +53,7 @@ from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
 from flashchat.core.media import MediaAttachment, format_size
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
-from flashchat.render.formatting import count_noun, recent_code_blocks
+from flashchat.render.formatting import count_noun, recent_code_blocks, usd
 from flashchat.render.math import MathStream, prepare_math, render_math
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
@@ -150,6 +151,7 @@ class PlainRepl:
         self._project_files: list[str] | None = None
         self._next_default = ""  # text put back on the prompt line by /edit
         self._math = MathStream()  # LaTeX formulas in replies shown as Unicode
+        self._key_problems: list[str] = []  # bad [keys] entries, said once at the start
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -165,6 +167,8 @@ class PlainRepl:
     async def run(self) -> int:
         prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
+        for problem in self._key_problems:
+            self.say(f"warning: {problem}")
         self._report_store_warning()
         # pylatexenc's tables, built while the user types the first prompt rather than on the first formula.
         asyncio.get_running_loop().run_in_executor(None, prepare_math)
@@ -210,6 +214,7 @@ class PlainRepl:
         def _newline(event: Any) -> None:
             event.current_buffer.insert_text("\n")
 
+        self._bind_chosen_keys(bindings)
         history_file = self._history_file or paths.data_dir() / PROMPT_HISTORY_FILE
         try:
             # Earlier prompts may hold private text: the file is the user's alone.
@@ -228,6 +233,32 @@ class PlainRepl:
             output=self._prompt_output,
             prompt_continuation=lambda width, line_number, wrap_count: "." * (width - 1) + " ",
         )
+
+    def _bind_chosen_keys(self, bindings: Any) -> None:
+        """The config's [keys], for the actions plain mode runs as a command without required arguments: the key
+        runs `/command` at once, and what was typed so far comes back on the next prompt line."""
+        from flashchat.core.keys import prompt_toolkit_keys, read_key_choices
+
+        choices = read_key_choices(self.session.settings.keys)
+        self._key_problems = list(choices.problems)
+        for action in slash_commands():
+            keys = choices.keys.get(action.name)
+            if not keys or (action.arguments and not action.arguments.startswith("[")):
+                continue
+            for key in keys.split(","):
+                sequence = prompt_toolkit_keys(key)
+                if sequence is None:
+                    self._key_problems.append(f"[keys] {action.name}: plain mode cannot bind {key!r}")
+                    continue
+
+                def run(event: Any, command: str = action.command) -> None:
+                    self._next_default = event.current_buffer.text
+                    event.app.exit(result=f"/{command}")
+
+                try:
+                    bindings.add(*sequence)(run)
+                except ValueError:
+                    self._key_problems.append(f"[keys] {action.name}: plain mode cannot bind {key!r}")
 
     # -- a reply ----------------------------------------------------------------------------------------
 
@@ -282,6 +313,13 @@ class PlainRepl:
             self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
             self._next_default = text
             return None
+        estimate = prepared.estimate
+        if estimate is not None:
+            self.say(f"large request: {estimate.summary()} ({estimate.detail()})")
+            if not await self._confirm("Send it? [y/N] "):
+                self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
+                self._next_default = text
+                return None
         self._missing_shown = None
         self._attach_paths.clear()
         self._attach_media.clear()
@@ -494,9 +532,10 @@ class PlainRepl:
         )
         used = conversation.context_tokens()
         self.say(f"context: {used:,} / {CONTEXT_WINDOW_TOKENS:,} tokens, {used / CONTEXT_WINDOW_TOKENS:.0%}")
-        cost = estimated_cost(totals, self.session.settings)
-        if cost is not None:
-            self.say(f"estimated cost: ${cost:.4f}")
+        settings = self.session.settings
+        total_cost = conversation_cost(conversation, settings)
+        if total_cost is not None:
+            self.say(f"cost: {usd(message_cost(last, settings))} last turn · {usd(total_cost)} conversation")
 
     async def _command_new(self, argument: str) -> None:
         self.session.new()

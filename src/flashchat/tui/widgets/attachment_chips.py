@@ -102,7 +102,8 @@ class AttachmentChips(VerticalGroup):
         return prepared
 
     def _chips(self, session: ChatSession, prepared: PreparedPrompt) -> list[AttachmentChip]:
-        from flashchat.core.conversation import Usage, estimated_cost
+        from flashchat.core.conversation import Usage
+        from flashchat.core.costs import estimated_cost
 
         over_limit = bool(prepared.warning or prepared.refusal)
         chips = []

@@ -35,9 +35,9 @@ async def test_chips_show_type_size_and_tokens_before_sending(fake: FakeGemini, 
         await type_text(pilot, "compare @shot.png with @spec.pdf and @app.py")
         await wait_until(pilot, lambda: len(chip_texts(app)) == 3)
         assert chip_texts(app) == [
-            "🖼 shot.png · PNG · 80 B · default res · 1,120 tokens",
-            "📎 spec.pdf · PDF · 2 pages · 227 B · default res · 1,120 tokens",
-            "📎 app.py · 8 tokens",
+            "🖼 shot.png · PNG · 80 B · default res · 1,120 tokens · $0.0017",
+            "📎 spec.pdf · PDF · 2 pages · 227 B · default res · 1,120 tokens · $0.0017",
+            "📎 app.py · 8 tokens · <$0.0001",
         ]
     assert fake.generate_requests() == []  # counted, not sent
 
@@ -73,7 +73,7 @@ async def test_the_resolution_key_changes_what_is_sent(fake: FakeGemini, make_ap
         await type_text(pilot, "@shot.png in two words")
         await pilot.press("f10")
         await wait_until(pilot, lambda: "low res" in " ".join(chip_texts(app)))
-        assert chip_texts(app) == ["🖼 shot.png · PNG · 80 B · low res · 280 tokens"]
+        assert chip_texts(app) == ["🖼 shot.png · PNG · 80 B · low res · 280 tokens · $0.0004"]
         await pilot.press("enter")
         await wait_for_reply(pilot)
     part = fake.generate_requests()[-1].contents[0]["parts"][0]

@@ -324,7 +324,8 @@ def test_attachment_chips_before_sending(snap_compare, app_for, fake: FakeGemini
 def test_image_thumbnail_after_sending(snap_compare, app_for, fake: FakeGemini, workdir: Path) -> None:
     """The sent prompt "what is @shot.png?", under it the image as half-block cells (a 20 × 10 cell square:
     a light red upper half over a darker red lower half), the caption "🖼 shot.png · PNG · 80 B · F9 opens it",
-    then the echoed reply."""
+    then the model line, a folded "▶ Thoughts", the echoed reply and its footer "1,124 in · 19 thinking · 6 out · first token 0.25 s · 1.50 s ·
+    $0.0019" (the two times pinned: measured ones differ run to run)."""
     from media_samples import png
 
     from .pilot_helpers import send, wait_for_reply
@@ -332,8 +333,13 @@ def test_image_thumbnail_after_sending(snap_compare, app_for, fake: FakeGemini, 
     (workdir / "shot.png").write_bytes(png())
 
     async def run_before(pilot) -> None:
+        from flashchat.tui.widgets.reply_footer import ReplyFooter
+
         await send(pilot, "what is @shot.png?")
         await wait_for_reply(pilot)
+        for footer in pilot.app.query(ReplyFooter):
+            footer.message = dataclasses.replace(footer.message, first_token_seconds=0.25, duration_seconds=1.5)
+            footer.on_mount()
         await settle(pilot)
 
     assert snap_compare(_attachment_app(app_for, fake), terminal_size=(100, 32), run_before=run_before)

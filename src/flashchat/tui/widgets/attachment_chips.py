@@ -104,6 +104,7 @@ class AttachmentChips(VerticalGroup):
     def _chips(self, session: ChatSession, prepared: PreparedPrompt) -> list[AttachmentChip]:
         from flashchat.core.conversation import Usage
         from flashchat.core.costs import estimated_cost
+        from flashchat.render.formatting import usd
 
         over_limit = bool(prepared.warning or prepared.refusal)
         chips = []
@@ -115,7 +116,7 @@ class AttachmentChips(VerticalGroup):
             pieces.append(prepared.token_label(index))
             cost = estimated_cost(Usage(prompt=tokens), session.settings)
             if cost is not None:
-                pieces.append(f"${cost:.4f}")
+                pieces.append(usd(cost) if cost >= 0.00005 else "<$0.0001")  # never a "$0.0000" that reads as free
             media_name = item.path if isinstance(item, MediaAttachment) and item.ref.kind != "audio" else ""
             icon = "🖼" if isinstance(item, MediaAttachment) and item.ref.kind == "image" else "📎"
             chips.append(

@@ -324,8 +324,8 @@ def test_attachment_chips_before_sending(snap_compare, app_for, fake: FakeGemini
 def test_image_thumbnail_after_sending(snap_compare, app_for, fake: FakeGemini, workdir: Path) -> None:
     """The sent prompt "what is @shot.png?", under it the image as half-block cells (a 20 × 10 cell square:
     a light red upper half over a darker red lower half), the caption "🖼 shot.png · PNG · 80 B · F9 opens it",
-    then the model line, a folded "▶ Thoughts", the echoed reply and its footer "1,124 in · 19 thinking · 6 out · first token 0.25 s · 1.50 s ·
-    $0.0019" (the two times pinned: measured ones differ run to run)."""
+    then the model line, a folded "▶ Thoughts", the echoed reply and its footer "1,124 in · 19 thinking ·
+    6 out · first token 0.25 s · 1.50 s · $0.0019" (the two times pinned: measured ones differ run to run)."""
     from media_samples import png
 
     from .pilot_helpers import send, wait_for_reply

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -77,12 +78,35 @@ async def shoot(name: str, settings: Settings, steps: Callable[[Pilot], Awaitabl
     return svg
 
 
+# The SVG asks for "Fira Code, monospace", which a browser resolves; cairosvg takes the whole list as one family
+# name, finds no such font and falls back to a proportional one, so text drifts off Textual's character grid
+# while the backgrounds of inline code and the table rules stay on it: the spacing looked broken. The PNGs name
+# one installed monospace font instead, spaced so that each glyph fills one of the SVG's cells: Textual lays out
+# 0.61 em a cell, and cairo draws DejaVu Sans Mono at a whole-pixel advance (12 px at 20 px; a fractional font
+# size is rounded away, so the gap is made up with letter-spacing).
+PNG_FONT = os.environ.get("FLASHCHAT_SCREENSHOT_FONT", "DejaVu Sans Mono")
+PNG_FONT_ADVANCE_EM = float(os.environ.get("FLASHCHAT_SCREENSHOT_FONT_ADVANCE", "0.602"))
+TEXTUAL_CELL_EM = 0.61
+
+
+def png_ready(svg_text: str) -> str:
+    """The SVG with the terminal text in `PNG_FONT`, each glyph as wide as one Textual cell."""
+    matrix = re.search(r"font-family: Fira Code, monospace;\s*font-size: ([\d.]+)px;", svg_text)
+    if matrix is None:
+        return svg_text
+    size = float(matrix[1])
+    spacing = size * TEXTUAL_CELL_EM - round(size * PNG_FONT_ADVANCE_EM)
+    font = f'font-family: "{PNG_FONT}";\n        font-size: {size:g}px;\n        letter-spacing: {spacing:.2f}px;'
+    return svg_text[: matrix.start()] + font + svg_text[matrix.end() :]
+
+
 def to_png(svg: Path) -> None:
     try:
         import cairosvg
     except ImportError:
         return
-    cairosvg.svg2png(url=str(svg), write_to=str(svg.with_suffix(".png")), output_width=1600)
+    png_svg = png_ready(svg.read_text(encoding="utf-8"))
+    cairosvg.svg2png(bytestring=png_svg.encode("utf-8"), write_to=str(svg.with_suffix(".png")), output_width=1600)
 
 
 async def main() -> None:

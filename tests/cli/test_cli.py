@@ -65,6 +65,8 @@ def test_json_output_is_one_object(fake: FakeGemini, cli_env: dict) -> None:
         "text": "Four.",
         "thoughts": "adding",
         "usage": {"prompt": 40, "output": 12, "thoughts": 30, "cached": 8, "tool_use": 0, "total": 82},
+        # At gemini-3.5-flash's list price: 32 uncached x $1.50 + 8 cached x $0.15 + 42 output x $9.00, per 1M.
+        "cost_usd": pytest.approx((32 * 1.50 + 8 * 0.15 + 42 * 9.00) / 1e6),
         "finish_reason": "STOP",
         "model_version": "gemini-3.5-flash",
         "thinking_level": "low",
@@ -78,6 +80,18 @@ def test_usage_line_goes_to_stderr(fake: FakeGemini, cli_env: dict) -> None:
     assert result.stdout == "ok\n"
     assert "prompt 1,234 · thoughts 789 · output 56 · cached 0 · total 2,079 tokens" in result.stderr
     assert "thinking medium" in result.stderr
+    # 1,234 x $1.50 + (56 + 789) x $9.00 per 1M at gemini-3.5-flash's list price.
+    assert "cost $0.0095" in result.stderr
+
+
+def test_usage_cost_uses_the_configured_prices(fake: FakeGemini, cli_env: dict) -> None:
+    config = Path(cli_env["XDG_CONFIG_HOME"]) / "flashchat" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("price_input_per_million = 10.0\nprice_output_per_million = 100.0\n")
+    fake.enqueue(Reply.text("ok", usage={"prompt": 1000, "candidates": 1000, "thoughts": 0, "cached": 0}))
+    result = run_cli(["-p", "hi", "--usage"], cli_env)
+    assert result.returncode == 0
+    assert "cost $0.1100" in result.stderr  # 1,000 x $10 + 1,000 x $100, per 1M
 
 
 def test_thoughts_go_to_stderr_when_piped(fake: FakeGemini, cli_env: dict) -> None:

@@ -48,7 +48,7 @@ def test_globs_text_and_stdin_together(fake: FakeGemini, cli_env: dict, project:
 
 def test_binary_files_and_unknown_presets_are_refused(fake: FakeGemini, cli_env: dict, project: Path) -> None:
     binary = run_in(project, ["-p", "look", "-f", "image.png"], cli_env)
-    assert binary.returncode == 2 and "image.png looks binary" in binary.stderr
+    assert binary.returncode == 2 and "image.png: not a type flashchat can attach" in binary.stderr
     preset = run_in(project, ["--preset", "poem", "-f", "app.py"], cli_env)
     assert preset.returncode == 2 and "unknown preset 'poem'; presets: review, explain, tests" in preset.stderr
     assert fake.generate_requests() == []

@@ -22,6 +22,7 @@ def tree(tmp_path: Path) -> Path:
     (root / "README.md").write_text("# Project\n\nSay hello.\n")
     (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (root / "latin1.txt").write_bytes(b"caf\xe9\n")
+    (root / "tool.bin").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
     (root / "build").mkdir()
     (root / "build" / "out.py").write_text("hello = 'generated'\n")
     (root / ".gitignore").write_text("build/\n")
@@ -44,7 +45,7 @@ def test_globs_expand_in_order_without_duplicates(tree: Path) -> None:
 @pytest.mark.parametrize(
     ("pattern", "message"),
     [
-        ("logo.png", "logo.png looks binary (it has NUL bytes)"),
+        ("tool.bin", "tool.bin: not a type flashchat can attach (text, PNG, JPEG"),
         ("latin1.txt", "latin1.txt is not UTF-8 text (bad byte at offset 3)"),
         ("missing.py", "missing.py: no such file"),
         ("src", "src is a directory; name files or a glob such as 'src/**/*.py'"),
@@ -69,7 +70,7 @@ def test_tools_read_list_and_search(tree: Path) -> None:
         "result": "    return 'Hello'\n"
     }
     assert tools.run(ToolCall("list_directory", {}))["result"] == [
-        ".gitignore", "README.md", "build/", "latin1.txt", "logo.png", "src/",
+        ".gitignore", "README.md", "build/", "latin1.txt", "logo.png", "src/", "tool.bin",
     ]  # fmt: skip
     hits = tools.run(ToolCall("search_text", {"query": "hello"}))["result"]
     assert hits == ["README.md:3: Say hello.", "src/app.py:2: return 'Hello'", "src/util.py:1: HELLO = 1"]
@@ -84,7 +85,11 @@ def test_paths_outside_the_working_directory_are_refused(tree: Path, path: str) 
 
 def test_tool_errors_are_results_not_crashes(tree: Path) -> None:
     tools = LocalTools(tree)
-    assert "looks binary" in tools.run(ToolCall("read_file", {"path": "logo.png"}))["error"]
+    assert (
+        "logo.png is a PNG file; only text files can be read here"
+        in tools.run(ToolCall("read_file", {"path": "logo.png"}))["error"]
+    )
+    assert "not a type flashchat can attach" in tools.run(ToolCall("read_file", {"path": "tool.bin"}))["error"]
     assert "unknown tool" in tools.run(ToolCall("delete_everything", {}))["error"]
     assert "bad arguments" in tools.run(ToolCall("read_file", {"file": "x"}))["error"]
     assert "not a directory" in tools.run(ToolCall("list_directory", {"path": "README.md"}))["error"]

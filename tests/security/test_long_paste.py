@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual import events
@@ -20,6 +21,9 @@ async def test_a_huge_single_line_paste_becomes_a_chip_and_is_sent_whole(
     fake: FakeGemini, settings: Settings, tmp_path: Path
 ) -> None:
     fake.enqueue(Reply.text("got it"))
+    # 2 MB is ~500k tokens: past large_request_tokens the send would wait for the cost dialog (tested in
+    # tests/core/test_large_request_estimate.py); this test is about the paste.
+    settings = dataclasses.replace(settings, large_request_tokens=0)
     app = FlashchatApp(settings, config_path=tmp_path / "config.toml", retry_policy=FAST_RETRIES, warm_up=False)
     async with app.run_test() as pilot:
         await pilot.press(*"see ")

@@ -358,10 +358,10 @@ def test_a_version_1_database_is_migrated_forward_keeping_its_data(isolated_home
 
     store = open_store(path)
     assert store.warning == ""
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conversation = store.load("old1")
     assert conversation.title == "kept" and conversation.messages[0].text == "hi"
-    assert conversation.messages[0].extras is None
+    assert conversation.messages[0].extras is None and conversation.messages[0].media == []
     assert conversation.messages[0].interaction_id == conversation.messages[0].interaction_endpoint == ""
     assert store.search("hi")[0].conversation_id == "old1"
 

@@ -10,6 +10,7 @@ from textual import events
 
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.widgets.error_notice import ErrorNotice
+from flashchat.tui.widgets.reply_footer import ReplyFooter
 from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
@@ -60,13 +61,35 @@ async def test_usage_panel_shows_the_servers_usage_metadata(fake: FakeGemini, ma
         await wait_for_reply(pilot)
         panel = app.query_one(UsagePanel)
         assert panel.display
-        usage = panel.last_usage
+        [row] = panel.rows
+        usage = row.usage
         assert (usage.prompt, usage.output, usage.thoughts, usage.cached) == (1200, 340, 90, 800)
-        last_line = str(panel.query_one("#usage-last").render())
-        assert "prompt 1,200 · thoughts 90 · output 340 · cached 800 · first token" in last_line
+        turns = str(panel.query_one("#usage-turns").render()).split()
+        assert turns[:5] == ["#1", "1,200", "800", "90", "340"] and turns[6] == turns[8] == "s"
+        assert turns[-1] == "$0.0046"  # 400 x $1.50 + 800 x $0.15 + 430 x $9.00, per 1M
+        footer = str(app.query_one(ReplyFooter).render())
+        assert footer.startswith("1,200 in (800 cached) · 90 thinking · 340 out · first token ")
+        assert footer.endswith(" s · $0.0046")
         assert "1,540 / 1,048,576 tokens, 0%" in str(panel.query_one("#usage-context").render())
         await pilot.press("ctrl+u")
         assert not panel.display
+
+
+async def test_usage_panel_lists_every_turn_and_the_totals(fake: FakeGemini, make_app) -> None:
+    fake.enqueue(Reply.text("one", usage={"prompt": 100, "candidates": 10, "thoughts": 0, "cached": 0}))
+    fake.enqueue(Reply.text("two", usage={"prompt": 200, "candidates": 20, "thoughts": 5, "cached": 100}))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+u")
+        for prompt in ("first", "second"):
+            await send(pilot, prompt)
+            await wait_for_reply(pilot)
+        panel = app.query_one(UsagePanel)
+        rows = str(panel.query_one("#usage-turns").render()).splitlines()
+        assert [row.split()[:5] for row in rows] == [["#1", "100", "0", "0", "10"], ["#2", "200", "100", "5", "20"]]
+        total = str(panel.query_one("#usage-total").render()).split()
+        assert total[:5] == ["total", "300", "100", "5", "30"]
+        assert len(app.query(ReplyFooter)) == 2
 
 
 async def test_escape_stops_the_reply_and_keeps_the_partial_text(fake: FakeGemini, make_app) -> None:

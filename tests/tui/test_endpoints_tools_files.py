@@ -189,7 +189,7 @@ async def test_a_binary_file_is_refused_inline_and_nothing_is_sent(fake: FakeGem
     async with app.run_test() as pilot:
         await send(pilot, "see @blob.bin")
         await pilot.pause()
-        assert "blob.bin looks binary" in str(app.query_one(ErrorNotice).render())
+        assert "blob.bin: not a type flashchat can attach" in str(app.query_one(ErrorNotice).render())
         assert app.composer.text == "see @blob.bin"
         assert not app.query(ReplyView)
     assert fake.generate_requests() == []

@@ -28,6 +28,8 @@ from flashchat.render.safe_text import stderr_line, terminal_safe
 
 if TYPE_CHECKING:
     from flashchat.core.conversation import Conversation
+    from flashchat.core.costs import SendEstimate
+    from flashchat.core.media import MediaAttachment
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.core.session import ChatSession
     from flashchat.store.conversation_store import ConversationStore
@@ -222,15 +224,20 @@ def _main(argv: list[str] | None) -> int:
         conversation_id = args.cid or (CONTINUE_LATEST if args.continue_last else None)
         return run_tui(settings, config_path=config_path, conversation_id=conversation_id)
 
-    stdin_text = None
+    stdin_input: str | MediaAttachment | None = None
     if not sys.stdin.isatty():
+        from flashchat.core.attachments import AttachmentError
         from flashchat.core.prompt import read_stdin
 
-        stdin_text = read_stdin(sys.stdin.buffer, lambda text: _error(f"warning: {text}"))
-    if not asked_once and stdin_text is None:
+        try:
+            stdin_input = read_stdin(sys.stdin.buffer, lambda text: _error(f"warning: {text}"))
+        except AttachmentError as error:  # a binary of no type flashchat sends: never as U+FFFD text
+            _error(str(error))
+            return EXIT_USAGE
+    if not asked_once and stdin_input is None:
         _error("no prompt: use -p TEXT or pipe text on stdin (see flashchat --help).")
         return EXIT_USAGE
-    return _one_shot(args, settings, stdin_text)
+    return _one_shot(args, settings, stdin_input)
 
 
 def _unoffered_tool_flag(args: argparse.Namespace, settings: Settings) -> str | None:
@@ -256,11 +263,14 @@ def _config_path() -> Path:
     return paths.config_file()
 
 
-def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | None) -> int:
+def _one_shot(args: argparse.Namespace, settings: Settings, stdin_input: str | MediaAttachment | None) -> int:
     from flashchat.cli.oneshot import OneShot
     from flashchat.store.conversation_store import ConversationStore, open_store
 
-    if not (args.prompt or "").strip() and not (stdin_text or "").strip() and not args.files and not args.preset:
+    stdin_text = stdin_input if isinstance(stdin_input, str) else None
+    stdin_media = None if isinstance(stdin_input, str) else stdin_input
+    nothing_piped = not (stdin_text or "").strip() and stdin_media is None
+    if not (args.prompt or "").strip() and nothing_piped and not args.files and not args.preset:
         _error("the prompt is empty: give text with -p or on stdin.")
         return EXIT_USAGE
     # Local tools in one-shot mode only with --allow-tools: there may be nobody to ask.
@@ -294,8 +304,8 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
 
         try:
             prepared = await prepare_prompt(
-                session, args.prompt or "", files=args.files or [], stdin_text=stdin_text, preset=preset,
-                mentions=False, root=Path.cwd(),
+                session, args.prompt or "", files=args.files or [], stdin_text=stdin_text, stdin_media=stdin_media,
+                preset=preset, mentions=False, root=Path.cwd(),
             )  # fmt: skip
         except AttachmentError as error:
             _error(str(error))
@@ -304,6 +314,8 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
             _error(prepared.refusal)
             return None
         if prepared.warning and not await _confirm_send(prepared.warning):
+            return None
+        if prepared.estimate is not None and not await _confirm_large_request(prepared.estimate):
             return None
         return prepared
 
@@ -315,15 +327,26 @@ def _one_shot(args: argparse.Namespace, settings: Settings, stdin_text: str | No
 
 async def _confirm_send(warning: str) -> bool:
     """Over attach_warn_tokens: ask when someone is there to answer, else say so and send."""
+    return await _ask_or_tell(f"{warning} Send them?", f"{warning} Sending anyway.")
+
+
+async def _confirm_large_request(estimate: SendEstimate) -> bool:
+    """Over large_request_tokens: show the size and cost and ask on a terminal; a script is told, and it sends."""
+    summary = f"this request is large: {estimate.summary()} ({estimate.detail()})."
+    return await _ask_or_tell(f"{summary} Send it?", f"{summary} Sending (large_request_tokens = 0 turns this off).")
+
+
+async def _ask_or_tell(question: str, piped_note: str) -> bool:
+    """y/N on a terminal (False: not sent); with nobody there to answer, a warning line on stderr and True."""
     if sys.stdin.isatty() and sys.stderr.isatty():
         import asyncio
 
-        answer = await asyncio.to_thread(input, f"flashchat: {warning} Send them? [y/N] ")
+        answer = await asyncio.to_thread(input, f"flashchat: {question} [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             _error("not sent.")
             return False
         return True
-    _error(f"warning: {warning} Sending anyway.")
+    _error(f"warning: {piped_note}")
     return True
 
 

@@ -23,8 +23,10 @@ from flashchat.core.events import (
     ThoughtDelta,
     ToolFinished,
     ToolRequested,
+    Uploading,
     UsageUpdate,
 )
+from flashchat.core.media import format_size
 from flashchat.render.math import MathStream
 from flashchat.render.safe_text import MESSAGE_CHARS, NAME_CHARS, json_c1_safe, one_line, stderr_line, terminal_safe
 from flashchat.render.terminal_output import CitedOutput, MarkdownOutput, PlainOutput, usage_line
@@ -155,6 +157,8 @@ class OneShot:
                     self.output.thought(text)
             case UsageUpdate():
                 self.usage = self.turn.usage  # every hop of a turn with tools, not only the last reply
+            case Uploading(name, sent, total) if sent == total:
+                self.warn(f"uploaded {one_line(name)} ({format_size(total)}) through the Files API.")
             case Retrying(attempt, max_attempts, delay, reason):
                 self.warn(f"{one_line(reason)} Retrying in {delay:.1f} s (attempt {attempt} of {max_attempts}).")
             case Finished(message, notice):
@@ -212,10 +216,20 @@ class OneShot:
         elif self.mismatch:
             self.warn(f"error: {one_line(self.mismatch)}; nothing printed (the reply is kept in the history)")
         if self.show_usage:
-            self.stderr.write(one_line(usage_line(self.usage, self.message), limit=4 * MESSAGE_CHARS) + "\n")
+            line = usage_line(self.usage, self.message, self._cost())
+            self.stderr.write(one_line(line, limit=4 * MESSAGE_CHARS) + "\n")
         if self.error is not None:
             return EXIT_API_ERROR
         return EXIT_SCHEMA_MISMATCH if self.mismatch else EXIT_OK
+
+    def _cost(self) -> float | None:
+        """USD for the usage reported, at the price of the model that answered (None: price unknown)."""
+        from flashchat.core.costs import estimated_cost
+
+        if self.usage is None:
+            return None
+        model = self.message.model if self.message is not None and self.message.model else None
+        return estimated_cost(self.usage, self.settings, model)
 
     def _interrupted(self) -> int:
         self._close_output()
@@ -234,6 +248,7 @@ class OneShot:
             "text": turn.text() if turn.replies else (message.text if message else ""),
             "thoughts": turn.thoughts() if turn.replies else (message.thoughts if message else ""),
             "usage": self.usage.to_dict() if self.usage else None,
+            "cost_usd": self._cost(),
             "finish_reason": message.finish_reason if message else None,
             "model_version": message.model_version if message else None,
             "thinking_level": self.settings.thinking_level,

@@ -98,11 +98,18 @@ OPTIONS: dict[str, Option] = {
     "local_tools": Option(bool, "offer read-only tools over the working directory (each call needs approval)"),
     "max_tool_calls": Option(int, "local tool calls allowed in one turn", minimum=1),
     "attach_warn_tokens": Option(int, "warn before sending attached files over this many tokens", minimum=1),
-    "price_input_per_million": Option(float, "USD per 1M prompt tokens, for cost estimates", minimum=0, optional=True),
+    "large_request_tokens": Option(
+        int, "show the size and cost of a request over this many tokens and ask first (0: never)", minimum=0
+    ),
+    "price_input_per_million": Option(
+        float, "USD per 1M prompt tokens (unset: the built-in price table)", minimum=0, optional=True
+    ),
     "price_output_per_million": Option(
         float, "USD per 1M output and thought tokens, for cost estimates", minimum=0, optional=True
     ),
-    "price_cached_per_million": Option(float, "USD per 1M cached prompt tokens", minimum=0, optional=True),
+    "price_cached_per_million": Option(
+        float, "USD per 1M cached prompt tokens (unset: the table's, else the input price)", minimum=0, optional=True
+    ),
 }
 
 
@@ -133,6 +140,7 @@ class Settings:
     local_tools: bool = False
     max_tool_calls: int = 10
     attach_warn_tokens: int = 100_000
+    large_request_tokens: int = 100_000
     price_input_per_million: float | None = None
     price_output_per_million: float | None = None
     price_cached_per_million: float | None = None
@@ -142,6 +150,8 @@ class Settings:
     endpoints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
     # Prompt presets by name: the built-in ones, replaced or extended by the config file's [presets] table.
     presets: Mapping[str, str] = field(default_factory=lambda: dict(BUILTIN_PRESETS), compare=False, repr=False)
+    # The [keys] table: action name (core/commands.py) -> keys; front ends check the names (core/keys.py).
+    keys: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     # `-p --schema`: a JSON Schema the reply must match (checked by the caller), sent with each request.
     response_schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
@@ -273,6 +283,7 @@ def load_settings(
     table, text = read_config_table(path)
     raw_endpoints = table.pop("endpoints", None)
     presets = {**BUILTIN_PRESETS, **_check_presets(table.pop("presets", None), path, text)}
+    keys = _check_keys(table.pop("keys", None), path, text)
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, raw in table.items():
@@ -300,7 +311,7 @@ def load_settings(
     for key in ("api_key", "base_url"):  # from the environment: checked like the file's values
         if origins.get(key, "config") != "config" and not origins[key].startswith("[endpoints."):
             values[key] = check_value(key, values[key], where=origins[key])
-    return Settings(**values, origins=origins, endpoints=endpoints, presets=presets)
+    return Settings(**values, origins=origins, endpoints=endpoints, presets=presets, keys=keys)
 
 
 # Keys an [endpoints.NAME] table may set: everything but the choice of endpoint itself and the UI theme.
@@ -381,6 +392,18 @@ def _check_presets(raw: Any, path: Path, text: str) -> dict[str, str]:
     for name, prompt in raw.items():
         if not isinstance(prompt, str) or not prompt.strip():
             raise ConfigError(f"{_where(path, text, name)}: [presets] {name} must be a non-empty string (the prompt)")
+    return dict(raw)
+
+
+def _check_keys(raw: Any, path: Path, text: str) -> dict[str, str]:
+    """[keys] maps an action name to a key string; which names and keys make sense is the front ends' check."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{_where(path, text, "keys")}: keys must be a table: [keys] then action = "ctrl+x"')
+    for name, keys in raw.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise ConfigError(f'{_where(path, text, name)}: [keys] {name} must be a key such as "ctrl+y" or "f9"')
     return dict(raw)
 
 

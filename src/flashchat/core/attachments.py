@@ -1,7 +1,8 @@
 """Bringing files into a prompt: `-f PATH` in one-shot mode, `@path` in the TUI and the REPL.
 
-Each file becomes a fenced block headed by its path, with a language hint from its name. Binary files are
-refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with garbage.
+Each text file becomes a fenced block headed by its path, with a language hint from its name. Images, PDFs,
+audio and video are recognised by their first bytes and attached as media (core/media.py); any other binary
+file is refused (a NUL byte or bytes that are not UTF-8), so a prompt never fills with garbage.
 """
 
 from __future__ import annotations
@@ -9,8 +10,13 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flashchat.core.media import MediaAttachment
 
 # Read this much to decide whether a file is binary.
 _SNIFF_BYTES = 8192
@@ -38,6 +44,12 @@ AT_PATH = re.compile(rf"{_MENTION_START}({_PATH_START}[^\s]*)")
 _MENTION_AT_CURSOR = re.compile(rf"{_MENTION_START}({_PATH_START}*)$")
 
 LANGUAGE_BY_NAME = {"Makefile": "make", "Dockerfile": "dockerfile", "CMakeLists.txt": "cmake", "Justfile": "just"}
+
+
+UNSUPPORTED_TYPE = (
+    "not a type flashchat can attach (text, PNG, JPEG, WebP, HEIC, GIF, PDF, MP3, WAV, OGG, FLAC, AAC, "
+    "MP4, WebM or MOV)"
+)
 
 
 class AttachmentError(Exception):
@@ -84,27 +96,56 @@ def _shown_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def read_attachment(path: Path, root: Path) -> Attachment:
-    """A file the user named (`-f`, `@path`): a regular file, or a pipe such as `-f <(cmd)`, read with a byte
-    cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused unread. A name inside
-    `root` stays inside it: the repository under review may hold a symlink to ~/.ssh, and `@config.py` must
-    not send what it points at."""
+def read_attachment(path: Path, root: Path) -> Attachment | MediaAttachment:
+    """A file the user named (`-f`, `@path`): an image, PDF, audio or video (told by its first bytes) as media,
+    hashed in chunks rather than read whole; else text, from a regular file or a pipe such as `-f <(cmd)`, read
+    with a byte cap and a time bound (core/confined_files.py); a device such as /dev/zero is refused unread. A
+    name inside `root` stays inside it: the repository under review may hold a symlink to ~/.ssh, and
+    `@config.py` (or `@shot.png`) must not send what it points at."""
     from flashchat.core.confined_files import PIPE_WAIT_SECONDS, FileRefused, read_confined, read_user_file
+    from flashchat.core.media import MediaError, media_from_bytes, read_media, sniff
 
     shown = _shown_path(path, root)
     try:
         if path.is_dir():
             raise AttachmentError(f"{shown} is a directory; name files or a glob such as '{shown}/**/*.py'")
         inside = _relative_inside(path, root)
+        if media := _open_media(path, root, inside):
+            mime_type, descriptor = media
+            try:
+                return read_media(path, shown, mime_type, descriptor=descriptor)
+            finally:
+                os.close(descriptor)
         if inside is not None:
             data = read_confined(root, inside, MAX_ATTACHMENT_BYTES, pipe_seconds=PIPE_WAIT_SECONDS)
         else:
             data = read_user_file(path, shown, MAX_ATTACHMENT_BYTES)
-    except FileRefused as refusal:
+        if mime_type := sniff(data[:64], path.name):  # media that came down a pipe
+            return media_from_bytes(data, shown, mime_type)
+    except (FileRefused, MediaError) as refusal:
         raise AttachmentError(str(refusal)) from None
     except (OSError, ValueError) as error:
         raise AttachmentError(f"{shown}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
     return attachment_from_bytes(shown, data)
+
+
+def _open_media(path: Path, root: Path, inside: str | None) -> tuple[str, int] | None:
+    """(MIME type, an open descriptor) when `path` is a regular file whose first bytes say media; inside `root`
+    it is opened confined (no symlink out of the tree). None for text, pipes and devices (read as before)."""
+    from flashchat.core.confined_files import FileRefused, open_confined
+    from flashchat.core.media import sniff
+
+    try:
+        if inside is not None:
+            descriptor = open_confined(root, inside, pipes=True)
+        else:
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except (FileRefused, OSError, ValueError):
+        return None  # the text read that follows says why, in one line
+    if stat.S_ISREG(os.fstat(descriptor).st_mode) and (mime_type := sniff(os.pread(descriptor, 64, 0), path.name)):
+        return mime_type, descriptor
+    os.close(descriptor)
+    return None
 
 
 def _relative_inside(path: Path, root: Path) -> str | None:
@@ -119,14 +160,18 @@ def _relative_inside(path: Path, root: Path) -> str | None:
 
 
 def attachment_from_bytes(shown: str, data: bytes) -> Attachment:
-    """Text only: NUL bytes or bytes that are not UTF-8 are refused in one line."""
+    """Text only (the local tools read text): media and other binaries are refused in one line."""
+    from flashchat.core.media import SHORT_NAMES, sniff
+
+    if mime_type := sniff(data[:64], shown):
+        raise AttachmentError(f"{shown} is a {SHORT_NAMES[mime_type]} file; only text files can be read here")
     if b"\x00" in data[:_SNIFF_BYTES]:
-        raise AttachmentError(f"{shown} looks binary (it has NUL bytes); only text files can be attached")
+        raise AttachmentError(f"{shown}: {UNSUPPORTED_TYPE}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise AttachmentError(
-            f"{shown} is not UTF-8 text (bad byte at offset {error.start}); only text files can be attached"
+            f"{shown} is not UTF-8 text (bad byte at offset {error.start}); {UNSUPPORTED_TYPE}"
         ) from None
     return Attachment(shown, text)
 
@@ -165,7 +210,23 @@ def mention_at_cursor(text_before_cursor: str) -> str | None:
 
 def mentioned_files(text: str, root: Path) -> list[str]:
     """The `@path` mentions in `text` that name existing files under `root` (the TUI and the REPL attach them)."""
-    return [name for name in AT_PATH.findall(text) if _is_file(root / name)]
+    return [name for name, exists in mentions(text, root) if exists]
+
+
+def mentions(text: str, root: Path) -> list[tuple[str, bool]]:
+    """Each `@path` mention and whether it names a file; punctuation after it ("what is @shot.png?") is not
+    part of the name unless a file is called that."""
+    found = []
+    for name in AT_PATH.findall(text):
+        if _is_file(root / name):
+            found.append((name, True))
+            continue
+        bare = name.rstrip(_TRAILING_PUNCTUATION) or name
+        found.append((bare, bare != name and _is_file(root / bare)))
+    return found
+
+
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 
 
 def _is_file(path: Path) -> bool:
@@ -175,7 +236,7 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def attach(patterns: list[str], root: Path) -> list[Attachment]:
+def attach(patterns: list[str], root: Path) -> list[Attachment | MediaAttachment]:
     return [read_attachment(path, root) for path in expand(patterns, root)]
 
 

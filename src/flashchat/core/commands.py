@@ -83,6 +83,40 @@ ACTIONS: tuple[UserAction, ...] = (
         unavailable=_unavailable(repl="Ctrl-C stops a reply", oneshot="Ctrl-C stops the reply and keeps it"),
     ),
     UserAction(
+        "interrupt",
+        "Stop the reply, or quit",
+        "Ctrl+C stops a streaming reply; pressed again (nothing else in between), or when idle twice, it quits.",
+        TuiBinding("interrupt", "ctrl+c", priority=True),  # with text selected in the composer, Ctrl+C copies
+        unavailable=_unavailable(
+            repl="Ctrl-C stops a reply; Ctrl-D quits", oneshot="Ctrl-C stops the reply and keeps it"
+        ),
+    ),
+    *(
+        UserAction(
+            f"scroll_{where}",
+            title,
+            f"Works from the composer, while you type.{note}",
+            TuiBinding(f"scroll_conversation('{where}')", key, priority=True),
+            unavailable=_unavailable(repl="the terminal's own scrollback", oneshot=_NO_SCREEN),
+        )
+        for where, title, key, note in (
+            ("page_up", "Scroll the conversation up a page", "pageup", ""),
+            ("page_down", "Scroll the conversation down a page", "pagedown", ""),
+            (
+                "top",
+                "Scroll to the start of the conversation",
+                "ctrl+home,home",
+                " Home does it when the composer is empty; in text it moves the cursor.",
+            ),
+            (
+                "bottom",
+                "Scroll to the end of the conversation",
+                "ctrl+end,end",
+                " End does it when the composer is empty; in text it moves the cursor.",
+            ),
+        )
+    ),
+    UserAction(
         "thinking",
         "Next thinking level",
         "Set or cycle minimal → low → medium → high; applies from the next request.",
@@ -94,7 +128,7 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction(
         "usage",
         "Show or hide token usage",
-        "Last turn, conversation totals, context window and cost.",
+        "Every reply and the totals (tokens, first token, time, cost), and the context window.",
         TuiBinding("toggle_usage", "ctrl+u", "Usage", priority=True),
         command="usage",
         flag="--usage",
@@ -281,6 +315,42 @@ ACTIONS: tuple[UserAction, ...] = (
         TuiBinding("set_api_key", "f4"),
         command="key",
         unavailable=_unavailable(oneshot="use `flashchat config set api_key -` or GEMINI_API_KEY"),
+    ),
+    UserAction(
+        "attach_file",
+        "Attach a file",
+        "Attach a file to the next prompt: text, an image, a PDF, audio or video (also: @path, or paste its path).",
+        TuiBinding("attach_file"),
+        command="attach",
+        arguments="PATH",
+        flag="-f",
+    ),
+    UserAction(
+        "paste_image",
+        "Paste an image",
+        "Attach the clipboard's image to the next prompt (wl-paste, xclip or pngpaste).",
+        TuiBinding("paste_image", "f8", priority=True),
+        command="paste",
+        unavailable=_unavailable(oneshot="pipe it: `wl-paste | flashchat -p 'describe'`"),
+    ),
+    UserAction(
+        "cycle_media_resolution",
+        "Media resolution",
+        "Change the media_resolution of the last attached image, PDF or video (default, low, medium, high, "
+        "ultra_high); click a chip for another.",
+        TuiBinding("cycle_media_resolution", "f10", priority=True),
+        command="resolution",
+        arguments="LEVEL [NAME]",
+        unavailable=_unavailable(oneshot="one-shot mode sends the model's default media_resolution"),
+    ),
+    UserAction(
+        "open_attachment",
+        "Show the attached image",
+        "Show the last image of the conversation full size (Esc closes it).",
+        TuiBinding("open_attachment", "f9"),
+        unavailable=_unavailable(
+            repl="the terminal's scrollback shows no pictures; open the file itself", oneshot=_NO_SCREEN
+        ),
     ),
     UserAction(
         "help",

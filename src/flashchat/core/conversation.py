@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flashchat.core.media import MediaLibrary, MediaRef
+
 CONTEXT_WINDOW_TOKENS = 1_048_576
 
 Role = Literal["user", "model"]
@@ -88,6 +90,8 @@ class Message:
     # base URL: the next turn sends only what is new, with this id as previous_interaction_id.
     interaction_id: str = ""
     interaction_endpoint: str = ""
+    # Images, PDFs, audio and video the user attached (their bytes: `Conversation.media`).
+    media: list[MediaRef] = field(default_factory=list)
 
     @property
     def answers_tool_calls(self) -> bool:
@@ -143,6 +147,8 @@ class Conversation:
     model: str = ""
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    # Where the bytes of the messages' attachments are read from: this run's files, else the store.
+    media: MediaLibrary = field(default_factory=MediaLibrary, repr=False, compare=False)
 
     def add(self, message: Message) -> Message:
         self.messages.append(message)
@@ -207,6 +213,11 @@ class ReplyDraft:
     # Set by the provider: returns the native content built from the parts received so far.
     native_content: Callable[[], dict[str, Any] | None] = lambda: None
 
+    def mark_sent(self) -> None:
+        """The request is leaving now: time to first token counts from here, not from the SDK's import or the
+        client's construction (about 0.5 s of one-shot start-up that the user's question never waited on)."""
+        self.started_at = time.monotonic()
+
     def mark_content(self) -> None:
         if not self.received_content:
             self.received_content = True
@@ -243,24 +254,3 @@ class ReplyDraft:
             interaction_id=self.interaction_id,
             interaction_endpoint=self.interaction_endpoint,
         )
-
-
-def estimated_cost(usage: Usage, settings: Any) -> float | None:
-    """USD for `usage` at the prices in config, or None when no prices are set.
-
-    Cached tokens are part of the prompt count, so they are billed at the cached price instead of the input one;
-    thought tokens are billed as output.
-    """
-    input_price = settings.price_input_per_million
-    output_price = settings.price_output_per_million
-    if input_price is None and output_price is None:
-        return None
-    cached_price = settings.price_cached_per_million
-    if cached_price is None:
-        cached_price = input_price or 0.0
-    uncached = max(0, usage.prompt - usage.cached)
-    return (
-        uncached * (input_price or 0.0)
-        + usage.cached * cached_price
-        + (usage.output + usage.thoughts) * (output_price or 0.0)
-    ) / 1_000_000

@@ -64,4 +64,13 @@ class ToolFinished:
     declared: bool = True
 
 
-Event = TextDelta | ThoughtDelta | UsageUpdate | Retrying | Finished | Failed | ToolRequested | ToolFinished
+@dataclass(frozen=True, slots=True)
+class Uploading:
+    """An attachment going up through the provider's file API before the request (`sent` of `total` bytes)."""
+
+    name: str
+    sent: int
+    total: int
+
+
+Event = Uploading | TextDelta | ThoughtDelta | UsageUpdate | Retrying | Finished | Failed | ToolRequested | ToolFinished

@@ -25,9 +25,10 @@ from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import Event, Failed, Finished, Retrying, ToolFinished, ToolRequested
 from flashchat.core.reply_journal import ReplyJournal
 from flashchat.providers import capabilities_for, provider_for
-from flashchat.providers.base import Capabilities, Provider, TokenCounter, ToolCaller
+from flashchat.providers.base import Capabilities, MediaTokenCounter, Provider, TokenCounter, ToolCaller
 
 if TYPE_CHECKING:
+    from flashchat.core.media import MediaAttachment
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.store.conversation_store import ConversationStore
 
@@ -246,6 +247,17 @@ class ChatSession:
                     return await provider.count_tokens(self.settings, text), True
         return estimate_tokens(text), False
 
+    async def count_media_tokens(self, attachment: MediaAttachment) -> tuple[int, bool]:
+        """The API's count for a file small enough to send inline, else an estimate from its type and size."""
+        from flashchat.core.media import INLINE_FILE_BYTES, MediaError
+
+        if self.capabilities.count_tokens and attachment.ref.size <= INLINE_FILE_BYTES:
+            provider = self.provider
+            if isinstance(provider, MediaTokenCounter):
+                with contextlib.suppress(ChatError, MediaError, OSError):
+                    return await provider.count_media_tokens(self.settings, attachment), True
+        return attachment.ref.estimated_tokens(), False
+
     @property
     def provider(self) -> Provider:
         """Created on first use: importing the SDK costs ~0.4 s, which a UI should spend after its first frame.
@@ -266,8 +278,12 @@ class ChatSession:
         Front ends send a `PreparedPrompt` (see core/prompt.py), whose guard they have already honoured.
         """
         text = prompt if isinstance(prompt, str) else prompt.text
+        media = () if isinstance(prompt, str) else prompt.media
+        for attachment in media:
+            self.conversation.media.add(attachment)
         self.conversation.model = self.settings.model
-        await self._save(self.conversation.add(Message(role="user", text=text, model=self.settings.model)))
+        message = Message(role="user", text=text, model=self.settings.model, media=[item.ref for item in media])
+        await self._save(self.conversation.add(message))
         async with contextlib.aclosing(self._turn()) as events:
             async for event in events:
                 yield event

@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flashchat.config.settings import THINKING_LEVELS
+from flashchat.core.media import MEDIA_TYPES
 from flashchat.providers.base import Capabilities
+
+# What Chat Completions endpoints take as `image_url` data URLs (the OpenAI vision formats).
+OPENAI_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 
 if TYPE_CHECKING:
     from flashchat.config.settings import Settings
@@ -22,7 +26,7 @@ CAPABILITIES: dict[str, Capabilities] = {
         count_tokens=True,
         thinking_levels=THINKING_LEVELS,
         thought_signatures=True,
-        media_types=frozenset(),
+        media_types=frozenset(MEDIA_TYPES),
     ),
     # The same provider speaking the Interactions API (api = "interactions"): the server can keep the history.
     "gemini_interactions": Capabilities(
@@ -34,14 +38,14 @@ CAPABILITIES: dict[str, Capabilities] = {
         media_types=frozenset(),
         server_state=True,
     ),
-    # Chat Completions: text in; text, reasoning and tool calls (the local tools) out.
+    # Chat Completions: text and images in; text, reasoning and tool calls (the local tools) out.
     "openai": Capabilities(
         local_tools=True,
         builtin_tools=frozenset(),
         count_tokens=False,
         thinking_levels=THINKING_LEVELS,
         thought_signatures=True,  # Gemini's compatible endpoint: extra_content.google.thought_signature
-        media_types=frozenset(),
+        media_types=OPENAI_IMAGE_TYPES,
     ),
 }
 

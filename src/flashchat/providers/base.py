@@ -11,13 +11,14 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
+from flashchat.core.events import TextDelta, ThoughtDelta, Uploading, UsageUpdate
 
 if TYPE_CHECKING:
     from flashchat.config.settings import Settings
     from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall
+    from flashchat.core.media import MediaAttachment
 
-StreamEvent = TextDelta | ThoughtDelta | UsageUpdate
+StreamEvent = TextDelta | ThoughtDelta | UsageUpdate | Uploading
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,13 @@ class TokenCounter(Protocol):
     """A provider whose API counts a prompt's tokens (`capabilities.count_tokens`)."""
 
     async def count_tokens(self, settings: Settings, text: str) -> int: ...
+
+
+@runtime_checkable
+class MediaTokenCounter(Protocol):
+    """A provider whose API counts an attached image, PDF, audio or video file's tokens."""
+
+    async def count_media_tokens(self, settings: Settings, attachment: MediaAttachment) -> int: ...
 
 
 @runtime_checkable

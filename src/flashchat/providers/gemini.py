@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,9 +33,16 @@ from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
 
 if TYPE_CHECKING:
+    from flashchat.core.media import MediaAttachment
     from flashchat.providers.base import ModelInfo, StreamEvent
 
 NAME = "gemini"
+
+
+# The reply whose request the transport is about to send. Set around the SDK call, in the task that makes it:
+# the SDK spends ~0.1-0.4 s on its first request (validating the contents, building its HTTP client) before
+# anything leaves, and time to first token is the server's time, counted from here.
+_SENDING_FOR: contextvars.ContextVar[ReplyDraft | None] = contextvars.ContextVar("_SENDING_FOR", default=None)
 
 
 class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
@@ -50,6 +58,9 @@ class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         request.extensions["timeout"] = self._timeouts
+        draft = _SENDING_FOR.get()
+        if draft is not None:
+            draft.mark_sent()  # the bytes leave now: the SDK's own preparation is not the server's time
         response = await super().handle_async_request(request)
         if 300 <= response.status_code < 400:
             # The SDK follows redirects, and a loop ends as a traceback or an empty "reply": an API endpoint
@@ -65,14 +76,19 @@ class RedirectRefused(httpx2.TransportError):
         self.status, self.location = status, location
 
 
-def gemini_contents(conversation: Conversation) -> list[dict[str, Any]]:
-    """The request `contents`: model replies exactly as received, user text as a text part."""
+def gemini_contents(
+    conversation: Conversation, media_parts: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The request `contents`: model replies exactly as received, user text as a text part after the parts of
+    its attachments (`media_parts`, from gemini_files.prepare_parts)."""
     contents: list[dict[str, Any]] = []
     for message in conversation.messages:
         if message.role == "user" and message.provider == NAME and message.native:
             contents.append(message.native)  # function responses, exactly as built for the call they answer
         elif message.role == "user":
-            contents.append({"role": "user", "parts": [{"text": message.text}]})
+            media = [(media_parts or {})[(ref.sha256, ref.resolution)] for ref in message.media]
+            text = [{"text": message.text}] if message.text or not media else []
+            contents.append({"role": "user", "parts": [*media, *text]})
         elif is_interaction_reply(message):  # made through the Interactions API (api = "interactions")
             content = content_from_steps(message.native or {})
             if content["parts"]:
@@ -320,25 +336,55 @@ class GeminiProvider:
             raise _unreadable(error, settings) from error
         return response.total_tokens or 0
 
+    async def count_media_tokens(self, settings: Settings, attachment: MediaAttachment) -> int:
+        """The API's count for an attached image, PDF, audio or video file (sent inline to countTokens)."""
+        from flashchat.providers.gemini_files import counting_part
+
+        contents = [{"role": "user", "parts": [counting_part(attachment)]}]
+        try:
+            response = await self._client(settings).aio.models.count_tokens(
+                model=settings.model, contents=cast("types.ContentListUnionDict", contents)
+            )
+        except genai_errors.APIError as error:
+            raise classify_api_error(error, settings) from error
+        except (httpx2.TransportError, OSError) as error:
+            raise ChatError(ErrorKind.NETWORK, f"Could not count tokens at {_host(settings)}.") from error
+        return response.total_tokens or 0
+
     async def stream(
-        self, conversation: Conversation, settings: Settings, draft: ReplyDraft
+        self, conversation: Conversation, settings: Settings, draft: ReplyDraft, *, upload_again: bool = True
     ) -> AsyncGenerator[StreamEvent, None]:
         if settings.api == "interactions":
             from flashchat.providers.gemini_interactions import stream_interaction
 
             interaction = stream_interaction(self._client(settings), conversation, settings, draft)
-            async with contextlib.aclosing(interaction) as events:
-                async for event in events:
-                    yield event
+            draft.mark_sent()  # and again by the transport, if the SDK sends through ours
+            sending = _SENDING_FOR.set(draft)
+            try:
+                async with contextlib.aclosing(interaction) as events:
+                    async for event in events:
+                        yield event
+            finally:
+                with contextlib.suppress(ValueError):
+                    _SENDING_FOR.reset(sending)
             return
         draft.provider = NAME
         collector = _PartCollector()
         draft.native_content = collector.native
-        contents = gemini_contents(conversation)
+        media_parts: dict[tuple[str, str], dict[str, Any]] = {}
+        # The SDK may send the request on the first chunk asked for, so this holds until the stream ends.
+        sending = _SENDING_FOR.set(draft)
         try:
             client = self._client(settings)
+            if any(message.media for message in conversation.messages):
+                from flashchat.providers.gemini_files import prepare_parts
+
+                async for progress in prepare_parts(client, conversation, media_parts):
+                    yield progress
+            contents = gemini_contents(conversation, media_parts)
             # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
             request = {"model": settings.model, "contents": contents, "config": generation_config(settings)}
+            draft.mark_sent()  # and again by the transport, when the bytes leave
             response = await open_stream(client, **request) or await client.aio.models.generate_content_stream(
                 **request
             )
@@ -354,6 +400,12 @@ class GeminiProvider:
                     for event in events:
                         yield event
         except genai_errors.APIError as error:
+            if upload_again and not draft.received_content and _names_a_gone_file(error, media_parts):
+                # An upload expired early or was deleted: upload it again, once, and send the same request.
+                conversation.media.forget_uploads()
+                async for event in self.stream(conversation, settings, draft, upload_again=False):
+                    yield event
+                return
             raise classify_api_error(error, settings) from error
         except RedirectRefused as error:
             message = redirect_message(_host(settings), error.status, error.location)
@@ -376,6 +428,15 @@ class GeminiProvider:
             ) from error
         except _SDK_SHAPE_ERRORS as error:
             raise _unreadable(error, settings) from error
+        finally:
+            with contextlib.suppress(ValueError):  # closed from another context: nothing of ours is left set
+                _SENDING_FOR.reset(sending)
+
+
+def _names_a_gone_file(error: genai_errors.APIError, media_parts: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    from flashchat.providers.gemini_files import is_gone_file_error
+
+    return any("file_data" in part for part in media_parts.values()) and is_gone_file_error(error)
 
 
 def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: _PartCollector) -> list[StreamEvent]:

@@ -34,10 +34,10 @@ import httpx2
 from flashchat import __version__
 from flashchat.config.input_checks import api_key_problem
 from flashchat.config.settings import GOOGLE_OPENAI_BASE_URL, Settings
-from flashchat.core.conversation import Conversation, ReplyDraft, ToolCall, Usage
+from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolCall, Usage
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
-from flashchat.providers import CAPABILITIES
+from flashchat.providers import CAPABILITIES, OPENAI_IMAGE_TYPES
 from flashchat.providers.openai_content import merge_blocks, split_blocks, text_only
 from flashchat.providers.openai_tools import (
     answer_unanswered,
@@ -93,6 +93,8 @@ def openai_messages(conversation: Conversation, settings: Settings) -> list[dict
     for message in conversation.messages:
         if message.role == "user" and message.provider == NAME and message.native:
             messages += copy.deepcopy(message.native.get("tool_messages") or [])  # answers to tool calls
+        elif message.role == "user" and message.media:
+            messages.append({"role": "user", "content": _content_with_images(message, conversation)})
         elif message.role == "user":
             messages.append({"role": "user", "content": message.text})
         elif message.provider == NAME and message.native:
@@ -101,6 +103,34 @@ def openai_messages(conversation: Conversation, settings: Settings) -> list[dict
         elif message.text:
             messages.append({"role": "assistant", "content": message.text})
     return answer_unanswered(messages)
+
+
+def _content_with_images(message: Message, conversation: Conversation) -> list[dict[str, Any]]:
+    """The user's text, then each attached image as an `image_url` data URL (the vision message format).
+
+    A conversation begun on Gemini can hold audio, video or a PDF; this endpoint takes none of them, so the
+    request is not sent rather than sent without them."""
+    import base64
+
+    from flashchat.core.media import SHORT_NAMES, MediaError
+
+
+    content: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
+    for ref in message.media:
+        if ref.mime_type not in OPENAI_IMAGE_TYPES:
+            kind = SHORT_NAMES.get(ref.mime_type, ref.mime_type)
+            raise ChatError(
+                ErrorKind.BAD_REQUEST,
+                f"This conversation holds {ref.name} ({kind}); OpenAI-compatible endpoints take PNG, JPEG, WebP and "
+                "GIF images only: switch back to Gemini or start a new conversation.",
+            )
+        try:
+            data = conversation.media.read(ref.sha256)
+        except MediaError as error:
+            raise ChatError(ErrorKind.BAD_REQUEST, f"{error}; nothing was sent.") from None
+        url = f"data:{ref.mime_type};base64,{base64.b64encode(data).decode('ascii')}"
+        content.append({"type": "image_url", "image_url": {"url": url}})
+    return content
 
 
 def assistant_message(native: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -586,6 +616,7 @@ class OpenAICompatProvider:
             while True:
                 body = request_body(conversation, settings, reasoning_effort=send_effort)
                 headers = self._headers(settings, stream=settings.stream)
+                draft.mark_sent()
                 async with client.stream("POST", url, json=body, headers=headers) as response:
                     _refuse_redirect(response, settings)
                     if response.status_code >= 400:

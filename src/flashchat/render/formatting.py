@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flashchat.core.conversation import Conversation
+    from flashchat.core.conversation import Conversation, Message
 
 RECENT_REPLIES_FOR_CODE = 10  # how far back the code-block pickers look
 
@@ -44,9 +44,12 @@ def seconds(value: float | None) -> str:
     return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
 
 
-def usd(value: float | None) -> str:
+def usd(value: float | None, *, cents: bool = False) -> str:
+    """`$0.0123` for what a reply cost (small sums need the digits); with `cents`, `$0.14` for an estimate."""
     if value is None:
         return "–"
+    if cents and value >= 0.01:
+        return f"${value:,.2f}"
     return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
 
 
@@ -83,3 +86,23 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
         for token in MarkdownIt("gfm-like").parse(markdown)
         if token.type in ("fence", "code_block")
     ]
+
+
+def reply_usage(message: Message, cost: float | None) -> str:
+    """The line under a reply: `1,234 in (1,024 cached) · 64 thinking · 187 out · first token 0.42 s · 1.90 s ·
+    $0.0036`. Parts the reply has no figure for are left out."""
+    parts: list[str] = []
+    usage = message.usage
+    if usage is not None:
+        cached = f" ({count(usage.cached)} cached)" if usage.cached else ""
+        parts.append(f"{count(usage.prompt)} in{cached}")
+        if usage.thoughts:
+            parts.append(f"{count(usage.thoughts)} thinking")
+        parts.append(f"{count(usage.output)} out")
+    if message.first_token_seconds is not None:
+        parts.append(f"first token {seconds(message.first_token_seconds)}")
+    if message.duration_seconds is not None:
+        parts.append(seconds(message.duration_seconds))
+    if cost is not None:
+        parts.append(usd(cost))
+    return " · ".join(parts)

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from flashchat.core.conversation import Message, Usage
 
 
-def usage_line(usage: Usage | None, message: Message | None) -> str:
+def usage_line(usage: Usage | None, message: Message | None, cost: float | None = None) -> str:
+    """`usage: prompt … tokens · first token 0.42 s · 1.90 s · cost $0.0036 · MODEL, thinking LEVEL`."""
+    from flashchat.render.formatting import usd
+
     parts = []
     if usage is not None:
         parts.append(
@@ -33,6 +36,9 @@ def usage_line(usage: Usage | None, message: Message | None) -> str:
             parts.append(f"first token {message.first_token_seconds:.2f} s")
         if message.duration_seconds is not None:
             parts.append(f"{message.duration_seconds:.2f} s")
+    if cost is not None:
+        parts.append(f"cost {usd(cost)}")
+    if message is not None:
         model = one_line(message.model_version or message.model, NAME_CHARS)  # the server names the version
         parts.append(f"{model}, thinking {message.thinking_level}")
     return "usage: " + " · ".join(parts) if parts else "usage: none reported"

@@ -46,6 +46,9 @@ def conversation_markdown(conversation: Conversation) -> str:
         lines.append("")
         if message.role == "user":
             lines += ["## You", "", terminal_safe(message.text).rstrip("\n")]
+            # The files themselves live in the store and the JSON export; the Markdown names each one.
+            attached = [f"- 📎 `{one_line(ref.name, NAME_CHARS)}` ({ref.describe()})" for ref in message.media]
+            lines += ["", "Attached:", *attached] if attached else []
             continue
         lines += [_reply_heading(message), ""]
         if message.thoughts:

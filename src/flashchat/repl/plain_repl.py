@@ -36,7 +36,8 @@ from flashchat.core.commands import (
     not_offered,
     slash_commands,
 )
-from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall, estimated_cost
+from flashchat.core.conversation import CONTEXT_WINDOW_TOKENS, Conversation, ToolCall
+from flashchat.core.costs import conversation_cost, message_cost
 from flashchat.core.events import (
     Event,
     Failed,
@@ -46,11 +47,13 @@ from flashchat.core.events import (
     ThoughtDelta,
     ToolFinished,
     ToolRequested,
+    Uploading,
 )
 from flashchat.core.exports import EXPORT_FORMATS, ExportError, write_export
+from flashchat.core.media import MediaAttachment, format_size
 from flashchat.core.prompt import PreparedPrompt, prepare_prompt
 from flashchat.core.session import ChatSession, ToolApproval
-from flashchat.render.formatting import count_noun, recent_code_blocks
+from flashchat.render.formatting import count_noun, recent_code_blocks, usd
 from flashchat.render.math import MathStream, prepare_math, render_math
 from flashchat.render.safe_text import NAME_CHARS, one_line, safe_block, terminal_safe
 from flashchat.render.sources import sources_markdown
@@ -138,11 +141,17 @@ class PlainRepl:
         self._history_file = history_file
         self._models: list[ModelInfo] | None = None
         self._reported_store_warning = ""
+        # What the next prompt attaches besides its @path mentions (/attach, /paste) and chosen resolutions.
+        self._attach_paths: list[str] = []
+        self._attach_media: list[MediaAttachment] = []
+        self._resolutions: dict[str, str] = {}
+        self._missing_shown: str | None = None  # the prompt whose unknown @path was flagged, not yet sent
         self._prompt: PromptSession[str] | None = None
         self._output: MarkdownOutput | PlainOutput | CitedOutput | None = None
         self._project_files: list[str] | None = None
         self._next_default = ""  # text put back on the prompt line by /edit
         self._math = MathStream()  # LaTeX formulas in replies shown as Unicode
+        self._key_problems: list[str] = []  # bad [keys] entries, said once at the start
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -158,6 +167,8 @@ class PlainRepl:
     async def run(self) -> int:
         prompt_session = self._prompt = self._prompt_session()
         self.say("flashchat: Enter sends, Alt+Enter adds a line, /help lists commands, Ctrl-D quits.")
+        for problem in self._key_problems:
+            self.say(f"warning: {problem}")
         self._report_store_warning()
         # pylatexenc's tables, built while the user types the first prompt rather than on the first formula.
         asyncio.get_running_loop().run_in_executor(None, prepare_math)
@@ -203,6 +214,7 @@ class PlainRepl:
         def _newline(event: Any) -> None:
             event.current_buffer.insert_text("\n")
 
+        self._bind_chosen_keys(bindings)
         history_file = self._history_file or paths.data_dir() / PROMPT_HISTORY_FILE
         try:
             # Earlier prompts may hold private text: the file is the user's alone.
@@ -221,6 +233,32 @@ class PlainRepl:
             output=self._prompt_output,
             prompt_continuation=lambda width, line_number, wrap_count: "." * (width - 1) + " ",
         )
+
+    def _bind_chosen_keys(self, bindings: Any) -> None:
+        """The config's [keys], for the actions plain mode runs as a command without required arguments: the key
+        runs `/command` at once, and what was typed so far comes back on the next prompt line."""
+        from flashchat.core.keys import prompt_toolkit_keys, read_key_choices
+
+        choices = read_key_choices(self.session.settings.keys)
+        self._key_problems = list(choices.problems)
+        for action in slash_commands():
+            keys = choices.keys.get(action.name)
+            if not keys or (action.arguments and not action.arguments.startswith("[")):
+                continue
+            for key in keys.split(","):
+                sequence = prompt_toolkit_keys(key)
+                if sequence is None:
+                    self._key_problems.append(f"[keys] {action.name}: plain mode cannot bind {key!r}")
+                    continue
+
+                def run(event: Any, command: str = action.command) -> None:
+                    self._next_default = event.current_buffer.text
+                    event.app.exit(result=f"/{command}")
+
+                try:
+                    bindings.add(*sequence)(run)
+                except ValueError:
+                    self._key_problems.append(f"[keys] {action.name}: plain mode cannot bind {key!r}")
 
     # -- a reply ----------------------------------------------------------------------------------------
 
@@ -250,7 +288,10 @@ class PlainRepl:
     async def _prepare(self, text: str, *, preset: str = "") -> PreparedPrompt | None:
         """The shared prompt preparation and its guard; None when nothing is to be sent."""
         try:
-            prepared = await prepare_prompt(self.session, text, preset=preset, root=Path.cwd())
+            prepared = await prepare_prompt(
+                self.session, text, preset=preset, root=Path.cwd(), files=list(self._attach_paths),
+                media=list(self._attach_media), resolutions=dict(self._resolutions),
+            )  # fmt: skip
         except AttachmentError as error:
             self.say(f"error: {one_line(str(error))}; nothing was sent")
             return None
@@ -258,6 +299,12 @@ class PlainRepl:
             self.say(f"[attached {attachment.path}: {prepared.token_label(index)}]")
         if prepared.missing:
             missing = one_line(", ".join("@" + name for name in prepared.missing))
+            if self._missing_shown != text:
+                # Flagged before anything is sent: the line comes back to fix, and Enter again sends it as it is.
+                self.say(f"note: no such file here: {missing}; not sent yet (Enter sends it as written)")
+                self._missing_shown = text
+                self._next_default = text
+                return None
             self.say(f"note: no such file here: {missing} (sent as text)")
         if prepared.refusal:
             self.say(f"error: {prepared.refusal}")
@@ -266,6 +313,17 @@ class PlainRepl:
             self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
             self._next_default = text
             return None
+        estimate = prepared.estimate
+        if estimate is not None:
+            self.say(f"large request: {estimate.summary()} ({estimate.detail()})")
+            if not await self._confirm("Send it? [y/N] "):
+                self.say("not sent; the prompt is back on the line (edit it, or Ctrl-C to clear)")
+                self._next_default = text
+                return None
+        self._missing_shown = None
+        self._attach_paths.clear()
+        self._attach_media.clear()
+        self._resolutions.clear()
         return prepared
 
     async def _confirm(self, question: str) -> bool:
@@ -335,6 +393,8 @@ class PlainRepl:
                     output.thought(text)
             case Retrying() as retry:
                 return asyncio.ensure_future(self._count_down(retry))
+            case Uploading(name, sent, total) if sent == total:
+                self.say(f"[uploaded {one_line(name)}: {format_size(total)}]")
             case Finished(message, notice):
                 if isinstance(output, CitedOutput):
                     output.finish_reply(message.extras)
@@ -472,9 +532,10 @@ class PlainRepl:
         )
         used = conversation.context_tokens()
         self.say(f"context: {used:,} / {CONTEXT_WINDOW_TOKENS:,} tokens, {used / CONTEXT_WINDOW_TOKENS:.0%}")
-        cost = estimated_cost(totals, self.session.settings)
-        if cost is not None:
-            self.say(f"estimated cost: ${cost:.4f}")
+        settings = self.session.settings
+        total_cost = conversation_cost(conversation, settings)
+        if total_cost is not None:
+            self.say(f"cost: {usd(message_cost(last, settings))} last turn · {usd(total_cost)} conversation")
 
     async def _command_new(self, argument: str) -> None:
         self.session.new()
@@ -626,6 +687,54 @@ class PlainRepl:
             return
         self._update_settings(api_key=key)
         self.say(f"the key is saved in {path} (mode 0600)")
+
+    async def _command_attach(self, argument: str) -> None:
+        if not argument:
+            pending = [*self._attach_paths, *(item.path for item in self._attach_media)]
+            listed = one_line(", ".join(pending))
+            self.say(f"attached to the next prompt: {listed}" if pending else "usage: /attach PATH")
+            return
+        from flashchat.core.attachments import attach
+
+        try:
+            found = await asyncio.to_thread(attach, [argument], Path.cwd())
+        except AttachmentError as error:
+            self.say(f"error: {one_line(str(error))}")
+            return
+        self._attach_paths.append(argument)
+        for item in found:
+            what = item.ref.describe() if isinstance(item, MediaAttachment) else "text"
+            self.say(f"[{one_line(item.path)} ({what}) goes with the next prompt]")
+
+    async def _command_paste(self, argument: str) -> None:
+        from flashchat.core.attach_inputs import clipboard_image
+        from flashchat.core.media import MediaError
+
+        try:
+            attachment = await asyncio.to_thread(clipboard_image)
+        except MediaError as error:
+            self.say(f"error: {error}")
+            return
+        self._attach_media.append(attachment)
+        self.say(f"[clipboard image ({attachment.ref.describe()}) goes with the next prompt]")
+
+    async def _command_resolution(self, argument: str) -> None:
+        from flashchat.core.media import RESOLUTIONS
+
+        level, _, name = argument.partition(" ")
+        if level not in (*RESOLUTIONS, "default"):
+            self.say(f"usage: /resolution {'|'.join(RESOLUTIONS)}|default [NAME] (for the next prompt's media)")
+            return
+        names = [name.strip()] if name.strip() else [*self._attach_paths, *(m.path for m in self._attach_media)]
+        if not names:
+            self.say("name the file (/resolution high shot.png), or /attach it first")
+            return
+        for each in names:
+            if level == "default":
+                self._resolutions.pop(each, None)
+            else:
+                self._resolutions[each] = level
+        self.say(f"media_resolution {level} for {one_line(', '.join(names))}")
 
     async def _command_system(self, argument: str) -> None:
         if not argument:

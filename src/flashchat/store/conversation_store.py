@@ -25,11 +25,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from flashchat.config import paths
 from flashchat.core.conversation import Conversation, Message, Usage
 from flashchat.core.errors import StoreError
+from flashchat.core.media import MediaRef, UploadedFile
+from flashchat.store import media_blobs
 
 DATABASE_NAME = "history.db"
 EXPORT_FORMAT = "flashchat.conversation"
@@ -97,7 +99,7 @@ ALTER TABLE messages ADD COLUMN interaction_endpoint TEXT NOT NULL DEFAULT '';
 """
 
 # Forward migrations: entry N turns schema version N into N + 1. Never edit a shipped entry; append one.
-MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS, _ADD_INTERACTION_IDS]
+MIGRATIONS: list[str] = [_SCHEMA_V1, _ADD_EXTRAS, _ADD_INTERACTION_IDS, media_blobs.MIGRATION]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Stored per message, in the order of `_message_row`; the row id and position are handled apart.
@@ -121,6 +123,7 @@ _MESSAGE_FIELDS = [
     "extras",
     "interaction_id",
     "interaction_endpoint",
+    "media",
 ]
 _INSERT_MESSAGE = (
     f"INSERT INTO messages (conversation_id, position, {', '.join(_MESSAGE_FIELDS)})"
@@ -290,6 +293,10 @@ class ConversationStore:
                 conversation.id = self._new_id()
                 self._insert_conversation(conversation)
             position = _position_of(conversation, message)
+            if message.media:  # one copy of each attached file, before the message that names it
+                media_blobs.save(self._db, conversation.media, message.media)
+                if conversation.media.backing is None:
+                    conversation.media.backing = self  # where its uploads are remembered from now on
             if message.id is None:
                 cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
                 message.id = cursor.lastrowid
@@ -377,7 +384,7 @@ class ConversationStore:
             (conversation_id,),
         ).fetchone()
         messages = [_message_from_row(values) for values in self._db.execute(_SELECT_MESSAGES, (conversation_id,))]
-        return Conversation(
+        conversation = Conversation(
             messages=messages,
             id=row[0],
             title=row[1],
@@ -386,6 +393,34 @@ class ConversationStore:
             created_at=row[4],
             updated_at=row[5],
         )
+        conversation.media.backing = self  # attachments are sent again from the store's copy
+        return conversation
+
+    # -- attachments (core.media.MediaBacking): one copy per file, by sha256 -----------------------------
+
+    @_serialised
+    def has_media(self, sha256: str) -> bool:
+        return media_blobs.has(self._db, sha256)
+
+    @_serialised
+    def read_media(self, sha256: str) -> bytes:
+        return media_blobs.read(self._db, sha256)
+
+    @_serialised
+    def copy_media(self, sha256: str, into: BinaryIO) -> None:
+        media_blobs.copy(self._db, sha256, into)
+
+    @_serialised
+    def upload_of(self, sha256: str) -> UploadedFile | None:
+        return media_blobs.upload_of(self._db, sha256)
+
+    @_serialised
+    def remember_upload(self, sha256: str, uploaded: UploadedFile) -> None:
+        try:
+            with self._transaction():
+                media_blobs.remember_upload(self._db, sha256, uploaded)
+        except sqlite3.Error as error:
+            self._degrade(error)
 
     @_serialised
     def list_conversations(
@@ -453,6 +488,7 @@ class ConversationStore:
                 "updated_at": conversation.updated_at,
             },
             "messages": [_message_document(message) for message in conversation.messages],
+            "attachments": media_blobs.export(self._db, [ref for m in conversation.messages for ref in m.media]),
         }
 
     @_serialised
@@ -499,7 +535,12 @@ class ConversationStore:
             return existing, False
         taken = wanted and self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone()
         conversation.id = wanted if wanted and not taken else self._new_id()
+        refs = [ref for message in messages for ref in message.media]
         with self._transaction():
+            try:
+                media_blobs.import_(self._db, document.get("attachments"), refs)
+            except (KeyError, TypeError, ValueError) as error:
+                raise StoreError(f"the export is damaged: {error}") from None
             self._insert_conversation(conversation)
             for position, message in enumerate(messages):
                 cursor = self._db.execute(_INSERT_MESSAGE, (conversation.id, position, *_message_row(message)))
@@ -641,13 +682,14 @@ def _message_row(message: Message) -> tuple[Any, ...]:
         _json_or_none(message.extras),
         message.interaction_id,
         message.interaction_endpoint,
+        json.dumps([ref.to_dict() for ref in message.media]) if message.media else None,
     )
 
 
 def _message_from_row(row: tuple[Any, ...]) -> Message:
     (message_id, role, text, thoughts, native, provider, model, model_version, thinking_level, usage, finish_reason,
      incomplete, stopped, error, created_at, first_token_seconds, duration_seconds, extras, interaction_id,
-     interaction_endpoint) = row  # fmt: skip
+     interaction_endpoint, media) = row  # fmt: skip
     return Message(
         role=role,
         text=text,
@@ -669,16 +711,19 @@ def _message_from_row(row: tuple[Any, ...]) -> Message:
         extras=json.loads(extras) if extras is not None else None,
         interaction_id=interaction_id,
         interaction_endpoint=interaction_endpoint,
+        media=[MediaRef.from_dict(item) for item in json.loads(media)] if media else [],
     )
 
 
 # Export documents keep usage as an object rather than JSON text.
-_DOCUMENT_FIELDS = [name for name in _MESSAGE_FIELDS if name != "usage"]
+_DOCUMENT_FIELDS = [name for name in _MESSAGE_FIELDS if name not in ("usage", "media")]
 
 
 def _message_document(message: Message) -> dict[str, Any]:
     document = {name: getattr(message, name) for name in _DOCUMENT_FIELDS}
     document["usage"] = message.usage.to_dict() if message.usage is not None else None
+    if message.media:
+        document["media"] = [ref.to_dict() for ref in message.media]
     return document
 
 
@@ -689,6 +734,7 @@ _DOCUMENT_TYPES: dict[str, tuple[type, ...]] = {
     "incomplete": (bool,), "stopped": (bool,), "error": (str,), "created_at": (int, float),
     "first_token_seconds": (int, float, type(None)), "duration_seconds": (int, float, type(None)),
     "id": (int, type(None)), "extras": (dict, type(None)), "usage": (dict, type(None)),
+    "media": (list, type(None)),
 }  # fmt: skip
 
 
@@ -717,7 +763,8 @@ def _message_from_document(document: Any) -> Message:
         raise ValueError("message usage holds something other than whole numbers")
     fields = {name: document[name] for name in _DOCUMENT_FIELDS if name in document}
     fields.pop("id", None)  # a row id of the other database; this one gives its own
-    return Message(**fields, usage=Usage.from_dict(usage))
+    media = [MediaRef.from_dict(item) for item in document.get("media") or []]
+    return Message(**fields, usage=Usage.from_dict(usage), media=media)
 
 
 def _fts_query(text: str) -> str:

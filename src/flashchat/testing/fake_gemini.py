@@ -16,6 +16,8 @@ Standard library only, and it never imports ``google.genai``: benchmarks use it 
 Generate calls take the next queued ``Reply``, else ``responder(request)``, else an echo of the last user
 message. Model names are not checked on generate calls (enqueue ``Reply.error(404)`` for that case); the
 fake remembers every signed functionCall it sent and rejects histories that drop or alter the signature.
+``inline_data`` and ``file_data`` parts are checked and counted, and ``fake.files`` is the Files API (uploads
+as the SDK speaks them, 48-hour expiry, ``fake.files.expire()``): see testing/fake_files.py.
 
 Run ``python -m flashchat.testing.fake_gemini [--port N] [--delay S]`` for an echo server to demo against.
 """
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from flashchat.testing._scripted_server import Outgoing, RawReply, ReceivedRequest, ScriptedServer, load_recording
+from flashchat.testing.fake_files import FakeFiles, first_spelling
 
 Json = dict[str, Any]
 
@@ -157,13 +160,7 @@ def _pretty_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False)
 
 
-def _first(mapping: Any, *names: str) -> Any:
-    """The value under the first spelling present: request JSON mixes camelCase and snake_case."""
-    if isinstance(mapping, dict):
-        for name in names:
-            if mapping.get(name) is not None:
-                return mapping[name]
-    return None
+_first = first_spelling  # the value under the first spelling present (camelCase or snake_case)
 
 
 def _texts(content: Any) -> list[str]:
@@ -611,6 +608,7 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
             host=host, port=port, api_keys=api_keys, default_api_key=DEFAULT_API_KEY, default_delay_s=default_delay_s
         )
         self.models: list[Json] = [dict(model) for model in DEFAULT_MODELS]
+        self.files = FakeFiles()  # the Files API: uploads, metadata, expiry
         self._signatures: dict[str, set[bytes]] = {}  # functionCall key -> signatures the fake issued
 
     def generate_requests(self) -> list[RecordedRequest]:
@@ -620,10 +618,14 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
 
     def _route(self, request: RecordedRequest) -> Outgoing:
         key = request.api_key
+        if "upload_id" in request.query:  # an upload's chunks: the session id in the URL is the credential
+            return self._files_route(request) or _rpc_error(404, "Requested entity was not found.")
         if not key:
             return _rpc_error(403, _UNREGISTERED_MESSAGE)
         if key not in self.api_keys:
             return self._error_response(Reply.bad_key(), request)
+        if files_route := self._files_route(request):
+            return files_route
         match = re.search(r"(?:^|/)models(?:/([^/:]+)(?::(\w+))?)?/?$", request.path)
         model, method = (match.group(1), match.group(2)) if match else (None, None)
         if request.method == "POST" and request.raw and request.body is None:
@@ -633,11 +635,28 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
         if match and request.method == "POST" and method in ("streamGenerateContent", "generateContent"):
             return self._generate(request, stream=method == "streamGenerateContent")
         if match and request.method == "POST" and method == "countTokens":
+            if problem := self.files.check_parts(request.contents):
+                return _rpc_error(*problem)
             texts = [t for content in request.contents for t in _texts(content)]
-            total = len("".join(texts)) // 4
+            total = len("".join(texts)) // 4 + self.files.tokens(request.contents)
             details = [{"modality": "TEXT", "tokenCount": total}]
             return _json_response(200, {"totalTokens": total, "promptTokensDetails": details})
         return _rpc_error(404, "Requested entity was not found.")
+
+    def _files_route(self, request: RecordedRequest) -> Outgoing | None:
+        """The Files API (testing/fake_files.py): upload sessions, their chunks, and file metadata."""
+        if request.method == "POST" and re.search(r"(?:^|/)upload/v\w+/files$", request.path):
+            if "upload_id" in request.query:
+                data, request.raw = request.raw, b""  # the bytes are hashed, not kept
+                status, body, headers = self.files.chunk(request.query, request.headers, data, self.url)
+            else:
+                status, body, headers = self.files.start(request.headers, request.body, self.url)
+            return _json_response(status, body, headers=headers)
+        named = re.search(r"(?:^|/)v\w+/(files/[\w-]+)$", request.path)
+        if named and request.method == "GET":
+            status, body = self.files.get(named.group(1), self.url)
+            return _json_response(status, body)
+        return None
 
     def _list_models(self, request: RecordedRequest) -> Outgoing:
         size = int(request.query.get("pageSize") or 50)
@@ -668,6 +687,8 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
     def _generate(self, request: RecordedRequest, *, stream: bool) -> Outgoing:
         if problem := self._validate(request):
             return _rpc_error(400, problem)
+        if gone := self.files.check_parts(request.contents):
+            return _rpc_error(*gone)
         reply = self._next_reply(request)
         if isinstance(reply, RawReply):
             return reply.outgoing()
@@ -675,7 +696,8 @@ class FakeGemini(ScriptedServer[RecordedRequest, Reply | RawReply]):
             return self._replay(reply.recording, request)
         if reply.error_body is not None:
             return self._error_response(reply, request)
-        chunks = reply.render(request.prompt_tokens(), secrets.token_urlsafe(17)[:23])
+        prompt_tokens = request.prompt_tokens() + self.files.tokens(request.contents)
+        chunks = reply.render(prompt_tokens, secrets.token_urlsafe(17)[:23])
         self._remember_signatures(chunks)
         timing = {"delay_s": reply.delay_s, "first_delay_s": reply.first_delay_s, "drop_after": reply.drop_after}
         if not stream:

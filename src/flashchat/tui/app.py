@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events as textual_events
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -46,14 +47,17 @@ from flashchat.core.events import (
     ThoughtDelta,
     ToolFinished,
     ToolRequested,
+    Uploading,
     UsageUpdate,
 )
 from flashchat.core.session import ChatSession, RetryPolicy, ToolApproval
 from flashchat.render.formatting import count, recent_code_blocks
 from flashchat.render.safe_text import NAME_CHARS, one_line
 from flashchat.render.sources import sources_markdown
-from flashchat.tui.actions import bindings, tui_actions
+from flashchat.tui.actions import added_bindings, bindings, keymap, tui_actions
+from flashchat.tui.attachment_actions import AttachmentActions
 from flashchat.tui.quiet_gc import QuietCollector
+from flashchat.tui.screens.cost_estimate_screen import CostEstimateScreen
 from flashchat.tui.screens.help_screen import HelpScreen
 from flashchat.tui.screens.picker_screen import PickerScreen
 from flashchat.tui.screens.setup_screen import SetupScreen
@@ -61,7 +65,7 @@ from flashchat.tui.screens.text_prompt_screen import TextPromptScreen
 from flashchat.tui.screens.tool_approval_screen import ToolApprovalScreen
 from flashchat.tui.terminal_diff import DiffedDisplay
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
-from flashchat.tui.widgets.attachment_chip import AttachmentChip
+from flashchat.tui.widgets.attachment_chips import AttachmentChips
 from flashchat.tui.widgets.composer import Composer, Draft, draft_for
 from flashchat.tui.widgets.conversation_view import ConversationView
 from flashchat.tui.widgets.error_notice import ErrorNotice
@@ -158,7 +162,7 @@ async def in_thread_with_head_start(function: Callable[[], _T]) -> _T:
 CONTINUE_LATEST = "@latest"
 
 
-class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what changed on the terminal
+class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each frame writes only what changed
     """The chat. `settings` are the starting settings; the session's copy changes as the user switches
     thinking level or model.
 
@@ -200,6 +204,9 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         self.store = store
         self._open_store = open_store
         self._conversation_id = conversation_id
+        if "show_thoughts" not in settings.origins:
+            # The TUI folds thoughts into a block of their own, so it asks for them unless the config says no.
+            settings = settings.with_overrides("TUI default", show_thoughts=True)
         self.session = ChatSession(
             settings,
             conversation=conversation,
@@ -225,6 +232,21 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         else:
             self._startup_problems.append(f"Unknown theme {settings.theme!r}; using {DEFAULT_THEME}.")
             self.theme = DEFAULT_THEME
+        self._apply_key_choices(settings)
+        self._pressed_key = self._previous_key = ""  # for Ctrl+C twice, and Home/End in an empty composer
+        self._interrupt_armed = False
+        self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
+
+    def _apply_key_choices(self, settings: Settings) -> None:
+        """The config's [keys]: moved bindings as a Textual keymap, keys for palette-only actions added."""
+        from flashchat.core.keys import read_key_choices
+
+        choices = read_key_choices(settings.keys, where=f"{self.config_path}: [keys]")
+        self.key_choices = choices.keys
+        self._startup_problems += choices.problems
+        self.set_keymap(keymap(choices.keys))
+        for binding in added_bindings(choices.keys):
+            self._bindings.bind(binding.key, binding.action, binding.description, show=False, priority=True)
 
     @property
     def settings(self) -> Settings:
@@ -240,10 +262,20 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         markup: bool = True,
     ) -> None:
         """Every toast passes the render boundary: one bounded line, never read as markup (a server's text may
-        hold `[` or escape sequences), whoever calls it."""
+        hold `[` or escape sequences), whoever calls it. While a question that needs an answer is up (a tool
+        call, a large request) toasts wait: on a small screen they would cover it."""
+        top = self.screen_stack[-1] if self.screen_stack else None
+        if isinstance(top, (ToolApprovalScreen, CostEstimateScreen)):
+            self._held_toasts.append((message, title, severity, timeout))
+            return
         super().notify(
             one_line(message), title=one_line(title, NAME_CHARS), severity=severity, timeout=timeout, markup=False
         )
+
+    def _release_toasts(self) -> None:
+        held, self._held_toasts = self._held_toasts, []
+        for message, title, severity, timeout in held:
+            self.notify(message, title=title, severity=severity, timeout=timeout)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Links in a reply or a source come from the model or a server: only http(s) ones are opened (a
@@ -268,6 +300,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
                 yield UsagePanel(id="usage")
                 yield PathSuggestions(id="path-suggestions")
                 yield Composer(id="composer")
+                yield AttachmentChips(id="attachment-chips")
                 yield StatusBar(
                     level=self.settings.thinking_level,
                     model=self.settings.model,
@@ -343,6 +376,8 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
     async def on_event(self, event: textual_events.Event) -> None:
         if isinstance(event, textual_events.InputEvent):
             self._quiet_gc.saw_input(self.clock())
+        if isinstance(event, textual_events.Key):
+            self._previous_key, self._pressed_key = self._pressed_key, event.key
         await super().on_event(event)
 
     def watch_replying(self, replying: bool) -> None:
@@ -410,7 +445,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         from flashchat.core.prompt import prepare_prompt
 
         try:
-            prepared = await prepare_prompt(self.session, event.text, root=Path.cwd())
+            prepared = await prepare_prompt(self.session, event.text, root=Path.cwd(), **self.prepare_arguments())
         except AttachmentError as error:
             # As in the REPL: one unreadable or binary file and nothing is sent; the draft comes back to fix.
             self.composer.set_draft(draft_for(event.text))
@@ -423,35 +458,33 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         if prepared.missing:
             names = ", ".join(f"@{name}" for name in prepared.missing)
             self.notify(f"No such file here: {names} (sent as plain text).", severity="warning", timeout=8)
-        if prepared.warning:
+        if prepared.warning or prepared.estimate is not None:
             # The guard comes before the request: nothing is sent until the user says so.
-            choices = [("Send them anyway", True), ("Back to the prompt", False)]
-
             async def confirmed(send: bool | None) -> None:
+                self.call_after_refresh(self._release_toasts)
                 if send:
                     await self._send_prepared(prepared)
                 else:
                     self.composer.set_draft(draft_for(event.text))
                     self.composer.focus()
 
+            if prepared.estimate is not None:
+                threshold = self.settings.large_request_tokens
+                self.push_screen(
+                    CostEstimateScreen(prepared.estimate, warning=prepared.warning, threshold=threshold), confirmed
+                )
+                return
+            choices = [("Send them anyway", True), ("Back to the prompt", False)]
             self.push_screen(PickerScreen(f"{prepared.warning} Send them?", choices), confirmed)
             return
         await self._send_prepared(prepared)
 
     async def _send_prepared(self, prepared: PreparedPrompt) -> None:
+        self.clear_attachment_chips()
         user_message = await self.conversation_view.add_user_message(prepared.typed)
         if prepared.attachments:
-            await self._show_attachments(prepared, after=user_message)
+            await self.show_sent_attachments(prepared, after=user_message)
         await self._start_reply(lambda: self.session.send(prepared))
-
-    async def _show_attachments(self, prepared: PreparedPrompt, *, after: UserMessage) -> None:
-        """A chip per attached file with its size in tokens, flagged past `attach_warn_tokens`."""
-        over_limit = bool(prepared.warning)
-        chips = [
-            AttachmentChip(attachment.path, prepared.token_label(index), over_limit=over_limit)
-            for index, attachment in enumerate(prepared.attachments)
-        ]
-        await self.conversation_view.mount_all(chips, after=after)
 
     async def _start_reply(self, events: Callable[[], AsyncGenerator[Event, None]]) -> None:
         self._current_reply = await self._add_reply()
@@ -506,6 +539,10 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
 
     async def _show_event(self, event: Event) -> None:
         match event:
+            case Uploading(name=name, sent=sent, total=total):
+                percent = 100 * sent // total if total else 100
+                bar = "█" * (percent // 10) + "░" * (10 - percent // 10)
+                self.query_one(StatusBar).set_activity(f"uploading {one_line(name, 60)} {bar} {percent}% · Esc stops")
             case TextDelta(text=text):
                 await (await self._live_reply()).add_text(text)
             case ThoughtDelta(text=text):
@@ -537,6 +574,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         decided: asyncio.Future[ToolApproval] = asyncio.get_running_loop().create_future()
 
         def answer(decision: ToolApproval | None) -> None:
+            self.call_after_refresh(self._release_toasts)
             if not decided.done():
                 decided.set_result(decision or ToolApproval.DENY)
 
@@ -548,6 +586,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
             # Esc stopped the reply while the dialog was up: the question no longer stands.
             if self.screen is dialog:
                 self.pop_screen()
+            self.call_after_refresh(self._release_toasts)
             raise
 
     def _redraw_live_usage(self) -> None:
@@ -569,6 +608,41 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "reply")
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: stops a streaming reply, as in the other modes. Pressed again with no other key in between it
+        quits (so does Ctrl+Q); when idle the first press only says so, since a reflex Ctrl+C must not throw
+        away a half-typed prompt. With text selected in the composer it copies, as a text field should."""
+        again = self._interrupt_armed and self._previous_key == self._pressed_key
+        if self.replying:
+            self.action_stop()
+            self._interrupt_armed = True
+            self.notify("Stopped. Ctrl+C again quits.", timeout=3)
+            return
+        if self.focused is self.composer and self.composer.selected_text:
+            self._interrupt_armed = False
+            raise SkipAction()  # the composer copies the selection
+        if again:
+            self.exit()
+            return
+        self._interrupt_armed = True
+        self.notify("Press Ctrl+C again (or Ctrl+Q) to quit; everything is saved.", timeout=3)
+
+    def action_scroll_conversation(self, where: str) -> None:
+        """PageUp/PageDown, Ctrl+Home/End (and Home/End in an empty composer) scroll the conversation from the
+        composer; anywhere else (the history list, a dialog) the keys keep their usual meaning."""
+        if self.focused is not self.composer:
+            raise SkipAction()
+        if where in ("top", "bottom") and self._pressed_key in ("home", "end") and self.composer.text:
+            raise SkipAction()  # editing text: Home and End move the cursor
+        view = self.conversation_view
+        scroll = {
+            "page_up": view.scroll_page_up,
+            "page_down": view.scroll_page_down,
+            "top": view.scroll_home,
+            "bottom": view.scroll_end,
+        }[where]
+        scroll(animate=False)
 
     def action_cycle_level(self) -> None:
         levels = THINKING_LEVELS
@@ -953,7 +1027,12 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
     def action_toggle_thoughts(self) -> None:
         show = not self.settings.show_thoughts
         self.session.update_settings(show_thoughts=show)
-        self.notify("Thought summaries will be shown." if show else "Thought summaries are off.")
+        try:
+            update_config_file(self.config_path, "show_thoughts", show)
+            saved = ", saved in the config file"
+        except (ConfigError, OSError) as error:
+            saved = f" (not saved: {error})"
+        self.notify(("Thought summaries will be shown" if show else "Thought summaries are off") + saved + ".")
 
     def action_toggle_api(self) -> None:
         api = "generate" if self.settings.api == "interactions" else "interactions"
@@ -961,7 +1040,7 @@ class FlashchatApp(DiffedDisplay):  # DiffedDisplay: each frame writes only what
         self.notify(api_switch_text(self.session.settings))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.key_choices))
 
     def action_open_conversation_picker(self) -> None:
         """The history sidebar is where stored conversations are opened."""

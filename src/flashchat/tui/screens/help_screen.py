@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -9,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from flashchat.core.commands import not_offered
-from flashchat.tui.actions import tui_actions
+from flashchat.tui.actions import effective_key, tui_actions
 
 COMPOSER_KEYS = (
     ("enter", "Send the prompt"),
@@ -21,13 +23,24 @@ COMPOSER_KEYS = (
     ("ctrl+p", "Command palette: every action, thinking levels, themes"),
     ("ctrl+q", "Quit"),
 )
+KEYS_NOTE = (
+    "[keys]",
+    'Rebind any action in the config file by the name in brackets: [keys] then usage = "ctrl+y" '
+    '(several keys: "ctrl+y,f9"). Plain mode uses the same names where the terminal can send the key.',
+)
 
 
-def key_table() -> list[tuple[str, str]]:
-    rows = [(tui.key, f"{action.title}: {action.help}") for action, tui in tui_actions() if tui.key]
-    palette = [("ctrl+p", f"{action.title}: {action.help}") for action, tui in tui_actions() if not tui.key]
+def key_table(chosen: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(key, text) rows: the composer's keys, each action with its key now (the config's, else the default,
+    else the palette), what this mode leaves to others, and how to rebind."""
+    chosen = chosen or {}
+    rows, palette = [], []
+    for action, tui in tui_actions():
+        key = effective_key(action, tui, chosen)
+        text = f"{action.title}: {action.help} [{action.name}]"
+        (rows if key else palette).append((key.replace(",", ", ") if key else "ctrl+p", text))
     elsewhere = [("—", f"{action.title}: {reason}") for action, reason in not_offered("tui")]
-    return [*COMPOSER_KEYS, *rows, *palette, *elsewhere]
+    return [*COMPOSER_KEYS, *rows, *palette, *elsewhere, KEYS_NOTE]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,6 +67,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
+    def __init__(self, chosen: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.chosen = dict(chosen or {})
+
     def compose(self) -> ComposeResult:
         from rich.table import Table
         from rich.text import Text
@@ -63,7 +80,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(no_wrap=True, style="bold")
         table.add_column(ratio=1)
         accent = self.app.current_theme.accent or "yellow"
-        for key, text in key_table():
+        for key, text in key_table(self.chosen):
             table.add_row(Text(key, style=f"bold {accent}"), Text(text))
         with VerticalScroll():
             yield Static("flashchat keys", classes="help-title")

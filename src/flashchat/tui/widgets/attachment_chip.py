@@ -1,8 +1,10 @@
-"""A file attached with `@path`: its path and its size in tokens, under the prompt that mentioned it."""
+"""One attachment as a chip: its name, what it is and its size in tokens (under the composer before sending,
+and under the prompt that sent it)."""
 
 from __future__ import annotations
 
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from flashchat.render.safe_text import one_line
@@ -10,7 +12,9 @@ from flashchat.render.safe_text import one_line
 
 class AttachmentChip(Static):
     """The token count comes from the API (countTokens) when the provider has one, else it is a `~` estimate;
-    `over_limit` marks a set of attachments bigger than `attach_warn_tokens`."""
+    `over_limit` marks a set of attachments bigger than `attach_warn_tokens`, `problem` a file that will not
+    be sent (no such file, a type the endpoint does not take). A media chip under the composer is clicked to
+    change its media_resolution (`media_name`)."""
 
     DEFAULT_CSS = """
     AttachmentChip {
@@ -23,11 +27,28 @@ class AttachmentChip(Static):
         &.-over-limit {
             background: $warning 30%;
         }
+        &.-problem {
+            background: $error 30%;
+        }
     }
     """
 
-    def __init__(self, path: str, tokens: str, *, over_limit: bool = False) -> None:
+    class ResolutionClicked(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(
+        self, path: str, tokens: str, *, over_limit: bool = False, problem: bool = False, media_name: str = "",
+        icon: str = "📎",
+    ) -> None:  # fmt: skip
         # A repository's file names are not trusted: one safe line, whatever the name holds.
-        label = Content(f"📎 {one_line(path, 200)} · {one_line(tokens, 60)}")
-        super().__init__(label, classes="-over-limit" if over_limit else "")
+        shown = f"{icon} {one_line(path, 200)}" + (f" · {one_line(tokens, 200)}" if tokens else "")
+        classes = " ".join(name for name, on in (("-over-limit", over_limit), ("-problem", problem)) if on)
+        super().__init__(Content(shown), classes=classes)
         self.path = path
+        self.media_name = media_name
+
+    def on_click(self) -> None:
+        if self.media_name:
+            self.post_message(self.ResolutionClicked(self.media_name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from textual import events, on
 from textual.binding import Binding
@@ -115,6 +116,13 @@ class Composer(TextArea):
             super().__init__()
             self.text = text
 
+    class PathPasted(Message):
+        """A pasted (or dropped) path names an existing file: the app attaches it."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
     class MentionChanged(Message):
         """The `@path` at the cursor changed: `prefix` is what follows the `@`, None when there is no mention."""
 
@@ -215,6 +223,14 @@ class Composer(TextArea):
     def _on_paste(self, event: events.Paste) -> None:
         # TextArea's own paste handler runs after this one unless the default is prevented.
         text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        from flashchat.core.attach_inputs import pasted_file
+
+        if (path := pasted_file(text, Path.cwd())) is not None:
+            # A terminal pastes a dropped file as its path: attach the file rather than type its name.
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.PathPasted(str(path)))
+            return
         if not becomes_chip(text):
             return
         event.prevent_default()

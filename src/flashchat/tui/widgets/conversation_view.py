@@ -28,7 +28,9 @@ def message_widget(message: Message) -> Widget:
         # Written by the session, not typed by the user: shown like the live tool-call lines.
         return ToolCallNotice(None, stored_summary=message.text.strip("[]"))
     if message.role == "user":
-        return UserMessage(message.text)
+        # A stored prompt's attachments are named under it (F9 opens the last image full size).
+        attached = "".join(f"\n📎 {ref.name} · {ref.describe()}" for ref in message.media)
+        return UserMessage(message.text + attached)
     return ReplyView(model=message.model, thinking_level=message.thinking_level, message=message)
 
 

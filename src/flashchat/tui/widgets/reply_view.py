@@ -16,6 +16,7 @@ from flashchat.render.math import MathStream, render_math
 from flashchat.render.safe_text import NAME_CHARS, SafeTextStream, one_line, terminal_safe
 from flashchat.tui.segments import SEGMENT_CHARS, SegmentSplitter, split_segments
 from flashchat.tui.widgets.error_notice import ErrorNotice
+from flashchat.tui.widgets.reply_footer import ReplyFooter
 from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.thoughts_block import ThoughtsBlock
 
@@ -95,6 +96,8 @@ class ReplyView(Vertical):
             yield ReplySegment(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
+        if ReplyFooter.wanted(message):
+            yield ReplyFooter(message)
         if message.error and not message.stopped:
             yield ErrorNotice(message.error)
 
@@ -209,3 +212,5 @@ class ReplyView(Vertical):
             self.query_one(".reply-header", Static).update(Content(header))
         if marker := reply_marker(message, stopped=stopped):
             await self.mount(Static(Content(marker), classes="reply-marker"), before=self._notice)
+        if ReplyFooter.wanted(message):
+            await self.mount(ReplyFooter(message), before=self._notice)

@@ -22,6 +22,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches, QueryType
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
@@ -408,11 +409,18 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
 
     @property
     def conversation_view(self) -> ConversationView:
-        return self.query_one(ConversationView)
+        return self.query_main_screen(ConversationView)
 
     @property
     def composer(self) -> Composer:
-        return self.query_one(Composer)
+        return self.query_main_screen(Composer)
+
+    def query_main_screen(self, selector: type[QueryType]) -> QueryType:
+        """A widget of the chat screen, also while a dialog is on top (App.query_one looks only at the top
+        screen, and timers such as the chips' preview fire under the tool approval dialog)."""
+        if not self.screen_stack:  # the app is closing
+            raise NoMatches(f"no chat screen to hold {selector.__name__}")
+        return self.screen_stack[0].query_one(selector)
 
     async def _show_conversation(self) -> None:
         conversation = self.session.conversation

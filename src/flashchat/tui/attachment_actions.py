@@ -43,13 +43,14 @@ class AttachmentActions:
 
         def notify(self, message: str, **kwargs: Any) -> None: ...
         def query_one(self, selector: Any) -> Any: ...
+        def query_main_screen(self, selector: Any) -> Any: ...
         def set_timer(self, delay: float, callback: Any) -> Timer: ...
         def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
         def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
 
     @property
     def attachment_chips(self) -> AttachmentChips:
-        return self.query_one(AttachmentChips)
+        return self.query_main_screen(AttachmentChips)
 
     def prepare_arguments(self) -> dict[str, Any]:
         """What `prepare_prompt` takes from the chips: pasted paths, clipboard images, chosen resolutions."""
@@ -66,7 +67,12 @@ class AttachmentActions:
         self._preview_timer = self.set_timer(PREVIEW_DELAY_SECONDS, self.refresh_attachment_chips)
 
     def refresh_attachment_chips(self, *, force: bool = False) -> None:
-        text = self.composer.text
+        from textual.css.query import NoMatches
+
+        try:
+            text = self.composer.text
+        except NoMatches:  # the preview timer fired as the app closed
+            return
         self.run_worker(self.attachment_chips.preview(self.session, text, force=force), group="chips", exclusive=True)
 
     def on_composer_path_pasted(self, event: Composer.PathPasted) -> None:

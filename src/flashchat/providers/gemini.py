@@ -462,14 +462,8 @@ def _absorb(chunk: types.GenerateContentResponse, draft: ReplyDraft, collector: 
             if part.function_call is not None:
                 draft.function_calls = collector.function_calls()
             text, thought = _display_text(part)
-            if not text:
-                continue
-            if thought:
-                draft.thought_pieces.append(text)
-                events.append(ThoughtDelta(text))
-            else:
-                draft.text_pieces.append(text)
-                events.append(TextDelta(text))
+            if text:
+                _show_piece(text, thought, draft, events)
     if chunk.usage_metadata is not None:
         draft.usage = _usage(chunk.usage_metadata)
         events.append(UsageUpdate(draft.usage))
@@ -488,18 +482,21 @@ def _absorb_plain(chunk: PlainChunk, draft: ReplyDraft, collector: _PartCollecto
     for text, thought in chunk.parts:
         collector.add_text(text, thought)
         draft.mark_content()
-        if not text:
-            continue
-        if thought:
-            draft.thought_pieces.append(text)
-            events.append(ThoughtDelta(text))
-        else:
-            draft.text_pieces.append(text)
-            events.append(TextDelta(text))
+        if text:
+            _show_piece(text, thought, draft, events)
     if chunk.usage is not None:
         draft.usage = Usage(**chunk.usage)
         events.append(UsageUpdate(draft.usage))
     return events
+
+
+def _show_piece(text: str, thought: bool, draft: ReplyDraft, events: list[StreamEvent]) -> None:
+    if thought:
+        draft.thought_pieces.append(text)
+        events.append(ThoughtDelta(text))
+    else:
+        draft.text_pieces.append(text)
+        events.append(TextDelta(text))
 
 
 def _display_text(part: types.Part) -> tuple[str, bool]:

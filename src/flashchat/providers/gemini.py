@@ -490,7 +490,7 @@ def _absorb_plain(chunk: PlainChunk, draft: ReplyDraft, collector: _PartCollecto
     return events
 
 
-def _show_piece(text: str, thought: bool, draft: ReplyDraft, events: list[StreamEvent]) -> None:
+def _show_piece(text: str, thought: bool | None, draft: ReplyDraft, events: list[StreamEvent]) -> None:
     if thought:
         draft.thought_pieces.append(text)
         events.append(ThoughtDelta(text))

@@ -29,7 +29,7 @@ from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is
 from flashchat.providers.gemini_metadata import keep_metadata
 from flashchat.providers.gemini_raw_stream import PlainChunk, open_stream
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
-from flashchat.providers.server_text import redirect_message
+from flashchat.providers.server_text import GEMINI_KEY_REJECTED, redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
 
 if TYPE_CHECKING:
@@ -571,8 +571,7 @@ def classify_api_error(error: genai_errors.APIError, settings: Settings) -> Chat
     if "API_KEY_INVALID" in reasons or code == 401:
         return ChatError(
             ErrorKind.BAD_KEY,
-            "The API key was rejected: check GEMINI_API_KEY (or `flashchat config set api_key ...`); "
-            "keys come from https://aistudio.google.com/apikey.",
+            GEMINI_KEY_REJECTED,
             status=code,
             detail=detail,
         )

@@ -23,7 +23,7 @@ from flashchat.core.conversation import Conversation, ReplyDraft, ToolCall, Usag
 from flashchat.core.errors import ChatError, ErrorKind
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers.interaction_steps import NAME, anchor, endpoint_key, steps_for
-from flashchat.providers.server_text import redirect_message, server_text
+from flashchat.providers.server_text import GEMINI_KEY_REJECTED, redirect_message, server_text
 
 if TYPE_CHECKING:
     from google import genai
@@ -391,8 +391,7 @@ def classify_error(status: int | None, body: Any, settings: Settings) -> ChatErr
     if status == 401 or code in ("unauthenticated", "invalid_api_key") or "API key not valid" in message:
         return ChatError(
             ErrorKind.BAD_KEY,
-            "The API key was rejected: check GEMINI_API_KEY (or `flashchat config set api_key ...`); "
-            "keys come from https://aistudio.google.com/apikey.",
+            GEMINI_KEY_REJECTED,
             status=status,
             detail=detail,
         )

@@ -48,3 +48,10 @@ def redirect_message(host: str, status: int, location: str) -> str:
         f"{host} answered with a redirect ({status} to {target}) instead of the API: flashchat does not follow "
         "redirects; check base_url (a redirect loop or a login page of a proxy answers like this)."
     )
+
+
+# Both Gemini APIs (generateContent and Interactions) reject a key the same way, and the fix is the same.
+GEMINI_KEY_REJECTED = (
+    "The API key was rejected: check GEMINI_API_KEY (or `flashchat config set api_key ...`); "
+    "keys come from https://aistudio.google.com/apikey."
+)

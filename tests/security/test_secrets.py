@@ -22,7 +22,8 @@ from support import FAST_RETRIES, collect, make_session, run_cli
 from tui.pilot_helpers import send, wait_for_reply
 
 NO_RETRIES = RetryPolicy(server_retries=0, rate_limit_retries=0)
-SECRET = "AIzaSyD-flashchat-secret-key-0123456789"
+# Shaped like a real key, with a "." (outside a real key's alphabet) so no scanner takes it for one.
+SECRET = "AIzaSyD.flashchat-secret-key-0123456789"
 BAD_KEYS = {
     "non-ASCII": ("AIzaSyD-sécret-key-0123456789", "a non-ASCII character at position 10"),
     "newline": ("AIzaSyD-secret\nkey-0123456789", "a line break at position 15"),

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # isort: split
@@ -244,13 +245,8 @@ async def flashchat_full_speed(fake: FakeGemini, document: str) -> float:
     return elapsed
 
 
-async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: float) -> dict[str, float]:
-    chunk_chars = 20 * CHARS_PER_TOKEN
-    fake.enqueue(
-        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
-    )
-    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
-    frames: list[float] = []
+def record_frames(frames: list[float]) -> Callable[[], None]:
+    """Appends the time of each frame Textual writes to `frames`; call what it returns to stop."""
     original_display = App._display
 
     def display(self: App, screen, renderable) -> None:
@@ -259,6 +255,21 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
         original_display(self, screen, renderable)
 
     App._display = display  # type: ignore[method-assign]
+
+    def stop() -> None:
+        App._display = original_display  # type: ignore[method-assign]
+
+    return stop
+
+
+async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: float) -> dict[str, float]:
+    chunk_chars = 20 * CHARS_PER_TOKEN
+    fake.enqueue(
+        Reply.text(document, chunk_chars=chunk_chars, delay_s=chunk_chars / CHARS_PER_TOKEN / tokens_per_second)
+    )
+    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
+    frames: list[float] = []
+    stop_recording = record_frames(frames)
     echoes: list[float] = []
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -285,7 +296,7 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
             wall = time.perf_counter() - wall_started
             cpu = time.thread_time() - cpu_started
     finally:
-        App._display = original_display  # type: ignore[method-assign]
+        stop_recording()
     last_byte_monotonic = fake.stream_timings[-1][-1]
     # perf_counter and monotonic share a clock on Linux (CLOCK_MONOTONIC); convert through now.
     offset = time.monotonic() - time.perf_counter()
@@ -390,14 +401,7 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
     """
     app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
     frames: list[float] = []
-    original_display = App._display
-
-    def display(self: App, screen, renderable) -> None:
-        if renderable is not None:
-            frames.append(time.perf_counter())
-        original_display(self, screen, renderable)
-
-    App._display = display  # type: ignore[method-assign]
+    stop_recording = record_frames(frames)
     rss: dict[int, float] = {}
     echo: dict[int, float] = {}
     try:
@@ -420,7 +424,7 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
             await asyncio.sleep(5.0)
             idle_share = (time.thread_time() - cpu) / (time.perf_counter() - wall)
     finally:
-        App._display = original_display  # type: ignore[method-assign]
+        stop_recording()
     return {
         "turns": turns,
         "rss_mb_by_turn": rss,

@@ -14,9 +14,11 @@ Per client and run:
   bytes             bytes the client wrote to the terminal from the prompt until the reply is on screen
   last byte -> screen  from the server's last byte to the marker word appearing on the terminal
   echo p50 / p95    while the reply streams (first byte sent until the marker is on screen) the bench types a
-                    "Q" every `--echo-every` seconds, one key in flight at a time, and times the key until the
-                    client writes a "Q" to the terminal (the document has none, no escape sequence used here
-                    ends in one). Every sample is kept with its time in the stream, for bench/plot_echo.py.
+                    letter every `--echo-every` seconds, one key in flight, and times it until the client writes
+                    that letter to the terminal; then it erases it with a backspace. The letters (Q, V, Y, Z, in
+                    turn) are ones the document and the client's first screen lack. Every sample is kept with
+                    its time in the stream, for bench/plot_echo.py. A key still not echoed 5 s after the reply is
+                    on screen counts with the time it waited (a lower bound), and is drawn hollow in the plot.
 The clients:
   flashchat   this checkout, provider "openai" pointed at the fake
   textual     a bare Textual app: one Markdown widget fed by Markdown.get_stream, the stream read with urllib
@@ -60,7 +62,9 @@ from tui import CHARS_PER_TOKEN, make_document, percentile
 
 SIZE = (120, 40)
 MARKER = "zqxendofreply"
-ECHO_KEY = b"Q"
+# Letters the bench document never uses and no escape sequence the clients write ends with.
+ECHO_KEYS = b"QVYZ"
+ECHO_GRACE_S = 5.0
 PEER_VENVS = Path(os.environ.get("FLASHCHAT_BENCH_VENVS") or Path(tempfile.gettempdir()) / "flashchat-compare-venvs")
 PEER_PACKAGES = {"elia": "elia-chat", "oterm": "oterm"}
 OLLAMA_MODEL = "llama3.2:latest"
@@ -295,40 +299,66 @@ def _clean_environment(home: Path) -> dict[str, str]:
 
 
 class Echo:
-    """Types ECHO_KEY every `every` seconds while the reply streams, one key in flight, and times each."""
+    """Types a key every `every` seconds while the reply streams, one key in flight, and times each.
+
+    The keys cycle through letters the document and the client's first screen do not contain, and each is
+    erased (backspace) once it is echoed. So the prompt holds at most one letter, and a late repaint of the
+    prompt as it was a few keys ago shows another letter, not the one being timed.
+    """
 
     def __init__(self, master: int, every: float) -> None:
         self.master, self.every = master, every
+        self.keys = ECHO_KEYS
         self.samples: list[tuple[float, float]] = []  # (seconds since the first byte was sent, latency)
-        self.pressed_at: float | None = None
+        self.unanswered: list[tuple[float, float]] = []  # keys never echoed: (when typed, how long they waited)
+        self.pressed: bytes = b""
+        self.pressed_at = 0.0
         self.next_at = 0.0
         self.start = 0.0
+        self.typed = 0
 
-    def begin(self, start: float) -> None:
+    def begin(self, start: float, first_screen: bytes) -> None:
         self.start, self.next_at = start, start
+        self.keys = bytes(key for key in ECHO_KEYS if key not in first_screen) or ECHO_KEYS[:1]
 
     def saw(self, data: bytes, now: float) -> None:
-        if self.pressed_at is not None and ECHO_KEY in data:
+        if self.pressed and self.pressed in data:
             self.samples.append((self.pressed_at - self.start, now - self.pressed_at))
-            self.pressed_at = None
+            self.pressed = b""
+            os.write(self.master, b"\x7f")  # erased at once; the next key waits `every`
             self.next_at = max(self.next_at, now)
 
     def tick(self, now: float) -> None:
-        if self.start and self.pressed_at is None and now >= self.next_at:
-            os.write(self.master, ECHO_KEY)
+        if self.start and not self.pressed and now >= self.next_at:
+            self.pressed = self.keys[self.typed % len(self.keys) : self.typed % len(self.keys) + 1]
+            self.typed += 1
+            os.write(self.master, self.pressed)
             self.pressed_at = time.monotonic()
             self.next_at = self.pressed_at + self.every
 
+    def finish(self, master: int, grace_s: float) -> None:
+        """The reply is on screen: wait up to `grace_s` for the key in flight. A key still not echoed then
+        is kept in `unanswered` with the time it has waited, a lower bound that counts in the percentiles (a
+        client that stops echoing while it renders must not look fast for having few samples)."""
+        deadline = time.monotonic() + grace_s
+        while self.pressed and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.005)
+            if ready:
+                with contextlib.suppress(OSError):
+                    self.saw(os.read(master, 65536), time.monotonic())
+        if self.pressed:
+            self.unanswered.append((self.pressed_at - self.start, time.monotonic() - self.pressed_at))
+
     def figures(self) -> dict[str, float]:
-        if not self.samples:
-            return {"echo_keys": 0, "echo_lost": 1 if self.pressed_at is not None else 0}
-        latencies = [latency for _, latency in self.samples]
+        latencies = [latency for _, latency in self.samples + self.unanswered]
+        if not latencies:
+            return {"echo_keys": 0}
         return {
             "echo_p50_ms": statistics.median(latencies) * 1000,
             "echo_p95_ms": percentile(latencies, 0.95) * 1000,
             "echo_max_ms": max(latencies) * 1000,
             "echo_keys": len(latencies),
-            "echo_lost": 1 if self.pressed_at is not None else 0,  # typed, never echoed before the reply ended
+            "echo_unanswered": len(self.unanswered),  # still not echoed ECHO_GRACE_S after the reply was shown
         }
 
 
@@ -381,7 +411,7 @@ def measure(client: Client, fakes: Fakes, document: str, rate: float, timeout: f
             written = len(seen[seen.find(client.ready) + len(client.ready) :]) if not client.steps else 0
             tail = bytes(seen[-4096:])
         if prompted and not echo.start and len(fake.stream_timings) > timings_before and fake.stream_timings[-1]:
-            echo.begin(fake.stream_timings[-1][0])
+            echo.begin(fake.stream_timings[-1][0], bytes(seen))
         shown = client.done(fake, requests_before) if client.done else MARKER.encode() in tail
         if prompted and shown and len(fake.stream_timings) > timings_before:
             sent = fake.stream_timings[-1]
@@ -392,8 +422,10 @@ def measure(client: Client, fakes: Fakes, document: str, rate: float, timeout: f
     if prompted and "last_byte_to_screen_s" in result:
         result["cpu_s"] = _cpu_seconds(pid) - cpu_at_prompt
         result["bytes_mb"] = written / 1e6
+        echo.finish(master, ECHO_GRACE_S)
         result.update(echo.figures())
         result["echo_samples"] = [[round(at, 4), round(latency * 1000, 2)] for at, latency in echo.samples]
+        result["echo_unanswered"] = [[round(at, 4), round(latency * 1000, 2)] for at, latency in echo.unanswered]
     else:
         result["failed"] = "no ready marker" if not prompted else "the marker never reached the screen"
         result["output_tail"] = bytes(seen[-600:] if not prompted else tail[-600:]).decode("utf-8", "replace")
@@ -456,7 +488,7 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with FakeOpenAI() as openai, FakeOllama() as ollama:
         fakes = Fakes(openai, ollama)
-        for _ in range(args.runs):
+        for round_number in range(1, args.runs + 1):
             for rate in rates:
                 for client in chosen:  # interleaved: each round runs every client once at every rate
                     loads.append(os.getloadavg()[0])
@@ -464,25 +496,49 @@ def main() -> None:
                     runs[rate][client.name].append(result)
                     printed = {k: round(v, 4) for k, v in result.items() if isinstance(v, float | int)}
                     print(json.dumps({"rate": rate, client.name: printed, **_failure(result)}), flush=True)
-    width, height = SIZE
-    cores = os.cpu_count()
-    load_line = f"load average (1 min) during the runs: median {statistics.median(loads):.2f}, max {max(loads):.2f}"
-    lines = [
-        f"{started}, {platform.machine()} with {cores} cores, {load_line}.",
-        "Peers: " + (", ".join(f"{peer} {version}" for peer, version in versions.items()) or "none") + ".",
-    ]
-    for rate in rates:
-        lines += ["", f"{args.tokens:,}-token reply at {rate:g} tokens/s, {width}x{height} pty, {args.runs} runs:", ""]
-        lines += table(runs[rate])
+            lines = report(runs, loads, started, versions, args.tokens, round_number)
+            if args.out:  # after every round, so a long session stopped early keeps what it measured
+                write_out(args.out, lines, runs, loads, started, versions, args.tokens)
     print("\n" + "\n".join(lines))
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "compare.md").write_text("\n".join(lines) + "\n")
-        record = {"started": started, "tokens": args.tokens, "loads": loads, "versions": versions}
-        record["runs"] = {f"{rate:g}": by_client for rate, by_client in runs.items()}
-        (args.out / "compare.json").write_text(json.dumps(record, indent=1))
-        write_svg(record, args.out / "echo.svg")
         print(f"\nwrote {args.out / 'compare.md'}, compare.json and echo.svg")
+
+
+def report(
+    runs: dict[float, dict[str, list[dict]]],
+    loads: list[float],
+    started: str,
+    versions: dict[str, str],
+    tokens: int,
+    rounds: int,
+) -> list[str]:
+    width, height = SIZE
+    load_line = f"load average (1 min) during the runs: median {statistics.median(loads):.2f}, max {max(loads):.2f}"
+    lines = [
+        f"{started}, {platform.machine()} with {os.cpu_count()} cores, {load_line}.",
+        "Peers: " + (", ".join(f"{peer} {version}" for peer, version in versions.items()) or "none") + ".",
+    ]
+    for rate, by_client in runs.items():
+        lines += ["", f"{tokens:,}-token reply at {rate:g} tokens/s, {width}x{height} pty, {rounds} runs:", ""]
+        lines += table(by_client)
+    return lines
+
+
+def write_out(
+    out: Path,
+    lines: list[str],
+    runs: dict[float, dict[str, list[dict]]],
+    loads: list[float],
+    started: str,
+    versions: dict[str, str],
+    tokens: int,
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compare.md").write_text("\n".join(lines) + "\n")
+    record = {"started": started, "tokens": tokens, "loads": loads, "versions": versions}
+    record["runs"] = {f"{rate:g}": by_client for rate, by_client in runs.items()}
+    (out / "compare.json").write_text(json.dumps(record, indent=1))
+    write_svg(record, out / "echo.svg")
 
 
 def _failure(result: dict) -> dict:

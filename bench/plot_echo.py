@@ -4,8 +4,8 @@
 
 Reads what `bench/compare.py --out DIR` wrote (compare.json; it also draws this plot itself) and draws one
 panel per streaming rate: x is the time in the stream when the key was typed, y the time until the client
-echoed it, on a log scale. Every run's samples are drawn; the dashed line is the 16 ms target (one frame at
-60 Hz).
+echoed it, on a log scale. Every run's samples are drawn; a hollow circle is a key never echoed (drawn at the
+time it waited); the dashed line is the 16 ms target (one frame at 60 Hz).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ COLOURS = {
 }
 PANEL_WIDTH, PANEL_HEIGHT = 560, 300
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 40, 45
-LOW_MS, HIGH_MS = 0.1, 10_000.0
+LOW_MS, HIGH_MS = 0.01, 100_000.0
 TARGET_MS = 16.0
 
 
@@ -38,7 +38,9 @@ def _y(ms: float) -> float:
 
 def _panel(rate: str, by_client: dict[str, list[dict[str, Any]]], x0: float) -> list[str]:
     samples = {name: [s for run in runs for s in run.get("echo_samples", [])] for name, runs in by_client.items()}
-    longest = max((at for points in samples.values() for at, _ in points), default=1.0) or 1.0
+    unanswered = {name: [s for run in runs for s in run.get("echo_unanswered", [])] for name, runs in by_client.items()}
+    everything = [point for points in [*samples.values(), *unanswered.values()] for point in points]
+    longest = max((at for at, _ in everything), default=1.0) or 1.0
     x_max = 10 ** math.ceil(math.log10(longest)) if longest > 0 else 1
     x_max = next(step * x_max / 10 for step in (1, 2, 5, 10) if step * x_max / 10 >= longest)
 
@@ -75,13 +77,15 @@ def _panel(rate: str, by_client: dict[str, list[dict[str, Any]]], x0: float) -> 
         colour = COLOURS.get(name, "#9467bd")
         for at, ms in points:
             out.append(f'<circle cx="{x(at):.1f}" cy="{_y(ms):.1f}" r="1.8" fill="{colour}" fill-opacity="0.6"/>')
+        for at, ms in unanswered[name]:  # never echoed: the time it waited, a lower bound
+            out.append(f'<circle cx="{x(at):.1f}" cy="{_y(ms):.1f}" r="4" fill="none" stroke="{colour}"/>')
     return out
 
 
 def svg(record: dict[str, Any]) -> str:
     rates = record["runs"]
     width = (PANEL_WIDTH + LEFT + RIGHT) * len(rates)
-    height = TOP + PANEL_HEIGHT + BOTTOM + 30
+    height = TOP + PANEL_HEIGHT + BOTTOM + 46
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'font-family="sans-serif" font-size="13">',
@@ -90,14 +94,14 @@ def svg(record: dict[str, Any]) -> str:
     for index, (rate, by_client) in enumerate(rates.items()):
         parts += _panel(rate, by_client, index * (PANEL_WIDTH + LEFT + RIGHT))
     names = list(next(iter(rates.values()), {}))
-    legend_y = height - 12
+    legend_y = height - 28
     for index, name in enumerate(names):
-        legend_x = LEFT + index * 120
+        legend_x = LEFT + index * 110
         parts.append(f'<circle cx="{legend_x}" cy="{legend_y - 4}" r="4" fill="{COLOURS.get(name, "#9467bd")}"/>')
         parts.append(f'<text x="{legend_x + 8}" y="{legend_y}">{escape(name)}</text>')
     parts.append(
-        f'<text x="{width - RIGHT}" y="{legend_y}" text-anchor="end" font-size="11">dashed: 16 ms · '
-        f"{escape(record.get('started', ''))}</text>"
+        f'<text x="{LEFT}" y="{height - 8}" font-size="11">dashed line: 16 ms (one frame at 60 Hz) · hollow: '
+        f"not echoed when the run ended, drawn at the time it waited · {escape(record.get('started', ''))}</text>"
     )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -68,15 +68,15 @@ ECHO_GIVE_UP_S = 5.0
 PEER_VENVS = Path(os.environ.get("FLASHCHAT_BENCH_VENVS") or Path(tempfile.gettempdir()) / "flashchat-compare-venvs")
 PEER_PACKAGES = {"elia": "elia-chat", "oterm": "oterm"}
 OLLAMA_MODEL = "llama3.2:latest"
-FIGURES = [
-    "first_frame_s",
-    "idle_rss_mb",
-    "cpu_s",
-    "bytes_mb",
-    "last_byte_to_screen_s",
-    "echo_p50_ms",
-    "echo_p95_ms",
-]
+FIGURES = {  # figure -> its row in the table
+    "first_frame_s": "first frame (s)",
+    "idle_rss_mb": "idle RSS (MB)",
+    "cpu_s": "CPU while the reply streams (s)",
+    "bytes_mb": "bytes to the terminal (MB)",
+    "last_byte_to_screen_s": "server's last byte → reply on screen (s)",
+    "echo_p50_ms": "keystroke echo p50 (ms)",
+    "echo_p95_ms": "keystroke echo p95 (ms)",
+}
 
 # The stdlib floor: read the SSE stream, write each delta's text straight to the terminal.
 FLOOR = r"""
@@ -362,7 +362,6 @@ class Echo:
             "echo_p95_ms": percentile(latencies, 0.95) * 1000,
             "echo_max_ms": max(latencies) * 1000,
             "echo_keys": len(latencies),
-            "echo_unanswered": len(self.unanswered),  # not echoed within ECHO_GIVE_UP_S
         }
 
 
@@ -429,6 +428,7 @@ def measure(client: Client, fakes: Fakes, document: str, rate: float, timeout: f
         echo.finish(master, ECHO_GIVE_UP_S)
         result.update(echo.figures())
         result["echo_samples"] = [[round(at, 4), round(latency * 1000, 2)] for at, latency in echo.samples]
+        # keys not echoed within ECHO_GIVE_UP_S: (when typed, how long they waited)
         result["echo_unanswered"] = [[round(at, 4), round(latency * 1000, 2)] for at, latency in echo.unanswered]
     else:
         result["failed"] = "no ready marker" if not prompted else "the marker never reached the screen"
@@ -442,12 +442,18 @@ def measure(client: Client, fakes: Fakes, document: str, rate: float, timeout: f
     return result
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _cell(value: float | None, spread: list[float], ours: float | None, is_ours: bool) -> str:
     if value is None:
         return "n/a"
-    text = f"{value:.3g} ({min(spread):.3g}–{max(spread):.3g})" if len(spread) > 1 else f"{value:.3g}"
+    text = _number(value)
+    if len(spread) > 1:
+        text += f" ({_number(min(spread))}–{_number(max(spread))})"
     if not is_ours and ours:
-        text += f", {value / ours:.2g}×"
+        text += f", {_number(value / ours) if value / ours >= 1 else f'{value / ours:.2g}'}×"
     return text
 
 
@@ -457,9 +463,16 @@ def table(runs: dict[str, list[dict]]) -> list[str]:
     medians = {name: {f: statistics.median(v) if v else None for f, v in s.items()} for name, s in spreads.items()}
     lines = ["| figure | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
     ours = medians.get("flashchat", {})
-    for figure in FIGURES:
+    for figure, label in FIGURES.items():
         cells = [_cell(medians[n][figure], spreads[n][figure], ours.get(figure), n == "flashchat") for n in runs]
-        lines.append(f"| {figure} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    counts = [
+        (sum(len(r.get("echo_unanswered", [])) for r in rs), sum(r.get("echo_keys", 0) for r in rs))
+        for rs in runs.values()
+    ]
+    lines.append(
+        f"| keys not echoed within {ECHO_GIVE_UP_S:g} s | " + " | ".join(f"{n} of {m}" for n, m in counts) + " |"
+    )
     failed = {name: sum("failed" in r for r in rs) for name, rs in runs.items()}
     if any(failed.values()):
         lines.append("")
@@ -477,7 +490,11 @@ def main() -> None:
     parser.add_argument("--echo-every", type=float, default=0.25, help="seconds between typed keys")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per client run")
     parser.add_argument("--out", type=Path, help="write compare.md, compare.json and echo.svg here")
+    parser.add_argument("--report", type=Path, help="only rewrite compare.md and echo.svg from this compare.json")
     args = parser.parse_args()
+    if args.report:
+        rewrite_report(args.report)
+        return
     rates = [float(rate) for rate in args.rate.split(",")]
     document = make_document(args.tokens).rstrip() + f"\n\nThe end {MARKER}\n"
     chosen = clients([peer for peer in args.peers.split(",") if peer])
@@ -523,7 +540,11 @@ def report(
         "Peers: " + (", ".join(f"{peer} {version}" for peer, version in versions.items()) or "none") + ".",
     ]
     for rate, by_client in runs.items():
-        lines += ["", f"{tokens:,}-token reply at {rate:g} tokens/s, {width}x{height} pty, {rounds} runs:", ""]
+        lines += [
+            "",
+            f"{tokens:,}-token reply at {rate:g} tokens/s, {width}x{height} pty, {rounds} run{'s' * (rounds != 1)}:",
+            "",
+        ]
         lines += table(by_client)
     return lines
 
@@ -543,6 +564,16 @@ def write_out(
     record["runs"] = {f"{rate:g}": by_client for rate, by_client in runs.items()}
     (out / "compare.json").write_text(json.dumps(record, indent=1))
     write_svg(record, out / "echo.svg")
+
+
+def rewrite_report(source: Path) -> None:
+    """compare.md and echo.svg again from a compare.json (after a change to the table or the plot)."""
+    record = json.loads(source.read_text())
+    runs = {float(rate): by_client for rate, by_client in record["runs"].items()}
+    rounds = max(len(results) for by_client in runs.values() for results in by_client.values())
+    lines = report(runs, record["loads"], record["started"], record["versions"], record["tokens"], rounds)
+    write_out(source.parent, lines, runs, record["loads"], record["started"], record["versions"], record["tokens"])
+    print("\n".join(lines))
 
 
 def _failure(result: dict) -> dict:

@@ -70,6 +70,7 @@ class Message:
     text: str
     thoughts: str = ""
     # Provider-native content exactly as received; None for user messages and for replies that have none.
+    # Replaced, never edited in place: a provider keeps each native content's request form by its identity.
     native: dict[str, Any] | None = None
     provider: str = ""
     model: str = ""

@@ -26,6 +26,7 @@ from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
 from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
+from flashchat.providers.gemini_contents import WireContents
 from flashchat.providers.gemini_metadata import keep_metadata
 from flashchat.providers.gemini_raw_stream import PlainChunk, open_stream
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
@@ -273,6 +274,7 @@ class GeminiProvider:
     def __init__(self) -> None:
         # One client per event loop and connection settings: httpx pools belong to the loop that made them.
         self._clients: dict[tuple[int, str, str, float], genai.Client] = {}
+        self._wire_contents = WireContents()  # the history's request contents, kept from turn to turn
 
     def _client(self, settings: Settings) -> genai.Client:
         if not settings.api_key:
@@ -382,12 +384,13 @@ class GeminiProvider:
                 async for progress in prepare_parts(client, conversation, media_parts):
                     yield progress
             contents = gemini_contents(conversation, media_parts)
-            # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
             request = {"model": settings.model, "contents": contents, "config": generation_config(settings)}
+            # In wire form, converted once per stored content and kept between turns (gemini_contents.py).
+            wire = self._wire_contents.build(contents)
             draft.mark_sent()  # and again by the transport, when the bytes leave
-            response = await open_stream(client, **request) or await client.aio.models.generate_content_stream(
-                **request
-            )
+            response = await open_stream(
+                client, **{**request, "contents": wire or contents}
+            ) or await client.aio.models.generate_content_stream(**request)
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(
                 cast("AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]", response)

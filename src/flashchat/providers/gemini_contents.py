@@ -1,0 +1,212 @@
+"""The request's `contents` in the form the SDK puts on the wire, built once per stored content and kept.
+
+Why: the SDK validates every content of every request into pydantic objects and converts them back to dicts
+(`_GenerateContentParameters`, `_Content_to_mldev`, `convert_to_dict`, `encode_unserializable_types`). On a
+2,000-message conversation (4 MB, ~1M tokens) that was ~0.7 s of CPU per turn (bench/huge_history.py), the same
+work on the same unchanged history every turn. Here each content is converted once:
+- the common shapes (text, thought text, signatures, function calls and responses: what flashchat stores for
+  nearly every message) by `_fast_wire`, a few dict operations with the same result as the SDK's conversion;
+- anything else (media, executable code, fields flashchat does not know, a signature not in the SDK's own
+  URL-safe form) by the SDK's own functions, exactly as before.
+`WireContents` keeps the converted contents of one session from turn to turn: a stored content is never changed
+in place (an edit, retry or branch replaces or removes the message), so the same dict object converts to the
+same wire content, and only what is new is converted.
+
+Byte-exact: the request body is `json.dumps` of the same dicts the SDK would have built (tests compare request
+bodies with the SDK's own; `_fast_path_agrees` checks a probe covering every shape the fast path takes against
+the installed SDK once per process, and the SDK's conversion is used for everything when they differ).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from typing import Any
+
+Json = dict[str, Any]
+
+# Stored (model_dump) field -> wire field, in the order the SDK's `_Part_to_mldev` writes them.
+_PART_FIELDS = (
+    ("function_call", "functionCall"),
+    ("function_response", "functionResponse"),
+    ("text", "text"),
+    ("thought", "thought"),
+    ("thought_signature", "thoughtSignature"),
+)
+_PART_KEYS = frozenset(stored for stored, _ in _PART_FIELDS)
+# `_FunctionCall_to_mldev` writes id, args, name; a FunctionResponse is dumped in its fields' order.
+_CALL_ORDER = ("id", "args", "name")
+_RESPONSE_ORDER = ("id", "name", "response")
+_CALL_TYPES = {"id": str, "args": dict, "name": str}
+_RESPONSE_TYPES = {"id": str, "name": str, "response": dict}
+_NESTED = {"function_call": (_CALL_ORDER, _CALL_TYPES), "function_response": (_RESPONSE_ORDER, _RESPONSE_TYPES)}
+
+# Contents the SDK requires at least one of: what the request is built with when the real ones are given in
+# wire form (they replace it afterwards).
+PLACEHOLDER_CONTENTS: list[Json] = [{"role": "user", "parts": [{"text": ""}]}]
+
+
+class SentAsIs(list[Json]):
+    """Contents already in wire form (from `WireContents.build`): the request carries them unchanged."""
+
+
+def wire_content(content: Json) -> Json:
+    """One stored content as the SDK would send it."""
+    if _fast_path_agrees():
+        fast = _fast_wire(content)
+        if fast is not None:
+            return fast
+    return sdk_wire(content)
+
+
+def sdk_wire(content: Any) -> Json:
+    """The SDK's own conversion of one content (validation included: a malformed one raises as it did)."""
+    from google.genai import _common, types
+    from google.genai import models as sdk_models
+
+    validated = types.Content.model_validate(content)
+    converted = sdk_models._Content_to_mldev(validated)  # pyright: ignore[reportPrivateUsage]
+    return _common.encode_unserializable_types(_common.convert_to_dict(converted))
+
+
+def _fast_wire(content: Any) -> Json | None:
+    """The wire form of a content of the common shapes, or None for anything the SDK should convert."""
+    if type(content) is not dict or not content.keys() <= {"parts", "role"}:
+        return None
+    parts, role = content.get("parts"), content.get("role")
+    if type(parts) is not list or (role is not None and type(role) is not str):
+        return None
+    wire_parts = []
+    for part in parts:
+        wire_part = _fast_part(part)
+        if wire_part is None:
+            return None
+        wire_parts.append(wire_part)
+    wire: Json = {"parts": wire_parts}
+    if role is not None:
+        wire["role"] = role
+    return wire
+
+
+def _fast_part(part: Any) -> Json | None:
+    if type(part) is not dict or not part.keys() <= _PART_KEYS:
+        return None
+    wire: Json = {}
+    for stored, sent in _PART_FIELDS:
+        value = part.get(stored)
+        if value is None:
+            continue
+        if stored == "text":
+            if type(value) is not str:
+                return None
+        elif stored == "thought":
+            if type(value) is not bool:
+                return None
+        elif stored == "thought_signature":
+            if not _canonical_signature(value):
+                return None
+        else:
+            value = _fields_in_order(value, *_NESTED[stored])
+            if value is None:
+                return None
+        wire[sent] = value
+    return wire
+
+
+def _fields_in_order(value: Any, order: tuple[str, ...], kinds: dict[str, type]) -> Json | None:
+    """A call or response with only the fields the fast path knows, of the exact JSON types, in the SDK's order;
+    the SDK passes the `args` / `response` objects through unchanged (None values inside them included)."""
+    if type(value) is not dict or not value.keys() <= kinds.keys():
+        return None
+    result: Json = {}
+    for name in order:
+        field = value.get(name)
+        if field is None:
+            continue
+        if type(field) is not kinds[name]:
+            return None
+        result[name] = field
+    return result
+
+
+def _canonical_signature(value: Any) -> bool:
+    """A signature in the SDK's own form (URL-safe base64 with padding, as `model_dump` stores it): the SDK decodes
+    it to bytes and encodes it again to the same string. Any other spelling (standard alphabet, no padding) is
+    left to the SDK, which accepts it and sends its own spelling."""
+    if type(value) is not str:
+        return False
+    try:
+        return base64.urlsafe_b64encode(base64.urlsafe_b64decode(value)).decode("ascii") == value
+    except (binascii.Error, ValueError):
+        return False
+
+
+_PROBE: Json = {
+    "parts": [
+        {"text": "**Planning** the call", "thought": True},
+        {
+            "function_call": {"id": "call-1", "args": {"path": "a.py", "deep": [1, None, {"b": True}]}, "name": "f"},
+            "thought_signature": "-vv8LW9wYXF1ZS1zaWct__4=",
+        },
+        {"function_call": {"args": {}, "name": "g"}},
+        {"function_response": {"id": "call-1", "name": "f", "response": {"result": None, "n": 1.5}}},
+        {"text": "answer"},
+        {"text": "", "thought_signature": "c2lnbmF0dXJl"},
+        {},
+    ],
+    "role": "model",
+}
+
+
+@functools.cache
+def _sdk_conversion_available() -> bool:
+    from google.genai import _common
+    from google.genai import models as sdk_models
+
+    needed = (
+        getattr(sdk_models, "_Content_to_mldev", None),
+        getattr(_common, "convert_to_dict", None),
+        getattr(_common, "encode_unserializable_types", None),
+    )
+    return None not in needed
+
+
+@functools.cache
+def _fast_path_agrees() -> bool:
+    """Whether the fast path gives the installed SDK's own result for a probe of every shape it handles."""
+    fast = _fast_wire(_PROBE)
+    try:
+        return fast is not None and json.dumps(fast) == json.dumps(sdk_wire(_PROBE))
+    except Exception:  # an SDK whose private conversion changed: use it for everything
+        return False
+
+
+class WireContents:
+    """The wire contents of one session's requests, kept from turn to turn.
+
+    `build(contents)` converts only the contents it has not seen (by object identity: stored contents are replaced,
+    never edited in place) and forgets the ones the conversation no longer has, so switching conversations,
+    editing, retrying and branching need no invalidation of their own.
+    """
+
+    def __init__(self) -> None:
+        # id(content) -> (content, its wire form); the content is held so its id cannot be reused meanwhile.
+        self._kept: dict[int, tuple[Json, Json]] = {}
+
+    def build(self, contents: list[Json]) -> SentAsIs | None:
+        """`contents` in wire form, or None when the installed SDK lacks the conversion functions used here (the
+        caller then hands the SDK the stored contents, as before)."""
+        if not _sdk_conversion_available():
+            return None
+        kept: dict[int, tuple[Json, Json]] = {}
+        wire = SentAsIs()
+        for content in contents:
+            entry = self._kept.get(id(content))
+            if entry is None or entry[0] is not content:
+                entry = (content, wire_content(content))
+            kept[id(content)] = entry
+            wire.append(entry[1])
+        self._kept = kept
+        return wire

@@ -33,7 +33,6 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -98,7 +97,7 @@ def build_conversation(messages: int = 2000, seed: int = 15) -> Conversation:
     while len(conversation.messages) < messages:
         turn += 1
         usage = _usage(len(conversation.messages), messages)
-        conversation.add(Message(role="user", text=f"Question {turn}: {_prose(rng, 1100)}", model=MODEL))
+        conversation.add(Message(role="user", text=f"Question {turn}: {_prose(rng, 1250)}", model=MODEL))
         thoughts = f"**Planning turn {turn}**\n\n{_prose(rng, 420)}"
         if turn % 2 or len(conversation.messages) + 3 > messages:
             text = _prose(rng, 2100)
@@ -269,49 +268,61 @@ async def prepare_cost(home: Path, conversation_id: str, runs: int) -> dict[str,
 # --- one-shot: flashchat -p --cid ----------------------------------------------------------------------------
 
 
-def oneshot(home: Path, conversation_id: str, empty_id: str, runs: int) -> dict[str, Any]:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from flashchat.testing.fake_gemini import FakeGemini, Reply
-    from oneshot import command, environment
+def _client_command(venv: str | None) -> list[str]:
+    from oneshot import command  # bench/ is on sys.path when this runs as a script
 
-    figures: dict[str, list[float]] = {"huge": [], "empty": []}
+    return [str(Path(venv) / "bin" / "flashchat")] if venv else command()
+
+
+def oneshot(home: Path, conversation_id: str, empty_id: str, runs: int, base_venv: str | None) -> dict[str, Any]:
+    """Process start to the request at the fake (its whole body read), for the huge and the empty conversation,
+    with this checkout's client and (with --base-venv) the one before the change, interleaved run after run."""
+    from flashchat.testing.fake_gemini import FakeGemini, Reply
+    from oneshot import environment
+
+    clients = {"after": _client_command(None)}
+    if base_venv:
+        clients["before"] = _client_command(base_venv)
+    figures: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     sent: dict[str, int] = {}
+    stderr_lines: dict[str, str] = {}
     with FakeGemini() as fake:
         env = environment(fake, str(home))
-        config = home / "config" / "flashchat"
-        config.mkdir(parents=True, exist_ok=True)
-        (config / "config.toml").write_text("large_request_tokens = 0\n")
-        arrivals: list[float] = []
-
-        def responder(request: Any) -> Reply:
-            arrivals.append(time.monotonic())
-            return Reply.text("Short answer.")
-
-        fake.responder = responder
+        fake.responder = lambda request: Reply.text("Short answer.")
         for _ in range(runs):
-            for name, cid in (("huge", conversation_id), ("empty", empty_id)):
-                count = len(arrivals)
-                started = time.monotonic()
-                subprocess.run(
-                    [*command(), "-p", "--cid", cid, "And one more question?"],
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    check=True,
-                )
-                request = fake.generate_requests()[-1]
-                arrived = getattr(request, "received_at", None) or arrivals[count]
-                figures[name].append(arrived - started)
-                sent[name] = len(request.raw)
-                _drop_last_turn(home, cid)
-    huge, empty = (statistics.median(figures[name]) for name in ("huge", "empty"))
-    return {
-        "start_to_request_huge_s": _spread(figures["huge"]),
-        "start_to_request_empty_s": _spread(figures["empty"]),
-        "history_costs_ms": round((huge - empty) * 1000, 1),
-        "bytes_sent": sent,
-        "load_average": _load(),
-    }
+            for client, command in clients.items():
+                for name, cid in (("huge", conversation_id), ("empty", empty_id)):
+                    started = time.monotonic()
+                    process = subprocess.Popen(
+                        [*command, "--cid", cid, "-p", "And one more question?"],
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                    stderr = process.stderr.read() if process.stderr else ""
+                    _, status, usage = os.wait4(process.pid, 0)
+                    if os.waitstatus_to_exitcode(status) != 0:
+                        raise SystemExit(f"flashchat exited {os.waitstatus_to_exitcode(status)}: {stderr[:300]}")
+                    request = fake.generate_requests()[-1]
+                    key = f"{client}_{name}"
+                    figures.setdefault(key, []).append(request.received_at - started)
+                    # The whole run's CPU (the short reply included, the same for every run): the load changes it less.
+                    cpu.setdefault(key, []).append(usage.ru_utime + usage.ru_stime)
+                    sent[key] = len(request.raw)
+                    stderr_lines[client] = stderr.strip().splitlines()[0] if stderr.strip() else ""
+                    _drop_last_turn(home, cid)
+    result: dict[str, Any] = {f"start_to_request_{key}_s": _spread(values) for key, values in figures.items()}
+    result |= {f"process_cpu_{key}_s": _spread(values) for key, values in cpu.items()}
+    for client in clients:
+        huge, empty = (statistics.median(figures[f"{client}_{name}"]) for name in ("huge", "empty"))
+        result[f"history_costs_{client}_ms"] = round((huge - empty) * 1000, 1)
+        huge, empty = (statistics.median(cpu[f"{client}_{name}"]) for name in ("huge", "empty"))
+        result[f"history_costs_{client}_cpu_ms"] = round((huge - empty) * 1000, 1)
+    result |= {"bytes_sent": sent, "stderr_first_line": stderr_lines, "load_average": _load()}
+    return result
 
 
 def _spread(values: list[float]) -> dict[str, Any]:
@@ -338,6 +349,11 @@ def _drop_last_turn(home: Path, conversation_id: str) -> None:
 
 
 async def tui_turns(home: Path, conversation_id: str, turns: int) -> dict[str, Any]:
+    """Enter -> the request leaving (the HTTP transport called with it) and -> the request at the fake, and the app
+    thread's CPU until the request left; turn after turn in one TUI session. The large-request question is off
+    (large_request_tokens = 0): it waits for the user; `prepare` in the breakdown measures its estimate."""
+    import httpx2
+
     from flashchat.config.settings import Settings
     from flashchat.store.conversation_store import open_store
     from flashchat.testing.fake_gemini import FakeGemini, Reply
@@ -345,44 +361,61 @@ async def tui_turns(home: Path, conversation_id: str, turns: int) -> dict[str, A
 
     database = home / "data" / "flashchat" / "history.db"
     client_cpu = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
-    arrivals: list[tuple[float, float]] = []
+    left: list[tuple[float, float]] = []
+    original = httpx2.AsyncHTTPTransport.handle_async_request
 
-    def responder(request: Any) -> Reply:
-        arrivals.append((time.monotonic(), time.clock_gettime(client_cpu)))
-        return Reply.text("Short answer.")
+    async def leaving(self: Any, request: Any) -> Any:
+        if request.url.path.endswith(":streamGenerateContent"):
+            left.append((time.monotonic(), time.clock_gettime(client_cpu)))
+        return await original(self, request)
 
-    with FakeGemini() as fake:
-        fake.responder = responder
-        settings = Settings(
-            api_key=fake.api_key, base_url=fake.url, first_token_timeout=60, idle_timeout=60, large_request_tokens=0
-        )
-        app = FlashchatApp(
-            settings,
-            config_path=home / "tui-config.toml",
-            open_store=lambda: open_store(database),
-            conversation_id=conversation_id,
-            warm_up=True,
-        )
-        to_request, cpu = [], []
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(2.0)  # first paint, and the warm-up imports the provider
-            while app.session.conversation.id != conversation_id:
-                await asyncio.sleep(0.05)
-            for turn in range(turns):
-                app.composer.load_text(f"And one more question ({turn})?")
-                count = len(arrivals)
-                pressed, cpu_pressed = time.monotonic(), time.clock_gettime(client_cpu)
-                await pilot.press("enter")
-                while len(arrivals) <= count:
-                    await asyncio.sleep(0.001)
-                while app.replying:
-                    await asyncio.sleep(0.005)
-                to_request.append(round((arrivals[count][0] - pressed) * 1000, 1))
-                cpu.append(round((arrivals[count][1] - cpu_pressed) * 1000, 1))
-                await pilot.pause(0.3)
-        for _ in range(turns):
-            _drop_last_turn(home, conversation_id)
-    return {"enter_to_request_ms": to_request, "app_thread_cpu_ms": cpu, "load_average": _load()}
+    httpx2.AsyncHTTPTransport.handle_async_request = leaving  # type: ignore[method-assign]
+    try:
+        with FakeGemini() as fake:
+            fake.responder = lambda request: Reply.text("Short answer.")
+            settings = Settings(
+                api_key=fake.api_key,
+                base_url=fake.url,
+                first_token_timeout=60,
+                idle_timeout=60,
+                large_request_tokens=0,
+            )
+            app = FlashchatApp(
+                settings,
+                config_path=home / "tui-config.toml",
+                open_store=lambda: open_store(database),
+                conversation_id=conversation_id,
+                warm_up=True,
+            )
+            to_left, to_fake, cpu = [], [], []
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.pause(2.0)  # first paint, and the warm-up imports the provider
+                while app.session.conversation.id != conversation_id:
+                    await asyncio.sleep(0.05)
+                for turn in range(turns):
+                    app.composer.load_text(f"And one more question ({turn})?")
+                    count, requests = len(left), len(fake.generate_requests())
+                    pressed, cpu_pressed = time.monotonic(), time.clock_gettime(client_cpu)
+                    await pilot.press("enter")
+                    while len(left) <= count:
+                        await asyncio.sleep(0.001)
+                    while app.replying:
+                        await asyncio.sleep(0.005)
+                    arrived = getattr(fake.generate_requests()[requests], "received_at", None)  # None: an older fake
+                    to_left.append(round((left[count][0] - pressed) * 1000, 1))
+                    to_fake.append(round((arrived - pressed) * 1000, 1) if arrived else None)
+                    cpu.append(round((left[count][1] - cpu_pressed) * 1000, 1))
+                    await pilot.pause(0.3)
+    finally:
+        httpx2.AsyncHTTPTransport.handle_async_request = original  # type: ignore[method-assign]
+    for _ in range(turns):
+        _drop_last_turn(home, conversation_id)
+    return {
+        "enter_to_request_leaving_ms": to_left,
+        "enter_to_request_at_fake_ms": to_fake,
+        "app_thread_cpu_until_it_left_ms": cpu,
+        "load_average": _load(),
+    }
 
 
 def main() -> None:
@@ -391,6 +424,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--turns", type=int, default=3, help="TUI turns in one session")
     parser.add_argument("--only", default="breakdown,oneshot,tui")
+    parser.add_argument("--base-venv", help="a virtualenv with the checkout before the change: -p runs interleave")
     args = parser.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as directory:
@@ -407,7 +441,8 @@ def main() -> None:
             print(json.dumps({"breakdown": breakdown(database.parent, conversation_id, args.runs)}), flush=True)
             print(json.dumps({"prepare": asyncio.run(prepare_cost(database.parent, conversation_id, args.runs))}))
         if "oneshot" in only:
-            print(json.dumps({"oneshot": oneshot(home, conversation_id, empty_id, args.runs)}), flush=True)
+            figures = oneshot(home, conversation_id, empty_id, args.runs, args.base_venv)
+            print(json.dumps({"oneshot": figures}), flush=True)
         if "tui" in only:
             huge = asyncio.run(tui_turns(home, conversation_id, args.turns))
             floor = asyncio.run(tui_turns(home, empty_id, args.turns))

@@ -196,10 +196,20 @@ def breakdown(home: Path, conversation_id: str, runs: int) -> dict[str, Any]:
     natives = gemini.gemini_contents(conversation)
     wire_module = _wire_module()
     if wire_module is not None:
-        results["wire_contents_cold_ms"] = cpu_ms(lambda: wire_module.WireContents().build(natives), runs)
-        kept = wire_module.WireContents()
-        kept.build(natives)
-        results["wire_contents_kept_ms"] = cpu_ms(lambda: kept.build(natives), runs)
+        memo = wire_module.IdentityMemo
+
+        def cold() -> None:
+            wire_module.wire_contents(natives, memo())
+
+        results["wire_contents_cold_ms"] = cpu_ms(cold, runs)
+        kept = wire_module.KeptContents()
+
+        def next_turn() -> None:  # what a turn in a session does with what the turn before kept
+            conversation.messages[-1] = Message(role="user", text="And one more question?")
+            kept.build(conversation.messages, gemini.message_content, gemini.answer_unanswered)
+
+        next_turn()
+        results["contents_and_wire_kept_ms"] = cpu_ms(next_turn, runs)
     config = gemini.generation_config(Settings(api_key="bench"))
     parameters_type = types._GenerateContentParameters  # pyright: ignore[reportPrivateUsage]
     results["sdk_validation_ms"] = cpu_ms(lambda: parameters_type(model=MODEL, contents=natives, config=config), runs)

@@ -25,8 +25,9 @@ from flashchat.core.conversation import Conversation, Message
 from flashchat.core.session import ChatSession, ToolApproval
 from flashchat.providers import gemini_contents
 from flashchat.providers.gemini import gemini_contents as stored_contents
-from flashchat.providers.gemini import generation_config
-from flashchat.providers.gemini_contents import WireContents, sdk_wire, wire_content
+from flashchat.providers.gemini import generation_config, message_content
+from flashchat.providers.gemini_calls import answer_unanswered
+from flashchat.providers.gemini_contents import IdentityMemo, KeptContents, sdk_wire, wire_content, wire_contents
 from flashchat.store.conversation_store import open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply, decode_signature
 from support import FAST_RETRIES, RECORDINGS
@@ -142,14 +143,66 @@ def test_any_content_converts_as_the_sdk_converts_it(content: dict[str, Any]) ->
 def test_kept_contents_are_reused_and_forgotten_with_their_message() -> None:
     first = {"parts": [{"text": "a"}], "role": "user"}
     second = {"parts": [{"text": "b", "thought_signature": "c2ln"}], "role": "model"}
-    kept = WireContents()
-    wire = kept.build([first, second])
+    memo = IdentityMemo()
+    wire = wire_contents([first, second], memo)
+    memo.next_request()
     assert wire is not None and wire == [{"parts": [{"text": "a"}], "role": "user"}, sdk_wire(second)]
-    again = kept.build([first, second, {"parts": [{"text": "c"}], "role": "user"}])
+    again = wire_contents([first, second, {"parts": [{"text": "c"}], "role": "user"}], memo)
+    memo.next_request()
     assert again is not None and again[1] is wire[1]  # converted once
     replaced = {"parts": [{"text": "b2"}], "role": "model"}  # a retry's new reply: a new object
-    assert (kept.build([first, replaced]) or [])[1] == {"parts": [{"text": "b2"}], "role": "model"}
-    assert id(second) not in kept._kept  # gone from the conversation, gone from the cache
+    assert (wire_contents([first, replaced], memo) or [])[1] == {"parts": [{"text": "b2"}], "role": "model"}
+    memo.next_request()
+    assert ("wire", id(second)) not in memo._kept  # gone from the conversation, gone from the memo
+
+
+def _kept_build(kept: KeptContents, conversation: Conversation) -> list[dict[str, Any]]:
+    contents, wire = kept.build(conversation.messages, message_content, answer_unanswered)
+    assert contents == stored_contents(conversation)  # what a fresh build gives
+    assert wire is not None and [json.dumps(w) for w in wire] == [json.dumps(sdk_wire(c)) for c in contents]
+    return contents
+
+
+def test_a_message_changed_by_assignment_is_built_again() -> None:
+    """A message's content is replaced, never edited in place; an assigned one is a new object and builds anew."""
+    reply = Message(role="model", text="x", provider="gemini", native={"parts": [{"text": "x"}], "role": "model"})
+    conversation = Conversation(messages=[Message(role="user", text="hi"), reply, Message(role="user", text="more")])
+    kept = KeptContents()
+    assert _kept_build(kept, conversation)[1]["parts"] == [{"text": "x"}]
+    reply.native = {"parts": [{"text": "y"}], "role": "model"}
+    conversation.messages[0].text = "hello"
+    assert _kept_build(kept, conversation)[:2] == [
+        {"role": "user", "parts": [{"text": "hello"}]},
+        {"parts": [{"text": "y"}], "role": "model"},
+    ]
+
+
+def test_kept_contents_follow_appends_removals_and_unanswered_calls() -> None:
+    """Turn after turn the kept build equals a fresh one: appended turns, a retried reply, an edited prompt, a call
+    left without its answer (repaired, then answered) and a conversation switched to."""
+    call = {"parts": [{"function_call": {"id": "c1", "args": {}, "name": "read_file"}, "thought_signature": "c2ln"}]}
+    call["role"] = "model"
+    answer = {"parts": [{"function_response": {"id": "c1", "name": "read_file", "response": {"r": 1}}}]}
+    answer["role"] = "user"
+    messages = [Message(role="user", text="q1"), Message(role="model", text="a1", provider="gemini")]
+    conversation = Conversation(messages=messages)
+    kept = KeptContents()
+    _kept_build(kept, conversation)
+    conversation.add(Message(role="user", text="q2"))
+    _kept_build(kept, conversation)
+    conversation.add(Message(role="model", text="", provider="gemini", native=call))
+    assert len(_kept_build(kept, conversation)) == 5  # the unanswered call gets an error answer of its own
+    conversation.add(Message(role="user", text="[tool results]", provider="gemini", native=answer))
+    conversation.add(Message(role="model", text="done", provider="gemini"))
+    _kept_build(kept, conversation)
+    conversation.messages.pop()  # a retry
+    conversation.add(Message(role="model", text="done again", provider="gemini"))
+    _kept_build(kept, conversation)
+    del conversation.messages[2:]  # an edit of the second prompt
+    conversation.add(Message(role="user", text="q2, edited"))
+    assert _kept_build(kept, conversation)[-1] == {"role": "user", "parts": [{"text": "q2, edited"}]}
+    other = Conversation(messages=[Message(role="user", text="elsewhere")])
+    assert _kept_build(kept, other) == [{"role": "user", "parts": [{"text": "elsewhere"}]}]
 
 
 # --- the request bodies, turn after turn ------------------------------------------------------------------

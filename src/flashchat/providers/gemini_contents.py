@@ -8,9 +8,10 @@ work on the same unchanged history every turn. Here each content is converted on
   nearly every message) by `_fast_wire`, a few dict operations with the same result as the SDK's conversion;
 - anything else (media, executable code, fields flashchat does not know, a signature not in the SDK's own
   URL-safe form) by the SDK's own functions, exactly as before.
-`WireContents` keeps the converted contents of one session from turn to turn: a stored content is never changed
+`IdentityMemo` keeps the converted contents of one session from turn to turn: a stored content is never changed
 in place (an edit, retry or branch replaces or removes the message), so the same dict object converts to the
-same wire content, and only what is new is converted.
+same wire content, and only what is new is converted. gemini.py's `gemini_contents` keeps its own per-message
+work (the typed text's content, the checks for streamed and unanswered calls) in the same memo.
 
 Byte-exact: the request body is `json.dumps` of the same dicts the SDK would have built (tests compare request
 bodies with the SDK's own; `_fast_path_agrees` checks a probe covering every shape the fast path takes against
@@ -23,9 +24,12 @@ import base64
 import binascii
 import functools
 import json
-from typing import Any
+import operator
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 # Stored (model_dump) field -> wire field, in the order the SDK's `_Part_to_mldev` writes them.
 _PART_FIELDS = (
@@ -49,7 +53,7 @@ PLACEHOLDER_CONTENTS: list[Json] = [{"role": "user", "parts": [{"text": ""}]}]
 
 
 class SentAsIs(list[Json]):
-    """Contents already in wire form (from `WireContents.build`): the request carries them unchanged."""
+    """Contents already in wire form (from `wire_contents`): the request carries them unchanged."""
 
 
 def wire_content(content: Json) -> Json:
@@ -183,30 +187,95 @@ def _fast_path_agrees() -> bool:
         return False
 
 
-class WireContents:
-    """The wire contents of one session's requests, kept from turn to turn.
+class IdentityMemo:
+    """Values computed from objects that are replaced, never changed in place (a message, its stored content), kept
+    by the identity of those objects from one request to the next.
 
-    `build(contents)` converts only the contents it has not seen (by object identity: stored contents are replaced,
-    never edited in place) and forgets the ones the conversation no longer has, so switching conversations,
-    editing, retrying and branching need no invalidation of their own.
+    A provider keeps one for its session: the next request converts only what is new, and what a request no longer
+    used (a conversation switched away from, an edited or retried turn) is forgotten by `next_request`. Nothing else
+    needs invalidating: a changed message is a new object, so it misses.
     """
 
     def __init__(self) -> None:
-        # id(content) -> (content, its wire form); the content is held so its id cannot be reused meanwhile.
-        self._kept: dict[int, tuple[Json, Json]] = {}
+        # (kind, id of the first source) -> (the sources, held so their ids cannot be reused meanwhile; the value)
+        self._kept: dict[tuple[str, int], tuple[tuple[object, ...], Any]] = {}
+        self._used: dict[tuple[str, int], tuple[tuple[object, ...], Any]] = {}
 
-    def build(self, contents: list[Json]) -> SentAsIs | None:
-        """`contents` in wire form, or None when the installed SDK lacks the conversion functions used here (the
-        caller then hands the SDK the stored contents, as before)."""
-        if not _sdk_conversion_available():
-            return None
-        kept: dict[int, tuple[Json, Json]] = {}
-        wire = SentAsIs()
-        for content in contents:
-            entry = self._kept.get(id(content))
-            if entry is None or entry[0] is not content:
-                entry = (content, wire_content(content))
-            kept[id(content)] = entry
-            wire.append(entry[1])
-        self._kept = kept
-        return wire
+    def value(self, kind: str, sources: tuple[object, ...], compute: Callable[..., T], *args: Any) -> T:
+        """`compute(*args)`, or what it gave while every one of `sources` was the same object as now."""
+        key = (kind, id(sources[0]))
+        entry = self._used.get(key) or self._kept.get(key)
+        if entry is None or any(held is not source for held, source in zip(entry[0], sources, strict=True)):
+            entry = (sources, compute(*args))
+        self._used[key] = entry
+        return entry[1]
+
+    def next_request(self) -> None:
+        """Forget what the request just built did not use."""
+        self._kept, self._used = self._used, {}
+
+
+def wire_contents(contents: list[Json], memo: IdentityMemo) -> SentAsIs | None:
+    """`contents` in wire form, each converted once while `memo` holds it; None when the installed SDK lacks the
+    conversion functions used here (the caller then hands the SDK the stored contents, as before)."""
+    if not _sdk_conversion_available():
+        return None
+    return SentAsIs(memo.value("wire", (content,), wire_content, content) for content in contents)
+
+
+class KeptContents:
+    """A session's request contents, kept from one turn to the next: the turn after builds only what is new.
+
+    `build(messages, content_of, repair)` gives what `repair([content_of(m) for m in messages if not None])` gives
+    (gemini.py's `gemini_contents`), and the same in wire form. The messages the turn before sent, in the same
+    order, the same objects with the same native content and text, are not looked at again: a turn that adds
+    messages at the end converts only those, and the one before them (whose unanswered calls depend on what
+    follows it). An edit, retry, branch or switch changes the messages from some point on, and everything from
+    there is built again. A message with attachments is always built again: its parts depend on this request's
+    uploads. When the repair changed anything the turn before (calls without answers, rare), it runs over all.
+    """
+
+    def __init__(self) -> None:
+        self._memo = IdentityMemo()  # wire form by content: a retried turn's earlier contents come back
+        self._sources: list[tuple[Any, Any, Any]] = []  # per message: it, its native, its text (held)
+        self._contents: list[Json | None] = []  # per message: content_of(message)
+        self._repaired: list[Json] = []
+        self._wire: SentAsIs | None = None
+        self._repair_changed_nothing = False
+
+    def build(
+        self,
+        messages: list[Any],
+        content_of: Callable[[Any], Json | None],
+        repair: Callable[[list[Json]], list[Json]],
+    ) -> tuple[list[Json], SentAsIs | None]:
+        sources = [(message, message.native, message.text) for message in messages]
+        same = _same_prefix(self._sources, sources)
+        contents = self._contents[:same] + [content_of(message) for message in messages[same:]]
+        present = [content for content in contents if content is not None]
+        # Contents before the first new one's predecessor repair the same way as before (see the class docstring).
+        unchanged = sum(content is not None for content in contents[:same]) - 1
+        if self._repair_changed_nothing and unchanged > 0:
+            repaired = self._repaired[:unchanged] + repair(present[unchanged:])
+        else:
+            unchanged = 0
+            repaired = repair(present)
+        wire = None
+        if _sdk_conversion_available():
+            kept = self._wire[:unchanged] if self._wire is not None else []
+            wire = SentAsIs(kept + (wire_contents(repaired[len(kept) :], self._memo) or []))
+            self._memo.next_request()
+        self._sources, self._contents, self._repaired, self._wire = sources, contents, repaired, wire
+        self._repair_changed_nothing = len(repaired) == len(present) and all(map(operator.is_, repaired, present))
+        return repaired, wire
+
+
+def _same_prefix(before: list[tuple[Any, Any, Any]], now: list[tuple[Any, Any, Any]]) -> int:
+    """How many leading messages are the same objects, with the same native content and text, as before; a message
+    with attachments never is."""
+    count = 0
+    for (message, native, text), (message_now, native_now, text_now) in zip(before, now, strict=False):
+        if message is not message_now or native is not native_now or text is not text_now or message_now.media:
+            break
+        count += 1
+    return count

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +25,7 @@ from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
 from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
+from flashchat.providers.gemini_client import SENDING_FOR, RedirectRefused, new_client
 from flashchat.providers.gemini_metadata import keep_metadata
 from flashchat.providers.gemini_raw_stream import PlainChunk, open_stream
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
@@ -37,43 +37,6 @@ if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
 
 NAME = "gemini"
-
-
-# The reply whose request the transport is about to send. Set around the SDK call, in the task that makes it:
-# the SDK spends ~0.1-0.4 s on its first request (validating the contents, building its HTTP client) before
-# anything leaves, and time to first token is the server's time, counted from here.
-_SENDING_FOR: contextvars.ContextVar[ReplyDraft | None] = contextvars.ContextVar("_SENDING_FOR", default=None)
-
-
-class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
-    """Applies our connect timeout; the SDK sends every request with timeout=None.
-
-    Read timeouts stay off here because the session owns them (first token vs. gap between chunks), and
-    passing a transport also pins the SDK to httpx2 even when aiohttp happens to be installed.
-    """
-
-    def __init__(self, connect_timeout: float) -> None:
-        super().__init__()
-        self._timeouts = {"connect": connect_timeout, "read": None, "write": 60.0, "pool": connect_timeout}
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        request.extensions["timeout"] = self._timeouts
-        draft = _SENDING_FOR.get()
-        if draft is not None:
-            draft.mark_sent()  # the bytes leave now: the SDK's own preparation is not the server's time
-        response = await super().handle_async_request(request)
-        if 300 <= response.status_code < 400:
-            # The SDK follows redirects, and a loop ends as a traceback or an empty "reply": an API endpoint
-            # that redirects is a wrong base_url, so say that instead.
-            await response.aclose()
-            raise RedirectRefused(response.status_code, response.headers.get("location", ""))
-        return response
-
-
-class RedirectRefused(httpx2.TransportError):
-    def __init__(self, status: int, location: str) -> None:
-        super().__init__(f"redirect {status} to {location}")
-        self.status, self.location = status, location
 
 
 def gemini_contents(
@@ -284,13 +247,7 @@ class GeminiProvider:
         key = (id(asyncio.get_running_loop()), settings.api_key, settings.base_url, settings.connect_timeout)
         client = self._clients.get(key)
         if client is None:
-            http_options = types.HttpOptions(
-                base_url=settings.base_url or None,
-                async_client_args={"transport": _ConnectTimeoutTransport(settings.connect_timeout)},
-                # One attempt: the session owns retries (the Interactions client would otherwise make five).
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            client = genai.Client(api_key=settings.api_key, vertexai=False, http_options=http_options)
+            client = new_client(settings)
             self._clients[key] = client
         return client
 
@@ -359,21 +316,21 @@ class GeminiProvider:
 
             interaction = stream_interaction(self._client(settings), conversation, settings, draft)
             draft.mark_sent()  # and again by the transport, if the SDK sends through ours
-            sending = _SENDING_FOR.set(draft)
+            sending = SENDING_FOR.set(draft)
             try:
                 async with contextlib.aclosing(interaction) as events:
                     async for event in events:
                         yield event
             finally:
                 with contextlib.suppress(ValueError):
-                    _SENDING_FOR.reset(sending)
+                    SENDING_FOR.reset(sending)
             return
         draft.provider = NAME
         collector = _PartCollector()
         draft.native_content = collector.native
         media_parts: dict[tuple[str, str], dict[str, Any]] = {}
         # The SDK may send the request on the first chunk asked for, so this holds until the stream ends.
-        sending = _SENDING_FOR.set(draft)
+        sending = SENDING_FOR.set(draft)
         try:
             client = self._client(settings)
             if any(message.media for message in conversation.messages):
@@ -430,7 +387,7 @@ class GeminiProvider:
             raise _unreadable(error, settings) from error
         finally:
             with contextlib.suppress(ValueError):  # closed from another context: nothing of ours is left set
-                _SENDING_FOR.reset(sending)
+                SENDING_FOR.reset(sending)
 
 
 def _names_a_gone_file(error: genai_errors.APIError, media_parts: dict[tuple[str, str], dict[str, Any]]) -> bool:

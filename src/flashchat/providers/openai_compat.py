@@ -48,6 +48,7 @@ from flashchat.providers.openai_tools import (
 )
 from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
+from flashchat.providers.tls_context import shared_ssl_context
 
 if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
@@ -558,7 +559,11 @@ class OpenAICompatProvider:
             timeout = httpx2.Timeout(
                 connect=settings.connect_timeout, read=None, write=60.0, pool=settings.connect_timeout
             )
-            client = httpx2.AsyncClient(timeout=timeout, headers={"User-Agent": f"flashchat/{__version__}"})
+            client = httpx2.AsyncClient(
+                timeout=timeout,
+                headers={"User-Agent": f"flashchat/{__version__}"},
+                verify=shared_ssl_context(),  # built once per process (a UI builds it while idle)
+            )
             self._clients[key] = client
         return client
 

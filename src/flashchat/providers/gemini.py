@@ -145,8 +145,12 @@ class _PartCollector:
     def __init__(self) -> None:
         self.parts: list[types.Part] = []
         self._streamed_call: StreamedCall | None = None  # a call whose arguments are still arriving
+        # The deltas of the last part while plain text keeps arriving (`add_text`), joined into its `text` only
+        # when the parts are read: adding each delta to the pydantic part copied the whole text every chunk.
+        self._tail_pieces: list[str] = []
 
     def add(self, part: types.Part) -> None:
+        self._join_tail()
         if self._add_streamed_call_piece(part):
             return
         previous = self.parts[-1] if self.parts else None
@@ -163,10 +167,19 @@ class _PartCollector:
     def add_text(self, text: str, thought: bool | None) -> None:
         """`add` for a plain text part read from the JSON: `thought` as sent (None when absent)."""
         previous = self.parts[-1] if self.parts else None
-        if previous is not None and _is_plain_text(previous) and bool(thought) == bool(previous.thought):
-            previous.text = (previous.text or "") + text
+        if self._tail_pieces and previous is not None and bool(thought) == bool(previous.thought):
+            self._tail_pieces.append(text)  # the tail is plain text, made here
+        elif previous is not None and _is_plain_text(previous) and bool(thought) == bool(previous.thought):
+            self._tail_pieces = [previous.text or "", text]
         else:
+            self._join_tail()
             self.parts.append(types.Part(text=text, thought=thought))
+            self._tail_pieces = [text]
+
+    def _join_tail(self) -> None:
+        if self._tail_pieces:
+            self.parts[-1].text = "".join(self._tail_pieces)
+            self._tail_pieces = []
 
     def _add_streamed_call_piece(self, part: types.Part) -> bool:
         """Vertex-style streamed arguments (see gemini_calls.py): pieces go into one assembled call part."""
@@ -190,10 +203,12 @@ class _PartCollector:
         return True
 
     def function_calls(self) -> list[ToolCall]:
+        self._join_tail()
         calls = [part.function_call for part in self.parts if part.function_call is not None]
         return [ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id) for call in calls]
 
     def native(self) -> dict[str, Any] | None:
+        self._join_tail()
         if not self.parts:
             return None
         return types.Content(role="model", parts=self.parts).model_dump(mode="json", exclude_none=True)

@@ -115,7 +115,6 @@ def _content_with_images(message: Message, conversation: Conversation) -> list[d
 
     from flashchat.core.media import SHORT_NAMES, MediaError
 
-
     content: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
     for ref in message.media:
         if ref.mime_type not in OPENAI_IMAGE_TYPES:

@@ -272,6 +272,14 @@ class ChatSession:
             self._provider = provider_for(self.settings)
         return self._provider
 
+    def warm_up(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run in a thread once a UI's first frame is up: the provider (its SDK imported) and what its first
+        request would build on `loop` (client, TLS context, request models), so the first message does not pay
+        for them. Sends nothing."""
+        warm = getattr(self.provider, "warm_up", None)
+        if warm is not None:
+            warm(self.settings, loop)
+
     async def send(self, prompt: PreparedPrompt | str) -> AsyncGenerator[Event, None]:
         """Add the user's message and stream the reply. Close the generator (or cancel) to stop it.
 

@@ -252,14 +252,30 @@ class GeminiProvider:
         # One client per event loop and connection settings: httpx pools belong to the loop that made them.
         self._clients: dict[tuple[int, str, str, float], genai.Client] = {}
 
-    def _client(self, settings: Settings) -> genai.Client:
+    def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
+        """Run in a thread while a UI idles after its first frame: what the first send would otherwise build on
+        `loop` before its request leaves (~0.25 s): the TLS context, the client, and the SDK's request models,
+        built by validating and converting a one-line prompt. Nothing is sent and no connection is opened. Without
+        a usable key there is nothing to warm: the first send only says the key is missing."""
+        if not settings.api_key or api_key_problem(settings.api_key):
+            return
+        from flashchat.providers.gemini_raw_stream import sdk_request
+
+        client = self._client(settings, loop)
+        if settings.api == "interactions":
+            return
+        contents = [{"role": "user", "parts": [{"text": "warm-up"}]}]
+        sdk_request(client, model=settings.model, contents=contents, config=generation_config(settings))
+
+    def _client(self, settings: Settings, loop: asyncio.AbstractEventLoop | None = None) -> genai.Client:
         if not settings.api_key:
             from flashchat.config.settings import NO_KEY_MESSAGE
 
             raise ChatError(ErrorKind.NO_KEY, NO_KEY_MESSAGE)
         if problem := api_key_problem(settings.api_key):
             raise ChatError(ErrorKind.BAD_KEY, problem[0].upper() + problem[1:] + ".")
-        key = (id(asyncio.get_running_loop()), settings.api_key, settings.base_url, settings.connect_timeout)
+        loop = loop or asyncio.get_running_loop()
+        key = (id(loop), settings.api_key, settings.base_url, settings.connect_timeout)
         client = self._clients.get(key)
         if client is None:
             client = new_client(settings)

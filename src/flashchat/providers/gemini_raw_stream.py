@@ -144,10 +144,12 @@ def _token_counts(entries: Any) -> dict[str, int] | None:
     return counts
 
 
-async def open_stream(
+def sdk_request(
     client: genai.Client, *, model: str, contents: Any, config: types.GenerateContentConfig
-) -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None] | None:
-    """Send the streaming request; the chunks come as `PlainChunk` where possible, else as the SDK makes them."""
+) -> tuple[Any, str, dict[str, Any], Any, Any] | None:
+    """The request as `generate_content_stream` builds it (validated and converted by the SDK's own functions):
+    (api client, path, body, http options, parameters), or None when this module cannot send it. Sends nothing,
+    so a UI's warm-up also calls it to build the SDK's request models before the first send."""
     from google.genai import models as sdk_models
 
     api_client = client.aio.models._api_client  # pyright: ignore[reportPrivateUsage]
@@ -169,6 +171,17 @@ async def open_stream(
 
     request = _common.encode_unserializable_types(_common.convert_to_dict(request))
     http_options = parameters.config.http_options if parameters.config is not None else None
+    return api_client, path, request, http_options, parameters
+
+
+async def open_stream(
+    client: genai.Client, *, model: str, contents: Any, config: types.GenerateContentConfig
+) -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None] | None:
+    """Send the streaming request; the chunks come as `PlainChunk` where possible, else as the SDK makes them."""
+    built = sdk_request(client, model=model, contents=contents, config=config)
+    if built is None:
+        return None
+    api_client, path, request, http_options, parameters = built
     bodies = await _streamed_bodies(api_client, path, request, http_options)
 
     async def chunks() -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]:

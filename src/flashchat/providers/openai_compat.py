@@ -550,8 +550,12 @@ class OpenAICompatProvider:
         # (base_url, model, level) combinations that rejected reasoning_effort: not sent to them again.
         self._no_reasoning_effort: set[tuple[str, str, str]] = set()
 
-    def _client(self, settings: Settings) -> httpx2.AsyncClient:
-        key = (id(asyncio.get_running_loop()), settings.connect_timeout)
+    def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
+        """Run in a thread while a UI idles: the TLS context and the client for `loop` (nothing is sent)."""
+        self._client(settings, loop)
+
+    def _client(self, settings: Settings, loop: asyncio.AbstractEventLoop | None = None) -> httpx2.AsyncClient:
+        key = (id(loop or asyncio.get_running_loop()), settings.connect_timeout)
         client = self._clients.get(key)
         if client is None:
             # Read timeouts stay off: the session owns them (first token vs. the gap between chunks).

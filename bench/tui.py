@@ -339,7 +339,20 @@ async def first_token_session(messages: int) -> dict[str, list[float]]:
         original_display(self, screen, renderable)
 
     App._display = display  # type: ignore[method-assign]
-    to_request, to_screen, warm_up = [], [], 0.0
+    # Client side, when the transport is handed the request (the fake's arrival also waits for its own threads,
+    # which share this process's GIL with the app).
+    import httpx2
+
+    handed: list[float] = []
+    original_handle = httpx2.AsyncHTTPTransport.handle_async_request
+
+    async def handle(self, request):
+        if ":streamGenerateContent" in str(request.url):
+            handed.append(time.monotonic())
+        return await original_handle(self, request)
+
+    httpx2.AsyncHTTPTransport.handle_async_request = handle  # type: ignore[method-assign]
+    to_request, to_transport, to_screen, warm_up = [], [], [], 0.0
     with FakeGemini() as fake:
         fake.responder = responder
         from flashchat.store.conversation_store import open_store
@@ -368,10 +381,12 @@ async def first_token_session(messages: int) -> dict[str, list[float]]:
                 while app.replying:
                     await asyncio.sleep(0.005)
                 to_request.append(arrivals[turn] - pressed)
+                to_transport.append(handed[turn] - pressed)
                 to_screen.append(shown[turn] - fake.stream_timings[-1][0])
                 await pilot.pause(0.2)
     App._display = original_display  # type: ignore[method-assign]
-    return {"to_request": to_request, "to_screen": to_screen, "warm_up": [warm_up]}
+    httpx2.AsyncHTTPTransport.handle_async_request = original_handle  # type: ignore[method-assign]
+    return {"to_request": to_request, "to_transport": to_transport, "to_screen": to_screen, "warm_up": [warm_up]}
 
 
 def first_token(sessions: int, messages: int = 4) -> dict[str, object]:
@@ -382,18 +397,21 @@ def first_token(sessions: int, messages: int = 4) -> dict[str, object]:
         child = [sys.executable, __file__, "--first-token-child", str(messages)]
         out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
-    first = {key: [run[key][0] for run in runs] for key in ("to_request", "to_screen")}
-    later = {key: [value for run in runs for value in run[key][1:]] for key in ("to_request", "to_screen")}
+    keys = ("to_request", "to_transport", "to_screen")
+    first = {key: [run[key][0] for run in runs] for key in keys}
+    later = {key: [value for run in runs for value in run[key][1:]] for key in keys}
 
     def summary(values: list[float]) -> dict[str, float]:
         return {"median": round(statistics.median(values) * 1000, 1), "max": round(max(values) * 1000, 1)}
 
     return {
         "first_message": {
+            "enter_to_transport_ms": summary(first["to_transport"]),
             "enter_to_request_ms": summary(first["to_request"]),
             "first_byte_to_screen_ms": summary(first["to_screen"]),
         },
         "later_messages": {
+            "enter_to_transport_ms": summary(later["to_transport"]),
             "enter_to_request_ms": summary(later["to_request"]),
             "first_byte_to_screen_ms": summary(later["to_screen"]),
         },

@@ -259,13 +259,19 @@ class GeminiProvider:
         a usable key there is nothing to warm: the first send only says the key is missing."""
         if not settings.api_key or api_key_problem(settings.api_key):
             return
-        from flashchat.providers.gemini_raw_stream import sdk_request
+        from flashchat.providers.gemini_raw_stream import sdk_chunk, sdk_request
+        from flashchat.providers.tls_context import prepare_http_stack
 
+        prepare_http_stack()
         client = self._client(settings, loop)
         if settings.api == "interactions":
             return
         contents = [{"role": "user", "parts": [{"text": "warm-up"}]}]
-        sdk_request(client, model=settings.model, contents=contents, config=generation_config(settings))
+        built = sdk_request(client, model=settings.model, contents=contents, config=generation_config(settings))
+        if built is not None:
+            # And the response models, which the reply's last chunk (its finish reason) is read into.
+            content = {"parts": [{"text": ""}], "role": "model"}
+            sdk_chunk({"candidates": [{"content": content, "finishReason": "STOP"}]}, built[4].config, built[4])
 
     def _client(self, settings: Settings, loop: asyncio.AbstractEventLoop | None = None) -> genai.Client:
         if not settings.api_key:

@@ -551,7 +551,11 @@ class OpenAICompatProvider:
         self._no_reasoning_effort: set[tuple[str, str, str]] = set()
 
     def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
-        """Run in a thread while a UI idles: the TLS context and the client for `loop` (nothing is sent)."""
+        """Run in a thread while a UI idles: the TLS context, the HTTP stack and the client for `loop` (nothing is
+        sent)."""
+        from flashchat.providers.tls_context import prepare_http_stack
+
+        prepare_http_stack()
         self._client(settings, loop)
 
     def _client(self, settings: Settings, loop: asyncio.AbstractEventLoop | None = None) -> httpx2.AsyncClient:

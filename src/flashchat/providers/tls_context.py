@@ -1,4 +1,5 @@
-"""One TLS context for the whole process, shared by every HTTP client flashchat makes.
+"""One TLS context for the whole process, shared by every HTTP client flashchat makes (and the HTTP stack's
+lazy imports, done ahead by a UI's warm-up).
 
 Why: building a context reads the CA bundle (`load_verify_locations`, ~25-50 ms of CPU each). The Gemini path
 used to build three (our transport's, the SDK's httpx clients', the SDK's websocket one) before its first
@@ -30,3 +31,16 @@ def shared_ssl_context() -> ssl.SSLContext:
 
             _context = httpx2.create_ssl_context()
         return _context
+
+
+def prepare_http_stack() -> None:
+    """Run in a thread while a UI idles: the TLS context, and the modules httpx2 imports only on its first
+    request on an event loop (anyio's asyncio backend and httpcore2's, ~25 ms), so the first send skips both."""
+    import contextlib
+    import importlib
+
+    shared_ssl_context()
+    for name in ("anyio._backends._asyncio", "httpcore2._backends.anyio"):
+        # Another version may lay them out differently: the first request then imports what it needs.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)

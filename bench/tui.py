@@ -13,7 +13,9 @@ Measures
   pty          the paced reply in flashchat on a real pseudo-terminal: bytes written to the terminal from Enter
                until the reply is on screen, and the process's own CPU seconds and peak RSS; interleaved with
                the same run writing whole frames as Textual does by itself (the "before" of TerminalDiff).
-  first-token  in a warmed-up app: Enter -> the request at the fake, and the fake's first byte -> its text on screen.
+  first-token  in a warmed-up app (--runs fresh sessions of 4 messages, sent once the warm-up after the first
+               frame is done): Enter -> the request at the fake, and the fake's first byte -> its text on
+               screen, for the first message of a session and for the later ones apart.
   long-session 500 scripted turns in one TUI session (--turns), then idle: RSS every 50 turns and after the
                idle collection, keystroke echo at the first and the last turn, the UI thread's idle CPU share.
   history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
@@ -314,9 +316,10 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
 # --- time to the first token ---------------------------------------------------------------------------
 
 
-async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
-    """Enter -> the request at the fake, and the fake's first byte -> that text on screen (first frame that shows
-    it), in a warmed-up app (the provider imported during idle after the first frame), `runs` messages."""
+async def first_token_session(messages: int) -> dict[str, list[float]]:
+    """One app session (run in a fresh process by `first_token`): Enter -> the request at the fake, and the
+    fake's first byte -> that text on screen (the first frame that shows it), for `messages` messages sent
+    once the warm-up after the first frame has finished."""
     from flashchat.tui.widgets.reply_segment import ReplySegment
 
     arrivals: list[float] = []
@@ -325,8 +328,6 @@ async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
         arrivals.append(time.monotonic())
         return Reply.text("First words of the answer, then more.", chunk_chars=8)
 
-    fake.responder = responder
-    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=True)
     shown: list[float] = []
     original_display = App._display
 
@@ -338,11 +339,40 @@ async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
         original_display(self, screen, renderable)
 
     App._display = display  # type: ignore[method-assign]
-    to_request, to_screen = [], []
-    try:
+    # Client side, when the transport is handed the request (the fake's arrival also waits for its own threads,
+    # which share this process's GIL with the app).
+    import httpx2
+
+    handed: list[float] = []
+    original_handle = httpx2.AsyncHTTPTransport.handle_async_request
+
+    async def handle(self, request):
+        if ":streamGenerateContent" in str(request.url):
+            handed.append(time.monotonic())
+        return await original_handle(self, request)
+
+    httpx2.AsyncHTTPTransport.handle_async_request = handle  # type: ignore[method-assign]
+    to_request, to_transport, to_screen, warm_up = [], [], [], 0.0
+    with FakeGemini() as fake:
+        fake.responder = responder
+        from flashchat.store.conversation_store import open_store
+
+        # With the user's store, as `flashchat` runs (the user message is written before the request leaves).
+        home = Path(tempfile.mkdtemp())
+        app = FlashchatApp(
+            settings_for(fake),
+            config_path=home / "c.toml",
+            open_store=lambda: open_store(home / "history.db"),
+            warm_up=True,
+        )
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause(2.0)  # idle after the first frame: the warm-up imports the provider
-            for turn in range(runs):
+            started = time.monotonic()
+            await pilot.pause(0.1)
+            while any(worker.group == "warm-up" and not worker.is_finished for worker in app.workers):
+                await asyncio.sleep(0.01)
+            warm_up = time.monotonic() - started
+            await pilot.pause(0.5)  # a user takes longer than this to type the first message
+            for turn in range(messages):
                 app.composer.load_text(f"question {turn}")
                 pressed = time.monotonic()
                 await pilot.press("enter")
@@ -351,18 +381,42 @@ async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
                 while app.replying:
                     await asyncio.sleep(0.005)
                 to_request.append(arrivals[turn] - pressed)
+                to_transport.append(handed[turn] - pressed)
                 to_screen.append(shown[turn] - fake.stream_timings[-1][0])
                 await pilot.pause(0.2)
-    finally:
-        App._display = original_display  # type: ignore[method-assign]
-        fake.responder = None
+    App._display = original_display  # type: ignore[method-assign]
+    httpx2.AsyncHTTPTransport.handle_async_request = original_handle  # type: ignore[method-assign]
+    return {"to_request": to_request, "to_transport": to_transport, "to_screen": to_screen, "warm_up": [warm_up]}
+
+
+def first_token(sessions: int, messages: int = 4) -> dict[str, object]:
+    """`sessions` fresh processes, `messages` messages each: the first message of each session reported
+    apart from the later ones (the first used to pay the SDK's start: client, TLS context, request schemas)."""
+    runs = []
+    for _ in range(sessions):
+        child = [sys.executable, __file__, "--first-token-child", str(messages)]
+        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    keys = ("to_request", "to_transport", "to_screen")
+    first = {key: [run[key][0] for run in runs] for key in keys}
+    later = {key: [value for run in runs for value in run[key][1:]] for key in keys}
 
     def summary(values: list[float]) -> dict[str, float]:
         return {"median": round(statistics.median(values) * 1000, 1), "max": round(max(values) * 1000, 1)}
 
     return {
-        "enter_to_request_ms": summary(to_request),
-        "first_byte_to_screen_ms": summary(to_screen),
+        "first_message": {
+            "enter_to_transport_ms": summary(first["to_transport"]),
+            "enter_to_request_ms": summary(first["to_request"]),
+            "first_byte_to_screen_ms": summary(first["to_screen"]),
+        },
+        "later_messages": {
+            "enter_to_transport_ms": summary(later["to_transport"]),
+            "enter_to_request_ms": summary(later["to_request"]),
+            "first_byte_to_screen_ms": summary(later["to_screen"]),
+        },
+        "warm_up_after_first_frame_ms": summary([run["warm_up"][0] for run in runs]),
+        "sessions": sessions,
         "load_average": os.getloadavg()[0],
     }
 
@@ -624,7 +678,11 @@ def main() -> None:
     parser.add_argument("--paced-runs", type=int, default=3, help="paced runs (each takes about a minute)")
     parser.add_argument("--turns", type=int, default=500, help="turns in the long-session run")
     parser.add_argument("--open-history-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--first-token-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.first_token_child:
+        print(json.dumps(asyncio.run(first_token_session(args.first_token_child))))
+        return
     if args.open_history_child:
         open_history_child(*args.open_history_child)
         return
@@ -661,7 +719,7 @@ def main() -> None:
                 results[name] |= {key: statistics.median(run[key] for run in runs) for key in runs[0]}  # type: ignore[operator]
                 print(json.dumps({name: results[name]}), flush=True)
         if "first-token" in only:
-            results["first_token"] = asyncio.run(first_token(fake, args.runs * 2))
+            results["first_token"] = first_token(args.runs)
             print(json.dumps({"first_token": results["first_token"]}), flush=True)
         if "long-session" in only:
             results["long_session"] = asyncio.run(long_session(fake, args.turns))

@@ -330,7 +330,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
     @work(group="open-store", exit_on_error=False)
     async def _after_first_frame(self) -> None:
         if self._warm_up_after_first_frame:
-            self._import_provider()
+            self._import_provider(asyncio.get_running_loop())
         if self.store is None and self._open_store is None:
             return
         # One trip to a thread for the store and the conversation: opening may wait for another flashchat's lock.
@@ -391,13 +391,14 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         self._quiet_gc.collect_if_idle(self.clock())
 
     @work(thread=True, group="warm-up", exit_on_error=False)
-    def _import_provider(self) -> None:
-        """Import the provider (and google.genai) in a thread once the first frame is up, so the first
-        send does not pay for it."""
+    def _import_provider(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Import the provider (and google.genai) and build what its first request needs, in a thread once the
+        first frame is up, so the first send does not pay for it (nothing is sent)."""
         from flashchat.providers import import_provider
         from flashchat.render.math import prepare_math
 
         import_provider(self.settings)
+        self.session.warm_up(loop)
         prepare_math()  # the first formula would otherwise pay ~0.3 s for pylatexenc on the event loop
 
     # -- the conversation on screen

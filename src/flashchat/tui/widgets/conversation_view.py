@@ -119,6 +119,11 @@ class ConversationView(VerticalScroll, can_focus=False):
             await self.remove_children(children[children.index(widget) :])
 
     @property
+    def earlier_not_mounted(self) -> int:
+        """How many messages above the first mounted one are not mounted (scrolling to the top loads them)."""
+        return self._first_mounted
+
+    @property
     def message_widgets(self) -> list[Widget]:
         return [child for child in self.children if isinstance(child, (UserMessage, ReplyView))]
 

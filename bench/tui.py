@@ -413,6 +413,10 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
                 await pilot.press("enter")
                 while app.replying:
                     await asyncio.sleep(0.005)
+                # The fake runs in this process and records every request, each carrying the whole history so
+                # far: 500 turns of them are ~0.4 GB of the bench's own, not the app's. Nothing is in flight now.
+                fake.requests.clear()
+                fake.stream_timings.clear()
                 if turn in (1, turns):
                     await pilot.pause(0.2)
                     echo[turn] = await _echo_ms(app, frames)

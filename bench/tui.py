@@ -427,6 +427,7 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
             wall, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(5.0)
             idle_share = (time.thread_time() - cpu) / (time.perf_counter() - wall)
+            rss_trimmed = _rss_after_malloc_trim()
     finally:
         stop_recording()
     return {
@@ -435,7 +436,19 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
         "echo_median_ms_first_turn": echo.get(1),
         "echo_median_ms_last_turn": echo.get(turns),
         "idle_ui_thread_cpu_share": round(idle_share, 4),
+        "rss_mb_after_malloc_trim": rss_trimmed,
     }
+
+
+def _rss_after_malloc_trim() -> float | None:
+    """RSS once glibc has handed its free heap pages back (what malloc_trim(0) would give); None off glibc."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return _rss_now_mb()
 
 
 # --- bytes to a real terminal ------------------------------------------------------------------------

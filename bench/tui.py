@@ -506,6 +506,10 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
                 await pilot.press("enter")
                 while app.replying:
                     await asyncio.sleep(0.005)
+                # The fake runs in this process and records every request, each carrying the whole history so
+                # far: 500 turns of them are ~0.4 GB of the bench's own, not the app's. Nothing is in flight now.
+                fake.requests.clear()
+                fake.stream_timings.clear()
                 if turn in (1, turns):
                     await pilot.pause(0.2)
                     echo[turn] = await _echo_ms(app, frames)
@@ -516,6 +520,7 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
             wall, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(5.0)
             idle_share = (time.thread_time() - cpu) / (time.perf_counter() - wall)
+            rss_trimmed = _rss_after_malloc_trim()
     finally:
         stop_recording()
     return {
@@ -524,7 +529,19 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
         "echo_median_ms_first_turn": echo.get(1),
         "echo_median_ms_last_turn": echo.get(turns),
         "idle_ui_thread_cpu_share": round(idle_share, 4),
+        "rss_mb_after_malloc_trim": rss_trimmed,
     }
+
+
+def _rss_after_malloc_trim() -> float | None:
+    """RSS once glibc has handed its free heap pages back (what malloc_trim(0) would give); None off glibc."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return _rss_now_mb()
 
 
 # --- bytes to a real terminal ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from textual.css.query import NoMatches, QueryType
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList
+from textual.widgets import Header, OptionList
 
 from flashchat.config.settings import (
     THINKING_LEVELS,
@@ -71,6 +71,7 @@ from flashchat.tui.widgets.composer import Composer, Draft, draft_for
 from flashchat.tui.widgets.conversation_view import ConversationView
 from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.history_sidebar import HistoryEntry, HistorySidebar, summary_detail
+from flashchat.tui.widgets.key_footer import KeyFooter
 from flashchat.tui.widgets.level_selector import LevelSelector
 from flashchat.tui.widgets.path_suggestions import PathSuggestions, matching_paths
 from flashchat.tui.widgets.status_bar import StatusBar
@@ -310,7 +311,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
                     endpoint=endpoint_label(self.settings),
                     id="status",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.set_interval(1.0, self._collect_garbage_if_idle)

@@ -101,7 +101,16 @@ class ReplySegment(Markdown):
         self.styles.height = self.outer_size.height
         self.add_class("-parked")
         self.parked = True
-        self.query_children(MarkdownBlock).remove()
+        removal = self.query_children(MarkdownBlock).remove()
+
+        async def forget_removed_blocks() -> None:
+            # Textual's NodeList caches its displayed children until someone reads them again, and nothing
+            # reads a parked segment's: without this read the removed blocks, render caches and all, stayed
+            # alive (about 25 per reply; bench/tui.py --only long-session).
+            await removal
+            _ = self.children.displayed
+
+        self.call_next(forget_removed_blocks)
 
     def unpark(self) -> None:
         """Render the text again; the parked height holds until the blocks are back, so nothing jumps."""

@@ -27,7 +27,14 @@ from flashchat.providers import gemini_contents
 from flashchat.providers.gemini import gemini_contents as stored_contents
 from flashchat.providers.gemini import generation_config, message_content
 from flashchat.providers.gemini_calls import answer_unanswered
-from flashchat.providers.gemini_contents import IdentityMemo, KeptContents, sdk_wire, wire_content, wire_contents
+from flashchat.providers.gemini_contents import (
+    IdentityMemo,
+    KeptContents,
+    sdk_wire,
+    spliced_body,
+    wire_content,
+    wire_contents,
+)
 from flashchat.store.conversation_store import open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply, decode_signature
 from support import FAST_RETRIES, RECORDINGS
@@ -360,3 +367,25 @@ async def test_a_stored_signature_in_any_base64_spelling_goes_back_as_the_sdk_se
     assert await _assert_bodies_match_the_sdk(fake, recorder) == 1
     sent = json.loads(recorder.sent[0][0])["contents"][1]["parts"][0]["thoughtSignature"]
     assert decode_signature(sent) == raw
+
+
+def test_the_spliced_body_is_the_json_the_sdk_would_encode() -> None:
+    conversation = Conversation(
+        messages=[
+            Message(role="user", text='a "quoted" ✓ question'),
+            Message(
+                role="model",
+                text="x",
+                provider="gemini",
+                native={"parts": [{"text": "x"}, {"text": "", "thought_signature": "c2lnbmF0dXJl"}], "role": "model"},
+            ),
+            Message(role="user", text="more"),
+        ]
+    )
+    _, wire = KeptContents().build(conversation.messages, message_content, answer_unanswered)
+    assert wire is not None
+    request = {"contents": wire, "systemInstruction": {"parts": [{"text": "Be brief ✓"}]}, "generationConfig": {}}
+    assert spliced_body(request) == json.dumps(request).encode("utf-8")
+    assert spliced_body({"contents": wire}) == json.dumps({"contents": wire}).encode("utf-8")
+    assert spliced_body({"contents": list(wire)}) is None  # not ours: the SDK encodes it
+    assert spliced_body({"model": "m", "contents": wire}) is None  # contents not first

@@ -52,7 +52,21 @@ PLACEHOLDER_CONTENTS: list[Json] = [{"role": "user", "parts": [{"text": ""}]}]
 
 
 class SentAsIs(list[Json]):
-    """Contents already in wire form (from `wire_contents`): the request carries them unchanged."""
+    """Contents already in wire form (from `wire_contents`): the request carries them unchanged. `texts`, when
+    set, holds each one's `json.dumps`, kept from turn to turn: the body is joined from them (`spliced_body`)."""
+
+    texts: list[str] | None = None
+
+
+def spliced_body(request: Any) -> bytes | None:
+    """`json.dumps(request).encode()`, as the SDK sends it, joined from the contents' kept JSON; None when the
+    request's contents are not ours in full (then the SDK encodes it, as always)."""
+    contents = request.get("contents") if type(request) is dict else None
+    if not isinstance(contents, SentAsIs) or contents.texts is None or next(iter(request)) != "contents":
+        return None
+    rest = {key: value for key, value in request.items() if key != "contents"}
+    tail = ", " + json.dumps(rest)[1:] if rest else "}"
+    return ('{"contents": [' + ", ".join(contents.texts) + "]" + tail).encode("utf-8")
 
 
 def wire_content(content: Json) -> Json:
@@ -235,7 +249,10 @@ class KeptContents:
         wire = None
         if _sdk_conversion_available():
             kept = self._wire[:unchanged] if self._wire is not None else []
-            wire = SentAsIs(kept + (wire_contents(repaired[len(kept) :], self._memo) or []))
+            new = wire_contents(repaired[len(kept) :], self._memo) or []
+            wire = SentAsIs(kept + new)
+            kept_texts = (self._wire.texts or [])[: len(kept)] if self._wire is not None else []
+            wire.texts = kept_texts + [self._memo.value("json", (content,), json.dumps, content) for content in new]
             self._memo.next_request()
         self._sources, self._contents, self._repaired, self._wire = sources, contents, repaired, wire
         self._repair_changed_nothing = len(repaired) == len(present) and all(map(operator.is_, repaired, present))

@@ -206,7 +206,7 @@ class ReplySegment(Markdown):
             # reads a frozen or parked segment's: without this read the removed blocks, render caches and all,
             # stayed alive (about 25 per reply; bench/tui.py --only long-session).
             await removal
-            _ = self.children.displayed
+            _ = self._nodes.displayed  # private NodeList (Textual 8): `children` is typed as a plain Sequence
 
         self.call_next(forget_removed_blocks)
 

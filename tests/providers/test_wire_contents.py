@@ -40,6 +40,11 @@ from flashchat.testing.fake_gemini import FakeGemini, Reply, decode_signature
 from support import FAST_RETRIES, RECORDINGS
 
 
+def _gemini_reply(text: str, parts: list[dict[str, Any]]) -> Message:
+    """A reply as the Gemini provider stores it."""
+    return Message(role="model", text=text, provider="gemini", native={"parts": parts, "role": "model"})
+
+
 def _recorded_contents() -> list[dict[str, Any]]:
     contents = []
     for path in RECORDINGS:
@@ -350,12 +355,7 @@ async def test_a_stored_signature_in_any_base64_spelling_goes_back_as_the_sdk_se
     conversion takes it (the fast path only takes the SDK's spelling), and the bytes are the same."""
     history = [
         Message(role="user", text="hi"),
-        Message(
-            role="model",
-            text="Hello",
-            provider="gemini",
-            native={"parts": [{"text": "Hello", "thought_signature": signature}], "role": "model"},
-        ),
+        _gemini_reply("Hello", [{"text": "Hello", "thought_signature": signature}]),
     ]
     holder: list[ChatSession] = []
     recorder = Recorder(fake, holder)
@@ -373,12 +373,7 @@ def test_the_spliced_body_is_the_json_the_sdk_would_encode() -> None:
     conversation = Conversation(
         messages=[
             Message(role="user", text='a "quoted" ✓ question'),
-            Message(
-                role="model",
-                text="x",
-                provider="gemini",
-                native={"parts": [{"text": "x"}, {"text": "", "thought_signature": "c2lnbmF0dXJl"}], "role": "model"},
-            ),
+            _gemini_reply("x", [{"text": "x"}, {"text": "", "thought_signature": "c2lnbmF0dXJl"}]),
             Message(role="user", text="more"),
         ]
     )

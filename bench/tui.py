@@ -322,6 +322,7 @@ async def first_token_session(messages: int, server_latency: float) -> dict[str,
     once the warm-up after the first frame has finished. `server_latency`: the fake waits this long before its
     first byte (the model's time to first token; 0 answers at once, while the app still mounts the turn)."""
     from flashchat.tui.widgets.reply_segment import ReplySegment
+    from flashchat.tui.widgets.reply_view import ReplyView
 
     arrivals: list[float] = []
 
@@ -334,8 +335,9 @@ async def first_token_session(messages: int, server_latency: float) -> dict[str,
 
     def display(self: App, screen, renderable) -> None:
         if renderable is not None and len(shown) < len(arrivals):
-            segments = list(self.query(ReplySegment))
-            if segments and segments[-1].source:
+            # This turn's reply view (one per turn), not the last one on screen: that may be the previous reply.
+            views = list(self.query(ReplyView))
+            if len(views) > len(shown) and any(segment.source for segment in views[len(shown)].query(ReplySegment)):
                 shown.append(time.monotonic())
         original_display(self, screen, renderable)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +27,7 @@ from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
 from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
 from flashchat.providers.gemini_client import SENDING_FOR, RedirectRefused, new_client
+from flashchat.providers.gemini_contents import KeptContents
 from flashchat.providers.gemini_metadata import keep_metadata
 from flashchat.providers.gemini_raw_stream import PlainChunk, open_stream
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
@@ -43,26 +45,31 @@ def gemini_contents(
     conversation: Conversation, media_parts: dict[tuple[str, str], dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """The request `contents`: model replies exactly as received, user text as a text part after the parts of
-    its attachments (`media_parts`, from gemini_files.prepare_parts)."""
-    contents: list[dict[str, Any]] = []
-    for message in conversation.messages:
-        if message.role == "user" and message.provider == NAME and message.native:
-            contents.append(message.native)  # function responses, exactly as built for the call they answer
-        elif message.role == "user":
-            media = [(media_parts or {})[(ref.sha256, ref.resolution)] for ref in message.media]
-            text = [{"text": message.text}] if message.text or not media else []
-            contents.append({"role": "user", "parts": [*media, *text]})
-        elif is_interaction_reply(message):  # made through the Interactions API (api = "interactions")
-            content = content_from_steps(message.native or {})
-            if content["parts"]:
-                contents.append(content)
-        elif message.provider == NAME and message.native and message.native.get("parts"):
-            contents.append(message.native)
-        elif message.text:
-            # A reply from another provider, or one that arrived without native parts: its text is all we have.
-            contents.append({"role": "model", "parts": [{"text": message.text}]})
-        # A reply with nothing in it (safety stop, blocked) is left out: the API rejects empty contents.
-    return answer_unanswered([_assembled(content) for content in contents])
+    its attachments (`media_parts`, from gemini_files.prepare_parts). (`KeptContents` builds the same, turn after
+    turn, from what it kept.)"""
+    contents = [message_content(message, media_parts) for message in conversation.messages]
+    return answer_unanswered([content for content in contents if content is not None])
+
+
+def message_content(
+    message: Message, media_parts: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """One message's request content, its streamed calls assembled; None for a message that sends nothing."""
+    if message.role == "user" and message.provider == NAME and message.native:
+        return message.native  # function responses, exactly as built for the call they answer
+    if message.role == "user":
+        media = [(media_parts or {})[(ref.sha256, ref.resolution)] for ref in message.media]
+        text = [{"text": message.text}] if message.text or not media else []
+        return {"role": "user", "parts": [*media, *text]}
+    if is_interaction_reply(message):  # made through the Interactions API (api = "interactions")
+        content = content_from_steps(message.native or {})
+        return _assembled(content) if content["parts"] else None
+    if message.provider == NAME and message.native and message.native.get("parts"):
+        return _assembled(message.native)
+    if message.text:
+        # A reply from another provider, or one that arrived without native parts: its text is all we have.
+        return {"role": "model", "parts": [{"text": message.text}]}
+    return None  # a reply with nothing in it (safety stop, blocked): the API rejects empty contents
 
 
 def _assembled(content: dict[str, Any]) -> dict[str, Any]:
@@ -251,6 +258,7 @@ class GeminiProvider:
     def __init__(self) -> None:
         # One client per event loop and connection settings: httpx pools belong to the loop that made them.
         self._clients: dict[tuple[int, str, str, float], genai.Client] = {}
+        self._kept = KeptContents()  # the history's request contents, kept from turn to turn
 
     def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
         """Run in a thread while a UI idles after its first frame: what the first send would otherwise build on
@@ -375,13 +383,15 @@ class GeminiProvider:
 
                 async for progress in prepare_parts(client, conversation, media_parts):
                     yield progress
-            contents = gemini_contents(conversation, media_parts)
-            # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
+            # What `gemini_contents` gives, and the same in wire form, built from what the turn before kept.
+            contents, wire = self._kept.build(
+                conversation.messages, functools.partial(message_content, media_parts=media_parts), answer_unanswered
+            )
             request = {"model": settings.model, "contents": contents, "config": generation_config(settings)}
             draft.mark_sent()  # and again by the transport, when the bytes leave
-            response = await open_stream(client, **request) or await client.aio.models.generate_content_stream(
-                **request
-            )
+            response = await open_stream(
+                client, **{**request, "contents": wire or contents}
+            ) or await client.aio.models.generate_content_stream(**request)
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(
                 cast("AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]", response)

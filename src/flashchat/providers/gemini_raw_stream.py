@@ -25,6 +25,8 @@ from typing import Any
 from google import genai
 from google.genai import types
 
+from flashchat.providers.gemini_contents import PLACEHOLDER_CONTENTS, SentAsIs
+
 _TOP_LEVEL = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId"})
 _CANDIDATE = frozenset({"content", "index"})
 _CONTENT = frozenset({"parts", "role"})
@@ -160,7 +162,10 @@ def sdk_request(
     if api_client.vertexai or None in (to_request, from_response, from_response_method, parameters_type):
         return None
     assert to_request is not None and parameters_type is not None
-    parameters = parameters_type(model=model, contents=contents, config=config)
+    # Contents already in wire form (gemini_contents.py) skip the SDK's validation and conversion: the request is
+    # built around a placeholder and carries them instead.
+    wire = contents if isinstance(contents, SentAsIs) else None
+    parameters = parameters_type(model=model, contents=PLACEHOLDER_CONTENTS if wire else contents, config=config)
     request = to_request(api_client, parameters, None, parameters)
     url_parts = request.get("_url")
     path = "{model}:streamGenerateContent?alt=sse".format_map(url_parts) if url_parts else ""
@@ -170,6 +175,8 @@ def sdk_request(
     from google.genai import _common
 
     request = _common.encode_unserializable_types(_common.convert_to_dict(request))
+    if wire:
+        request["contents"] = list(wire)
     http_options = parameters.config.http_options if parameters.config is not None else None
     return api_client, path, request, http_options, parameters
 

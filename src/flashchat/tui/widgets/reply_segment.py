@@ -84,7 +84,11 @@ class ReplySegment(Markdown):
             return
         self.text += text
         self._pending.append(text)
-        if self._flush_timer is None:
+        if self._stream is None and self.is_mounted and len(self._pending) == 1:
+            # A segment's first text goes out at once (it is the reply's first token when this is the first
+            # segment): gathering for FLUSH_INTERVAL pays off only once the text flows.
+            self.call_later(self._flush)
+        elif self._flush_timer is None:
             self._flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
 
     async def _flush(self) -> None:

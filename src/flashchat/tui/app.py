@@ -26,7 +26,7 @@ from textual.css.query import NoMatches, QueryType
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList
+from textual.widgets import Header, OptionList
 
 from flashchat.config.settings import (
     THINKING_LEVELS,
@@ -71,6 +71,7 @@ from flashchat.tui.widgets.composer import Composer, Draft, draft_for
 from flashchat.tui.widgets.conversation_view import ConversationView
 from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.history_sidebar import HistoryEntry, HistorySidebar, summary_detail
+from flashchat.tui.widgets.key_footer import KeyFooter
 from flashchat.tui.widgets.level_selector import LevelSelector
 from flashchat.tui.widgets.path_suggestions import PathSuggestions, matching_paths
 from flashchat.tui.widgets.status_bar import StatusBar
@@ -310,7 +311,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
                     endpoint=endpoint_label(self.settings),
                     id="status",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.set_interval(1.0, self._collect_garbage_if_idle)
@@ -333,7 +334,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
     async def _after_first_frame(self) -> None:
         if self._warm_up_after_first_frame:
             self._import_reply_widgets()
-            self._import_provider()
+            self._import_provider(asyncio.get_running_loop())
         if self.store is None and self._open_store is None:
             return
         # One trip to a thread for the store and the conversation: opening may wait for another flashchat's lock.
@@ -403,13 +404,14 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         import flashchat.tui.widgets.sources_block  # noqa: F401
 
     @work(thread=True, group="warm-up", exit_on_error=False)
-    def _import_provider(self) -> None:
-        """Import the provider (and google.genai) in a thread once the first frame is up, so the first
-        send does not pay for it."""
+    def _import_provider(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Import the provider (and google.genai) and build what its first request needs, in a thread once the
+        first frame is up, so the first send does not pay for it (nothing is sent)."""
         from flashchat.providers import import_provider
         from flashchat.render.math import prepare_math
 
         import_provider(self.settings)
+        self.session.warm_up(loop)
         prepare_math()  # the first formula would otherwise pay ~0.3 s for pylatexenc on the event loop
 
     # -- the conversation on screen

@@ -844,29 +844,37 @@ def own_peak_rss_mb() -> float:
 
 
 def open_history(messages: int, runs: int, home: str, *, scroll: bool) -> dict[str, object]:
-    """Open a stored `messages`-message conversation in a fresh process `runs` times: seconds from the spawn
-    to its first frame and to its last messages painted, peak RSS; the last run also scrolls (`scroll`)."""
+    """Open a stored `messages`-message conversation in a fresh process `runs` times (the light probe of
+    tests/tui/first_frame_probe.py, so the time from the spawn is the app's own): seconds to its first frame
+    and to its last messages painted, and peak RSS. With `scroll`, one more run scrolls it end to start."""
     database = Path(home) / f"history-{messages}.db"
     conversation_id = build_history(database, messages)
     opened = []
-    for run in range(runs):
-        argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id]
+    for _ in range(runs):
         spawned = time.monotonic()
         out = subprocess.run(
-            argv + (["--scroll"] if scroll and run == runs - 1 else []), capture_output=True, text=True, check=True
+            [sys.executable, str(PROBE), "--open", str(database), conversation_id],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         report = json.loads(out.strip().splitlines()[-1])
-        report["first_frame_s"] = report.pop("first_frame_monotonic") - spawned
-        report["painted_s"] = report.pop("painted_monotonic") - spawned
-        opened.append(report)
+        opened.append(
+            {
+                "first_frame_s": report["first_frame_monotonic"] - spawned,
+                "painted_s": report["painted_monotonic"] - spawned,
+                "peak_rss_mb": report["peak_rss_mb"],
+            }
+        )
     result: dict[str, object] = {
         "painted_s": spread([r["painted_s"] for r in opened]),
         "first_frame_s_median": round(statistics.median(r["first_frame_s"] for r in opened), 3),
-        "max_rss_mb": max(r["max_rss_mb"] for r in opened),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in opened),
     }
-    scrolled = [r["scroll"] for r in opened if "scroll" in r]
-    if scrolled:
-        result["scroll_from_end_to_start"] = scrolled[0]
+    if scroll:
+        argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id, "--scroll"]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        result["scroll_from_end_to_start"] = json.loads(out.strip().splitlines()[-1])["scroll"]
     return result
 
 

@@ -436,9 +436,11 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             raise NoMatches(f"no chat screen to hold {selector.__name__}")
         return self.screen_stack[0].query_one(selector)
 
-    async def _show_conversation(self) -> None:
+    async def _show_conversation(self, *, paint_first: bool = False) -> None:
         conversation = self.session.conversation
-        await self.conversation_view.show_messages(conversation.messages, empty_hint=EMPTY_HINT)
+        await self.conversation_view.show_messages(
+            conversation.messages, empty_hint=EMPTY_HINT, paint_first=paint_first
+        )
         self.composer.set_history([m.text for m in conversation.messages if m.role == "user"])
         self.sub_title = conversation.title
         self._refresh_usage()
@@ -727,7 +729,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         else:
             self.session.open(conversation)  # its system prompt and model come with it
         self.query_one(StatusBar).set_model(self.settings.model)
-        await self._show_conversation()
+        await self._show_conversation(paint_first=True)  # the app is up: paint its last messages first
         self.composer.focus()
 
     # -- history

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from flashchat.tui.quiet_gc import IDLE_SECONDS, OLD_GENERATION_EVERY, QuietCollector
+from flashchat.tui.quiet_gc import IDLE_SECONDS, MAX_UNCOLLECTED_REPLIES, OLD_GENERATION_EVERY, QuietCollector
 
 
 def test_streaming_freezes_the_heap_until_an_idle_moment_after_the_reply() -> None:
@@ -25,6 +25,24 @@ def test_streaming_freezes_the_heap_until_an_idle_moment_after_the_reply() -> No
     finally:
         collector.stop()
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_user_who_never_pauses_still_gets_the_collection_every_few_replies() -> None:
+    """Frozen garbage is only freed by the postponed collection: it may not wait for an idle moment forever."""
+    collector = QuietCollector()
+    try:
+        for reply in range(1, MAX_UNCOLLECTED_REPLIES + 1):
+            collector.saw_input(float(reply))
+            collector.stream_started()
+            assert gc.get_freeze_count() > 0
+            collector.stream_ended()
+            assert not collector.collect_if_idle(float(reply))  # typing on: never idle
+            if reply < MAX_UNCOLLECTED_REPLIES:
+                assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0  # the last reply ended with the full collection
+    finally:
+        collector.stop()
+    assert gc.get_freeze_count() == 0
 
 
 def test_closing_the_app_mid_reply_unfreezes_everything() -> None:

@@ -1,0 +1,78 @@
+"""Many turns in one session: the screen keeps a bounded number of widgets, loses nothing, and frees what it drops."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+from textual.widgets._footer import FooterKey
+from textual.widgets.markdown import MarkdownBlock
+
+from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.widgets import conversation_view
+from flashchat.tui.widgets.reply_view import ReplyView
+
+from .pilot_helpers import send, wait_for_reply, wait_until
+
+
+def answer(number: int) -> str:
+    return f"Answer {number}.\n\n" + "".join(f"Line {line} of answer {number}.\n\n" for line in range(6))
+
+
+async def test_turns_pruned_from_a_long_session_all_come_back_on_scrolling_up(
+    fake: FakeGemini, make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_MOUNTED the oldest turns leave the view; scrolling to the top brings every one back, in order."""
+    monkeypatch.setattr(conversation_view, "MAX_MOUNTED", 8)
+    turns = 12
+    fake.enqueue(*(Reply.text(answer(number)) for number in range(turns)))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.conversation_view
+        for number in range(turns):
+            await send(pilot, f"question {number}")
+            await wait_for_reply(pilot)
+        assert len(view.message_widgets) <= 8
+        earlier = view.query_one(".earlier")
+        assert earlier.display and "earlier messages: scroll up to load them" in str(earlier.render())
+        while earlier.display:
+            first = view.message_widgets[0]
+            view.scroll_home(animate=False)
+            await wait_until(pilot, lambda first=first: view.message_widgets[0] is not first)
+            await pilot.pause()
+        shown = [widget.text for widget in view.message_widgets]
+        expected = [text for number in range(turns) for text in (f"question {number}", answer(number))]
+        assert shown == expected
+
+
+async def test_widgets_dropped_over_many_turns_are_freed(
+    fake: FakeGemini, make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key bar rebuilt each turn and the blocks of parked replies must not stay alive off screen.
+
+    Textual's Footer kept every rebuilt key alive (a watcher per key), and a parked segment's removed blocks
+    stayed in its NodeList cache: about 40 widgets a turn that nobody could see, with their render caches.
+    """
+    monkeypatch.setattr(ReplyView, "segment_chars", 200)
+    fake.enqueue(*(Reply.text(answer(number) * 3) for number in range(4)))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer_keys: list[weakref.ref[FooterKey]] = []
+        blocks: list[weakref.ref[MarkdownBlock]] = []
+        for number in range(4):
+            footer_keys += [weakref.ref(key) for key in app.query(FooterKey)]
+            await send(pilot, f"question {number}")
+            await wait_for_reply(pilot)
+            blocks += [weakref.ref(block) for block in app.query(MarkdownBlock)]
+        first_reply = app.query(ReplyView).first()
+        await wait_until(pilot, lambda: first_reply.segments[0].parked)
+        await pilot.pause()
+        gc.unfreeze()  # what the app's idle collection does (tui/quiet_gc.py) after two quiet seconds
+        gc.collect()
+        shown = set(app.screen.walk_children())
+        alive_keys = [key for ref in footer_keys if (key := ref()) is not None and key not in shown]
+        alive_blocks = [block for ref in blocks if (block := ref()) is not None and block not in shown]
+        assert alive_keys == []
+        assert alive_blocks == []
+        assert app.query(FooterKey)  # the key bar is still there

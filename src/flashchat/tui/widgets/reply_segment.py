@@ -251,6 +251,9 @@ class ReplySegment(Markdown):
             # stayed alive (about 25 per reply; bench/tui.py --only long-session).
             await removal
             _ = self._nodes.displayed  # private NodeList (Textual 8): `children` is typed as a plain Sequence
+            # A frozen segment has no children to lay out again, so its last arrangement (the placements of
+            # the removed blocks) would stay cached for good.
+            self._clear_arrangement_cache()
 
         self.call_next(forget_removed_blocks)
 

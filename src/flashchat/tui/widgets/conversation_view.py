@@ -68,8 +68,9 @@ class ConversationView(VerticalScroll, can_focus=False):
     Textual's compositor visits every displayed widget on every frame, so this view keeps that number small:
     - a conversation opens with only its last `MOUNT_BATCH` messages; scrolling to the top mounts earlier
       ones, and past `MAX_MOUNTED` the oldest are unmounted again;
-    - reply segments more than a screen away from the viewport are parked (they keep their height but hide
-      their Markdown blocks), and unparked when the user scrolls near them.
+    - a finished reply segment keeps only the lines it drew (one widget, see `ReplySegment`); segments more
+      than a screen away from the viewport are parked (they keep their height and text, not even the lines),
+      and drawn again when the user scrolls near them.
     """
 
     DEFAULT_CSS = """

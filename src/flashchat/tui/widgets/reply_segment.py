@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.timer import Timer
@@ -17,19 +20,46 @@ from flashchat.tui.widgets.streamed_list import StreamedBulletList, StreamedOrde
 # and painted), so appending more often leaves no time for key presses: measured at 400 tokens/s
 # (bench/tui.py), keystroke echo p95 was 250 ms at 1/60 s, ~58 ms at 1/20 s and ~46 ms at 1/10 s.
 FLUSH_INTERVAL = 0.1
+SHOWN_STRIPS = 60  # rows of a frozen segment kept as Strips: what a tall terminal shows
 
 
-def rendered_lines(widget: Widget) -> list[Strip]:
-    """`widget` and everything in it as the screen would draw it, one strip per row (meta dropped).
+def drawn_rows(widget: Widget) -> list[tuple[Segment, ...]]:
+    """`widget` and everything in it as the screen would draw it, one row of segments per line (`kept_row`).
 
-    Textual's own compositor does the drawing, with the widget as its root: the lines are exactly what the
+    Textual's own compositor does the drawing, with the widget as its root: the rows are exactly what the
     screen showed, borders, padding, colours and line filters included.
     """
     from textual._compositor import Compositor  # private: see the Textual cap in pyproject.toml
 
     compositor = Compositor()
     compositor.reflow(widget, widget.outer_size)
-    return [strip.discard_meta().simplify() for strip in compositor.render_strips()]
+    styles: dict[Style, Style] = {}
+    return [kept_row(line, styles) for line in compositor.render_strips()]
+
+
+def rendered_lines(widget: Widget) -> list[Strip]:
+    """`widget` drawn as the screen would draw it (`drawn_rows`), as strips."""
+    return [Strip(row, widget.outer_size.width) for row in drawn_rows(widget)]
+
+
+def kept_row(line: Strip, styles: dict[Style, Style]) -> tuple[Segment, ...]:
+    """A drawn row as plain segments, for keeping: no meta (each run's selection offsets made every style
+    unique), equal styles shared through `styles`, neighbouring runs of one style joined.
+
+    A kept row is a tuple, not a `Strip`: a Strip carries seven caches (about 1.5 KB), and Textual fills them
+    with cropped and divided copies as it paints.
+    """
+    segments: list[Segment] = []
+    for text, style, control in line:
+        if style is not None and style._meta:
+            bare = style.copy()
+            bare._meta = None
+            style = styles.setdefault(bare, bare)
+        if segments and not control and segments[-1].style == style and not segments[-1].control:
+            segments[-1] = Segment(segments[-1].text + text, style)
+        else:
+            segments.append(Segment(text, style, control))
+    return tuple(segments)
 
 
 class ReplySegment(Markdown):
@@ -65,7 +95,8 @@ class ReplySegment(Markdown):
         self.streaming = streaming
         self.parked = False
         self._restoring = False  # blocks being mounted again; the held height stays until they are drawn
-        self._lines: list[Strip] | None = None  # what the blocks drew, while frozen
+        self._lines: list[tuple[Segment, ...]] | None = None  # what the blocks drew, while frozen
+        self._strips: LRUCache[int, Strip] = LRUCache(SHOWN_STRIPS)  # rows of _lines being shown
         self._drawn_for: tuple[object, ...] = ()  # the width and theme the lines were drawn for
         self._stream: MarkdownStream | None = None
         self._pending: list[str] = []
@@ -140,14 +171,17 @@ class ReplySegment(Markdown):
         if any(not block.outer_size.width for block in blocks):
             self._freeze_after_refresh()  # mounted but not laid out yet
             return
-        self._lines = rendered_lines(self)
+        self._lines = drawn_rows(self)
+        self._strips.clear()
         self._drawn_for = self._drawing_key()
         self.styles.height = height
         self._remove_blocks(blocks)
 
     def drawn_lines(self) -> list[Strip]:
         """The lines this segment shows: the kept ones when frozen, else its blocks drawn now."""
-        return list(self._lines) if self._lines is not None else rendered_lines(self)
+        if self._lines is None:
+            return rendered_lines(self)
+        return [Strip(row, self.outer_size.width) for row in self._lines]
 
     def render_lines(self, crop: Region) -> list[Strip]:
         lines = self._lines
@@ -155,8 +189,16 @@ class ReplySegment(Markdown):
             if self.parked:
                 return [Strip.blank(crop.width, self.rich_style)] * crop.height
             return super().render_lines(crop)
-        blank = Strip.blank(crop.width, self.rich_style)
-        return [lines[y].crop(crop.x, crop.right) if y < len(lines) else blank for y in range(crop.y, crop.bottom)]
+        width = self.outer_size.width
+        strips = self._strips
+        shown = []
+        for y in range(crop.y, crop.bottom):
+            strip = strips.get(y)
+            if strip is None:
+                strip = Strip(lines[y], width) if y < len(lines) else Strip.blank(width, self.rich_style)
+                strips[y] = strip
+            shown.append(strip.crop(crop.x, crop.right))
+        return shown
 
     def on_resize(self) -> None:
         if self.frozen and self._drawn_for[:1] != (self.outer_size.width,):
@@ -172,6 +214,7 @@ class ReplySegment(Markdown):
         if self._restoring:
             return
         self._lines = None
+        self._strips.clear()
         self._restoring = True
 
         async def restore() -> None:
@@ -199,6 +242,7 @@ class ReplySegment(Markdown):
         self.styles.height = self.outer_size.height
         self.parked = True
         self._lines = None
+        self._strips.clear()
         if blocks := list(self.query_children(MarkdownBlock)):
             self._remove_blocks(blocks)
 
@@ -210,10 +254,10 @@ class ReplySegment(Markdown):
             # reads a frozen or parked segment's: without this read the removed blocks, render caches and all,
             # stayed alive (about 25 per reply; bench/tui.py --only long-session).
             await removal
-            _ = self._nodes.displayed
-            # And the arrangement cached for the last layout, whose placements still hold the removed blocks: a
-            # segment with no children is not arranged again, so nothing would replace it.
-            self._clear_arrangement_cache()  # private NodeList (Textual 8): `children` is typed as a plain Sequence
+            _ = self._nodes.displayed  # private NodeList (Textual 8): `children` is typed as a plain Sequence
+            # A frozen segment has no children to lay out again, so its last arrangement (the placements of
+            # the removed blocks) would stay cached for good.
+            self._clear_arrangement_cache()
 
         self.call_next(forget_removed_blocks)
 

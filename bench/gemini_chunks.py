@@ -1,6 +1,6 @@
 """CPU per chunk, Gemini provider vs OpenAI-compatible provider, through the real `flashchat -p`. Prints numbers.
 
-    python bench/gemini_chunks.py [--runs 7] [--chunk-chars 20] [--tokens 20000]
+    python bench/gemini_chunks.py [--runs 7] [--chunk-chars 20] [--tokens 20000] [--before-src DIR]
 
 The same reply text (about 20,000 tokens, cut into small chunks, sent with no delay) is streamed by
 `flashchat.testing.fake_gemini` to a `flashchat -p` child using the Gemini provider, and by
@@ -8,6 +8,13 @@ The same reply text (about 20,000 tokens, cut into small chunks, sent with no de
 so that the machine's load falls on both alike. For each provider it prints the child's CPU time (user + sys,
 from os.wait4, so the fakes' own work is not counted): median, min-max spread, and the Gemini/OpenAI ratio of the
 medians. The load average from /proc/loadavg is printed before and after.
+
+The children run as an installed flashchat does, with compiled bytecode cached (in a temporary
+PYTHONPYCACHEPREFIX, filled by one untimed run of each; PYTHONDONTWRITEBYTECODE in the environment would
+otherwise make every run compile flashchat's own modules again, ~0.1 s of CPU on both sides).
+`--before-src DIR` (a checkout's `src`) adds a "before" pair of the same two runs with DIR first on
+PYTHONPATH, interleaved with the others, so a change is measured against its base in one run.
+`--tokens 10` measures the fixed cost alone (start-up, imports, client, request).
 """
 
 from __future__ import annotations
@@ -36,8 +43,13 @@ def command() -> list[str]:
 
 
 def base_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_", "OPENAI_"))}
-    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"))
+    skipped = ("GEMINI_", "GOOGLE_", "OPENAI_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        PYTHONPYCACHEPREFIX=str(home / "pycache"),
+    )
     return env
 
 
@@ -81,7 +93,7 @@ def load_average() -> str:
 
 def summary(name: str, values: list[float]) -> str:
     return (
-        f"{name:7} CPU median {statistics.median(values):.2f} s, spread {min(values):.2f}-{max(values):.2f} s "
+        f"{name:14} CPU median {statistics.median(values):.2f} s, spread {min(values):.2f}-{max(values):.2f} s "
         f"({len(values)} runs)"
     )
 
@@ -91,30 +103,41 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--chunk-chars", type=int, default=20)
     parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--before-src", help="a base checkout's src directory, run interleaved as 'before'")
     args = parser.parse_args()
     chunks = reply_chunks(args.tokens, args.chunk_chars)
     text = "".join(chunks)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, command: {' '.join(command())}")
     print(f"reply: {len(text):,} characters in {len(chunks):,} chunks of {args.chunk_chars}; load {load_average()}")
-    cpu: dict[str, list[float]] = {"gemini": [], "openai": []}
+    names = ["gemini", "openai"] + (["gemini before", "openai before"] if args.before_src else [])
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     with (
         fake_gemini.FakeGemini() as gemini,
         fake_openai.FakeOpenAI() as openai,
-        tempfile.TemporaryDirectory() as gemini_home,
-        tempfile.TemporaryDirectory() as openai_home,
+        tempfile.TemporaryDirectory() as home,
     ):
-        envs = {"gemini": gemini_env(gemini, Path(gemini_home)), "openai": openai_env(openai, Path(openai_home))}
-        for run in range(args.runs):
-            # Alternate which goes first, so neither always runs on the warmer (or busier) machine.
-            for name in ("gemini", "openai") if run % 2 == 0 else ("openai", "gemini"):
-                if name == "gemini":
+        envs = {}
+        for name in names:  # a home of its own for each: a base checkout may keep another store schema
+            make_env = gemini_env if name.startswith("gemini") else openai_env
+            fake = gemini if name.startswith("gemini") else openai
+            envs[name] = make_env(fake, Path(home) / name.replace(" ", "-"))  # type: ignore[arg-type]
+            if name.endswith("before"):
+                envs[name]["PYTHONPATH"] = str(Path(args.before_src).resolve())
+        for run in range(args.runs + 1):  # run 0 fills the bytecode cache and is not counted
+            # Alternate the order, so none always runs on the warmer (or busier) machine.
+            for name in names if run % 2 == 0 else names[::-1]:
+                if name.startswith("gemini"):
                     gemini.enqueue(fake_gemini.Reply.text(text, chunks=chunks))
                 else:
                     openai.enqueue(fake_openai.Reply.text(text, chunks=chunks))
-                cpu[name].append(child_cpu_seconds(envs[name], len(text)))
-    print(summary("gemini", cpu["gemini"]))
-    print(summary("openai", cpu["openai"]))
-    print(f"ratio gemini/openai (medians): {statistics.median(cpu['gemini']) / statistics.median(cpu['openai']):.2f}")
+                seconds = child_cpu_seconds(envs[name], len(text))
+                if run:
+                    cpu[name].append(seconds)
+    for name in names:
+        print(summary(name, cpu[name]))
+    for suffix in ["", " before"] if args.before_src else [""]:
+        ratio = statistics.median(cpu["gemini" + suffix]) / statistics.median(cpu["openai" + suffix])
+        print(f"ratio gemini/openai{suffix} (medians): {ratio:.2f}")
     print(f"load after: {load_average()}")
 
 

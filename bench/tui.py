@@ -5,18 +5,28 @@
 Measures
   first-frame  time from process start to the first painted frame: headless (tests/tui/first_frame_probe.py)
                and under a real pseudo-terminal (`flashchat` started on a pty, until the status bar shows).
-  full-speed   a 20,000-token Markdown reply (prose, lists, tables, a 300-line code block) streamed from the
-               fake in 4-character chunks as fast as the client takes them: wall time until fully rendered,
-               for flashchat and, in the same run, for stock MarkdownStream into one plain Markdown widget.
-  paced        the same reply at 400 tokens/s in ~20-token chunks: delay from the fake's last byte to the last
-               token on screen, CPU share of the UI thread, and keystroke echo latency while it streams.
+  full-speed   a Markdown reply (prose, lists, tables, a 300-line code block) of 5k/10k/20k/40k tokens
+               (--full-speed-tokens) streamed from the fake in 4-character chunks as fast as the client takes
+               them, each size in its own process: wall time until fully rendered, CPU, peak RSS, and the cost
+               per 1k tokens (linear: the same for every size); stock MarkdownStream into one plain Markdown
+               widget at --tokens for comparison. Then the memory a finished --tokens reply keeps: RSS before
+               the reply and after the idle collection, and the Python heap it keeps (tracemalloc).
+  paced        the same reply at 400 and 2,000 tokens/s (--rate) in ~20-token chunks: delay from the fake's
+               last byte to the last token on screen, CPU share of the UI thread, and keystroke echo latency
+               while it streams.
   pty          the paced reply in flashchat on a real pseudo-terminal: bytes written to the terminal from Enter
                until the reply is on screen, and the process's own CPU seconds and peak RSS; interleaved with
                the same run writing whole frames as Textual does by itself (the "before" of TerminalDiff).
-  first-token  in a warmed-up app: Enter -> the request at the fake, and the fake's first byte -> its text on screen.
+  first-token  in a warmed-up app (--runs fresh sessions of 4 messages, sent once the warm-up after the first
+               frame is done): Enter -> the request at the fake, and the fake's first byte -> its text on
+               screen, for the first message of a session and for the later ones apart.
   long-session 500 scripted turns in one TUI session (--turns), then idle: RSS every 50 turns and after the
                idle collection, keystroke echo at the first and the last turn, the UI thread's idle CPU share.
-  history      opening a stored 2,000-message conversation: time to first paint of its last messages, and RSS.
+  history      opening a stored 500 / 2,000 / 8,000-message conversation (--history-lengths) in a fresh process:
+               seconds from the spawn to its first frame and to its last messages painted, and its own peak RSS;
+               then PageUp from the end of the 2,000-message one to its start (load-earlier pulling in the older
+               messages): time from each key to its frame (median, p95, max, keys over 16 ms).
+Before measuring, the source tree is compiled to bytecode (an installed copy has it; see compile_sources).
 The document is built here from a fixed seed: prose, lists, tables and a 300-line code block.
 """
 
@@ -25,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import pty
@@ -49,7 +60,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from flashchat.config.settings import Settings
-from flashchat.core.conversation import Conversation, Message, Usage
+from flashchat.core.conversation import Conversation, Message
 from flashchat.core.session import ChatSession
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.app import FlashchatApp
@@ -150,6 +161,16 @@ def settings_for(fake: FakeGemini) -> Settings:
 # --- first frame ---------------------------------------------------------------------------------------
 
 
+def compile_sources() -> None:
+    """Let the measured processes import flashchat from cached bytecode, as an installed copy does. With
+    PYTHONDONTWRITEBYTECODE=1 in the environment (this machine's sessions set it) the editable source tree
+    never gets its __pycache__, and every start compiled about 100 modules from source: 0.4 billion
+    instructions, a third of a bare Textual app's whole start (valgrind --tool=callgrind)."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "src", quiet=1)
+
+
 def first_frame_headless(runs: int, home: str) -> list[float]:
     times = []
     for _ in range(runs):
@@ -162,38 +183,62 @@ def first_frame_headless(runs: int, home: str) -> list[float]:
     return times
 
 
-def first_frame_pty(runs: int, fake: FakeGemini, home: str) -> list[float]:
+def first_frame_on_pty(argv: list[str], env: dict[str, str], ready: bytes) -> float | None:
+    """Seconds from fork to `ready` in what the program wrote to a 120x40 pty; then Ctrl+Q."""
+    import fcntl
+    import struct
+    import termios
+
+    spawned = time.monotonic()
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    seen = b""
+    shown = None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        ready_fds, _, _ = select.select([master], [], [], 0.05)
+        if ready_fds:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+            if shown is None and ready in seen:
+                shown = time.monotonic() - spawned
+                os.write(master, b"\x11")  # ctrl+q
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    os.close(master)
+    return shown
+
+
+def first_frame_pty(runs: int, fake: FakeGemini, home: str) -> dict[str, list[float]]:
+    """flashchat (`python -m flashchat`, until the status bar shows) and, interleaved run by run, the bare
+    Textual app of bench/compare.py (a Markdown widget and an Input, until the Input's placeholder shows)."""
+    from compare import BARE_TEXTUAL
+
     env = environment(fake, home)
-    env.update(
-        TERM="xterm-256color",
-        COLUMNS="120",
-        LINES="40",
-    )
-    times = []
+    env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
+    clients = {
+        "flashchat": ([sys.executable, "-m", "flashchat"], b"thinking"),
+        "bare_textual": ([sys.executable, "-c", BARE_TEXTUAL, fake.url, fake.api_key], b"bare textual ready"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in clients}
     for _ in range(runs):
-        spawned = time.monotonic()
-        pid, master = pty.fork()
-        if pid == 0:
-            os.execvpe(sys.executable, [sys.executable, "-m", "flashchat"], env)
-        seen = b""
-        shown = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.05)
-            if ready:
-                try:
-                    seen += os.read(master, 65536)
-                except OSError:
-                    break
-                if shown is None and b"thinking" in seen:
-                    shown = time.monotonic() - spawned
-                    os.write(master, b"\x11")  # ctrl+q
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        os.close(master)
-        if shown is not None:
-            times.append(shown)
+        for name, (argv, ready) in clients.items():
+            if (shown := first_frame_on_pty(argv, env, ready)) is not None:
+                times[name].append(shown)
     return times
+
+
+def spread(values: list[float]) -> dict[str, object]:
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "runs": [round(value, 3) for value in values],
+    }
 
 
 # --- streaming -----------------------------------------------------------------------------------------
@@ -229,20 +274,90 @@ async def baseline_full_speed(fake: FakeGemini, document: str) -> float:
     return elapsed
 
 
-async def flashchat_full_speed(fake: FakeGemini, document: str) -> float:
+async def flashchat_full_speed(fake: FakeGemini, document: str, *, heap: bool = False) -> dict[str, float]:
+    """The reply at full speed: render time, the process's CPU for it, and what memory it leaves behind.
+
+    RSS is read before the reply (after a short first reply) and after the idle full collection
+    (tui/quiet_gc.py runs it after 2 s of idling). With `heap`, tracemalloc also counts the Python heap the
+    finished reply keeps (it slows the run, so its times are not reported).
+    """
+    import gc
+    import tracemalloc
+
+    # A short reply first, so the provider's import and first request are not counted as the long reply's.
+    fake.enqueue(Reply.text("A **short** reply first.", chunk_chars=4))
     fake.enqueue(Reply.text(document, chunk_chars=4))
     app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
+    report: dict[str, float] = {}
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        app.composer.load_text("warm up")
+        await pilot.press("enter")
+        while app.replying:
+            await asyncio.sleep(0.01)
+        await pilot.pause(3.0)
         app.composer.load_text("go")
-        started = time.perf_counter()
+        await pilot.pause()
+        gc.collect()
+        report["rss_before_mb"] = _rss_now_mb()
+        if heap:
+            tracemalloc.start()
+        heap_before = tracemalloc.get_traced_memory()[0] if heap else 0
+        started, cpu_started = time.perf_counter(), time.process_time()
         await pilot.press("enter")
         while app.replying:
             await asyncio.sleep(0.01)
         await pilot.pause()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         assert app.session.conversation.messages[-1].text == document
-    return elapsed
+        await pilot.pause(3.0)  # idle: the postponed full collection runs
+        gc.collect()
+        report["rss_after_idle_mb"] = _rss_now_mb()
+        if heap:
+            report["heap_kept_mb"] = round((tracemalloc.get_traced_memory()[0] - heap_before) / 1e6, 2)
+            report["heap_kept_per_text_byte"] = round(report["heap_kept_mb"] * 1e6 / len(document), 1)
+            tracemalloc.stop()
+        else:
+            report["render_s"] = round(elapsed, 2)
+            report["cpu_s"] = round(cpu, 2)
+    report["peak_rss_mb"] = own_peak_rss_mb()
+    report["rss_kept_mb"] = round(report["rss_after_idle_mb"] - report["rss_before_mb"], 1)
+    return report
+
+
+def full_speed_child(tokens: int, heap: bool) -> None:
+    """Runs in a fresh process, so its peak RSS belongs to this reply alone."""
+    with tempfile.TemporaryDirectory() as home, FakeGemini() as fake:
+        os.environ.update(XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
+        report = asyncio.run(flashchat_full_speed(fake, make_document(tokens), heap=heap))
+    print(json.dumps({"tokens": tokens, **report}))
+
+
+def full_speed_in_children(tokens: list[int], heap: bool = False) -> list[dict[str, float]]:
+    runs = []
+    for count in tokens:
+        command = [sys.executable, __file__, "--full-speed-child", str(count), *(["--heap"] if heap else [])]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    return runs
+
+
+def linearity(runs: list[dict[str, float]]) -> dict[str, object]:
+    """Per 1k tokens, and each size against the one half its size (linear: 2.0)."""
+    by_tokens = {run["tokens"]: run for run in runs}
+    per_1k = {
+        int(tokens): {
+            "render_s": round(run["render_s"] / tokens * 1000, 3),
+            "peak_rss_mb_over_start": round((run["peak_rss_mb"] - run["rss_before_mb"]) / tokens * 1000, 2),
+        }
+        for tokens, run in by_tokens.items()
+    }
+    doubled = {
+        f"{int(tokens)}/{int(tokens // 2)}": round(run["render_s"] / by_tokens[tokens // 2]["render_s"], 2)
+        for tokens, run in by_tokens.items()
+        if tokens // 2 in by_tokens
+    }
+    return {"per_1k_tokens": per_1k, "render_time_ratio": doubled}
 
 
 def record_frames(frames: list[float]) -> Callable[[], None]:
@@ -314,9 +429,10 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
 # --- time to the first token ---------------------------------------------------------------------------
 
 
-async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
-    """Enter -> the request at the fake, and the fake's first byte -> that text on screen (first frame that shows
-    it), in a warmed-up app (the provider imported during idle after the first frame), `runs` messages."""
+async def first_token_session(messages: int) -> dict[str, list[float]]:
+    """One app session (run in a fresh process by `first_token`): Enter -> the request at the fake, and the
+    fake's first byte -> that text on screen (the first frame that shows it), for `messages` messages sent
+    once the warm-up after the first frame has finished."""
     from flashchat.tui.widgets.reply_segment import ReplySegment
 
     arrivals: list[float] = []
@@ -325,8 +441,6 @@ async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
         arrivals.append(time.monotonic())
         return Reply.text("First words of the answer, then more.", chunk_chars=8)
 
-    fake.responder = responder
-    app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=True)
     shown: list[float] = []
     original_display = App._display
 
@@ -338,11 +452,40 @@ async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
         original_display(self, screen, renderable)
 
     App._display = display  # type: ignore[method-assign]
-    to_request, to_screen = [], []
-    try:
+    # Client side, when the transport is handed the request (the fake's arrival also waits for its own threads,
+    # which share this process's GIL with the app).
+    import httpx2
+
+    handed: list[float] = []
+    original_handle = httpx2.AsyncHTTPTransport.handle_async_request
+
+    async def handle(self, request):
+        if ":streamGenerateContent" in str(request.url):
+            handed.append(time.monotonic())
+        return await original_handle(self, request)
+
+    httpx2.AsyncHTTPTransport.handle_async_request = handle  # type: ignore[method-assign]
+    to_request, to_transport, to_screen, warm_up = [], [], [], 0.0
+    with FakeGemini() as fake:
+        fake.responder = responder
+        from flashchat.store.conversation_store import open_store
+
+        # With the user's store, as `flashchat` runs (the user message is written before the request leaves).
+        home = Path(tempfile.mkdtemp())
+        app = FlashchatApp(
+            settings_for(fake),
+            config_path=home / "c.toml",
+            open_store=lambda: open_store(home / "history.db"),
+            warm_up=True,
+        )
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause(2.0)  # idle after the first frame: the warm-up imports the provider
-            for turn in range(runs):
+            started = time.monotonic()
+            await pilot.pause(0.1)
+            while any(worker.group == "warm-up" and not worker.is_finished for worker in app.workers):
+                await asyncio.sleep(0.01)
+            warm_up = time.monotonic() - started
+            await pilot.pause(0.5)  # a user takes longer than this to type the first message
+            for turn in range(messages):
                 app.composer.load_text(f"question {turn}")
                 pressed = time.monotonic()
                 await pilot.press("enter")
@@ -351,18 +494,42 @@ async def first_token(fake: FakeGemini, runs: int) -> dict[str, object]:
                 while app.replying:
                     await asyncio.sleep(0.005)
                 to_request.append(arrivals[turn] - pressed)
+                to_transport.append(handed[turn] - pressed)
                 to_screen.append(shown[turn] - fake.stream_timings[-1][0])
                 await pilot.pause(0.2)
-    finally:
-        App._display = original_display  # type: ignore[method-assign]
-        fake.responder = None
+    App._display = original_display  # type: ignore[method-assign]
+    httpx2.AsyncHTTPTransport.handle_async_request = original_handle  # type: ignore[method-assign]
+    return {"to_request": to_request, "to_transport": to_transport, "to_screen": to_screen, "warm_up": [warm_up]}
+
+
+def first_token(sessions: int, messages: int = 4) -> dict[str, object]:
+    """`sessions` fresh processes, `messages` messages each: the first message of each session reported
+    apart from the later ones (the first used to pay the SDK's start: client, TLS context, request schemas)."""
+    runs = []
+    for _ in range(sessions):
+        child = [sys.executable, __file__, "--first-token-child", str(messages)]
+        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    keys = ("to_request", "to_transport", "to_screen")
+    first = {key: [run[key][0] for run in runs] for key in keys}
+    later = {key: [value for run in runs for value in run[key][1:]] for key in keys}
 
     def summary(values: list[float]) -> dict[str, float]:
         return {"median": round(statistics.median(values) * 1000, 1), "max": round(max(values) * 1000, 1)}
 
     return {
-        "enter_to_request_ms": summary(to_request),
-        "first_byte_to_screen_ms": summary(to_screen),
+        "first_message": {
+            "enter_to_transport_ms": summary(first["to_transport"]),
+            "enter_to_request_ms": summary(first["to_request"]),
+            "first_byte_to_screen_ms": summary(first["to_screen"]),
+        },
+        "later_messages": {
+            "enter_to_transport_ms": summary(later["to_transport"]),
+            "enter_to_request_ms": summary(later["to_request"]),
+            "first_byte_to_screen_ms": summary(later["to_screen"]),
+        },
+        "warm_up_after_first_frame_ms": summary([run["warm_up"][0] for run in runs]),
+        "sessions": sessions,
         "load_average": os.getloadavg()[0],
     }
 
@@ -527,10 +694,13 @@ def paced_on_pty(
         _, _, usage = os.wait4(pid, 0)
     os.close(master)
     cpu = usage.ru_utime + usage.ru_stime if usage else float("nan")
+    reply_seconds = len(document) / CHARS_PER_TOKEN / tokens_per_second
     return {
         "bytes_to_terminal_mb": round(streamed / 1e6, 3),
         "bytes_per_text_byte": round(streamed / len(document), 1),
         "process_cpu_s": round(cpu, 2),
+        # Start-up and the idle seconds included: an upper bound on the reply's own share.
+        "process_cpu_share_of_the_reply_s": round(cpu / reply_seconds, 3),
         **memory,
     }
 
@@ -549,50 +719,101 @@ def process_memory_mb(pid: int) -> dict[str, float]:
 
 
 def build_history(path: Path, messages: int) -> str:
+    """A stored conversation of `messages` messages (questions, and 400-token Markdown replies with their
+    native content and usage), written in one import: saving them one by one took 110 s for 8,000."""
     from flashchat.store.conversation_store import open_store
 
     store = open_store(path)
-    conversation = Conversation()
+    template = Conversation()
+    for message in (Message(role="user", text="q"), Message(role="model", text="a", provider="gemini")):
+        template.add(message)
+        store.save_message(template, message)
+    document = store.export_json(template.id or "")
+    store.delete(template.id or "")
+    question_fields, answer_fields = document["messages"]
+    document["messages"] = []
     for number in range(messages // 2):
-        question = Message(role="user", text=f"Question {number}: {_sentence(random.Random(number))}")
         answer_text = make_document(400, seed=number)
-        answer = Message(
-            role="model",
-            text=answer_text,
-            provider="gemini",
-            model="gemini-3.5-flash",
-            thinking_level="medium",
-            usage=Usage(prompt=1000 + number * 500, output=400, total=1400 + number * 500),
-            finish_reason="STOP",
-            native={"role": "model", "parts": [{"text": answer_text}]},
-        )
-        for message in (question, answer):
-            conversation.add(message)
-            store.save_message(conversation, message)
+        document["messages"] += [
+            question_fields | {"text": f"Question {number}: {_sentence(random.Random(number))}"},
+            answer_fields
+            | {
+                "text": answer_text,
+                "model": "gemini-3.5-flash",
+                "thinking_level": "medium",
+                "usage": {"prompt": 1000 + number * 500, "output": 400, "total": 1400 + number * 500},
+                "finish_reason": "STOP",
+                "native": {"role": "model", "parts": [{"text": answer_text}]},
+            },
+        ]
+    document["conversation"] = {"title": f"{messages} messages"}
+    conversation_id = store.import_json(document)
     store.close()
-    return conversation.id or ""
+    return conversation_id
 
 
-def open_history_child(database: str, conversation_id: str) -> None:
-    """Runs in a fresh process: open the conversation, report time to its first paint and peak RSS."""
-    started = time.monotonic()
+async def scroll_to_start(pilot, frames: list[float]) -> dict[str, object]:
+    """PageUp from the composer, as fast as the app takes it, from the end of the conversation until its first
+    message is mounted and at the top (load-earlier pulls in the older ones on the way). For each key: the
+    time from the key to the next frame painted after it."""
+    from flashchat.tui.widgets.conversation_view import ConversationView
+
+    view = pilot.app.query_one(ConversationView)
+    latencies: list[float] = []
+    first_frame = len(frames)
+    started = time.perf_counter()
+    while len(latencies) < 20_000 and not (view.scroll_y <= 0 and view.earlier_not_mounted == 0):
+        before = len(frames)
+        pressed = time.perf_counter()
+        await pilot.press("pageup")
+        deadline = pressed + 5
+        while len(frames) == before and time.perf_counter() < deadline:
+            await asyncio.sleep(0.0005)
+        if len(frames) > before:
+            latencies.append((frames[before] - pressed) * 1000)
+    gaps = [(later - earlier) * 1000 for earlier, later in itertools.pairwise(frames[first_frame:])]
+    return {
+        "keys": len(latencies),
+        "seconds": round(time.perf_counter() - started, 2),
+        "key_to_frame_ms_median": round(statistics.median(latencies), 1),
+        "key_to_frame_ms_p95": round(percentile(latencies, 0.95), 1),
+        "key_to_frame_ms_max": round(max(latencies), 1),
+        "keys_over_16_ms": sum(1 for latency in latencies if latency > 16),
+        "longest_gap_between_frames_ms": round(max(gaps), 1) if gaps else 0.0,
+        "message_widgets_mounted_at_the_top": len(view.message_widgets),
+        "reached_the_first_message": view.scroll_y <= 0 and view.earlier_not_mounted == 0,
+    }
+
+
+def open_history_child(database: str, conversation_id: str, scroll: bool) -> None:
+    """Runs in a fresh process: open the conversation; report when its first frame and the first frame with its
+    messages were painted (time.monotonic(), one clock for every process), peak RSS, and, with `scroll`,
+    scrolling from its end to its start."""
     from flashchat.store.conversation_store import open_store
     from flashchat.tui.widgets.reply_view import ReplyView
 
-    report: dict[str, float] = {}
+    report: dict[str, object] = {}
+    frames: list[float] = []
     original_display = App._display
 
     def display(self: App, screen, renderable) -> None:
-        if renderable is not None and "painted_s" not in report and self.query(ReplyView):
-            report["painted_s"] = time.monotonic() - started
+        if renderable is not None:
+            report.setdefault("first_frame_monotonic", time.monotonic())
+            if "painted_monotonic" not in report and self.query(ReplyView):
+                report["painted_monotonic"] = time.monotonic()
         original_display(self, screen, renderable)
+        if renderable is not None:
+            frames.append(time.perf_counter())
 
     App._display = display  # type: ignore[method-assign]
 
     async def wait(pilot) -> None:
-        while "painted_s" not in report:
+        while "painted_monotonic" not in report:
             await pilot.pause(0.01)
         await pilot.pause(0.3)
+        report["rss_after_open_mb"] = _rss_now_mb()
+        if scroll:
+            report["scroll"] = await scroll_to_start(pilot, frames)
         pilot.app.exit()
 
     app = FlashchatApp(
@@ -617,80 +838,129 @@ def own_peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def open_history(messages: int, runs: int, home: str) -> list[dict[str, float]]:
-    database = Path(home) / "history.db"
+def open_history(messages: int, runs: int, home: str, *, scroll: bool) -> dict[str, object]:
+    """Open a stored `messages`-message conversation in a fresh process `runs` times: seconds from the spawn
+    to its first frame and to its last messages painted, peak RSS; the last run also scrolls (`scroll`)."""
+    database = Path(home) / f"history-{messages}.db"
     conversation_id = build_history(database, messages)
-    results = []
-    for _ in range(runs):
+    opened = []
+    for run in range(runs):
+        argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id]
+        spawned = time.monotonic()
         out = subprocess.run(
-            [sys.executable, __file__, "--open-history-child", str(database), conversation_id],
-            capture_output=True,
-            text=True,
-            check=True,
+            argv + (["--scroll"] if scroll and run == runs - 1 else []), capture_output=True, text=True, check=True
         ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+        report = json.loads(out.strip().splitlines()[-1])
+        report["first_frame_s"] = report.pop("first_frame_monotonic") - spawned
+        report["painted_s"] = report.pop("painted_monotonic") - spawned
+        opened.append(report)
+    result: dict[str, object] = {
+        "painted_s": spread([r["painted_s"] for r in opened]),
+        "first_frame_s_median": round(statistics.median(r["first_frame_s"] for r in opened), 3),
+        "max_rss_mb": max(r["max_rss_mb"] for r in opened),
+    }
+    scrolled = [r["scroll"] for r in opened if "scroll" in r]
+    if scrolled:
+        result["scroll_from_end_to_start"] = scrolled[0]
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="first-frame,full-speed,paced,pty,history")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--tokens", type=int, default=20_000)
-    parser.add_argument("--rate", type=float, default=400.0, help="tokens per second for the paced run")
+    parser.add_argument("--tokens", type=int, default=20_000, help="the reply's length for the paced and pty runs")
+    parser.add_argument(
+        "--full-speed-tokens", default="5000,10000,20000,40000", help="reply lengths for the full-speed runs"
+    )
+    parser.add_argument("--rate", default="400,2000", help="tokens per second for the paced runs (a list)")
     parser.add_argument("--paced-runs", type=int, default=3, help="paced runs (each takes about a minute)")
     parser.add_argument("--turns", type=int, default=500, help="turns in the long-session run")
+    parser.add_argument("--history-lengths", default="500,2000,8000", help="messages in the opened conversations")
+    parser.add_argument("--history-runs", type=int, default=3, help="opens of each conversation")
+    parser.add_argument("--no-scroll", action="store_true", help="skip scrolling the 2,000-message conversation")
     parser.add_argument("--open-history-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--first-token-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--scroll", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--full-speed-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--heap", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.open_history_child:
-        open_history_child(*args.open_history_child)
+    if args.first_token_child:
+        print(json.dumps(asyncio.run(first_token_session(args.first_token_child))))
         return
+    if args.open_history_child:
+        open_history_child(*args.open_history_child, args.scroll)
+        return
+    if args.full_speed_child:
+        full_speed_child(args.full_speed_child, args.heap)
+        return
+    rates = [float(rate) for rate in args.rate.split(",")]
     only = set(args.only.split(","))
     document = make_document(args.tokens)
     results: dict[str, object] = {"document_chars": len(document), "document_tokens": len(document) // 4}
+    compile_sources()
+    results["load_before"] = Path("/proc/loadavg").read_text().split()[:3]
     with tempfile.TemporaryDirectory() as home, FakeGemini() as fake:
         os.environ.update(XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
         if "first-frame" in only:
             headless = first_frame_headless(args.runs, home)
             on_pty = first_frame_pty(args.runs, fake, home)
-            results["first_frame_headless_s"] = {"median": round(statistics.median(headless), 3), "runs": headless}
-            results["first_frame_pty_s"] = {"median": round(statistics.median(on_pty), 3), "runs": on_pty}
-            print(json.dumps({k: results[k] for k in ("first_frame_headless_s", "first_frame_pty_s")}), flush=True)
+            results["first_frame_headless_s"] = spread(headless)
+            results["first_frame_pty_s"] = spread(on_pty["flashchat"])
+            results["first_frame_pty_bare_textual_s"] = spread(on_pty["bare_textual"])
+            results["first_frame_pty_ratio_to_bare_textual"] = round(
+                statistics.median(on_pty["flashchat"]) / statistics.median(on_pty["bare_textual"]), 2
+            )
+            print(json.dumps({k: v for k, v in results.items() if k.startswith("first_frame")}), flush=True)
         if "full-speed" in only:
-            ours = asyncio.run(flashchat_full_speed(fake, document))
+            # Each size in its own process (peak RSS is per process); the stock widget at --tokens, in this one.
+            sizes = [int(tokens) for tokens in args.full_speed_tokens.split(",")]
+            runs = full_speed_in_children(sizes)
             stock = asyncio.run(baseline_full_speed(fake, document))
-            results["full_speed_s"] = {"flashchat": round(ours, 2), "stock_markdown_stream": round(stock, 2)}
-            print(json.dumps({"full_speed_s": results["full_speed_s"]}), flush=True)
+            results["full_speed"] = {"runs": runs, **linearity(runs), "stock_markdown_stream_s": round(stock, 2)}
+            print(json.dumps({"full_speed": results["full_speed"]}), flush=True)
+            # The memory a finished reply keeps: RSS (allocator pages) and the Python heap (tracemalloc).
+            kept = full_speed_in_children([args.tokens], heap=True)[0]
+            results["reply_memory"] = {
+                "text_mb": round(len(document) / 1e6, 3),
+                "rss_before_mb": kept["rss_before_mb"],
+                "rss_after_idle_mb": kept["rss_after_idle_mb"],
+                "rss_kept_mb": kept["rss_kept_mb"],
+                "heap_kept_mb": kept["heap_kept_mb"],
+                "heap_kept_per_text_byte": kept["heap_kept_per_text_byte"],
+            }
+            print(json.dumps({"reply_memory": results["reply_memory"]}), flush=True)
         if "paced" in only:
             # One run's p95 moves by several ms on this shared machine: report the median run and all of them.
-            runs = [asyncio.run(flashchat_paced(fake, document, args.rate)) for _ in range(args.paced_runs)]
-            results["paced"] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-            results["paced"]["echo_p95_ms_runs"] = [run["echo_p95_ms"] for run in runs]
-            print(json.dumps({"paced": results["paced"]}), flush=True)
+            for rate in rates:
+                runs = [asyncio.run(flashchat_paced(fake, document, rate)) for _ in range(args.paced_runs)]
+                paced = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+                paced["echo_p95_ms_runs"] = [run["echo_p95_ms"] for run in runs]
+                results[f"paced_{rate:g}"] = paced
+                print(json.dumps({f"paced_{rate:g}": paced}), flush=True)
         if "pty" in only:
             # Interleaved: flashchat as it is, then with Textual's own whole-frame writing, run after run.
             for whole_frames in [False, True] * args.paced_runs:
                 name = "paced_on_pty_textual_frames" if whole_frames else "paced_on_pty"
-                run = paced_on_pty(fake, home, document, args.rate, whole_frames=whole_frames)
+                run = paced_on_pty(fake, home, document, rates[0], whole_frames=whole_frames)
                 results.setdefault(name, {"runs": []})["runs"].append(run)  # type: ignore[union-attr]
             for name in ("paced_on_pty", "paced_on_pty_textual_frames"):
                 runs = results[name]["runs"]  # type: ignore[index]
                 results[name] |= {key: statistics.median(run[key] for run in runs) for key in runs[0]}  # type: ignore[operator]
                 print(json.dumps({name: results[name]}), flush=True)
         if "first-token" in only:
-            results["first_token"] = asyncio.run(first_token(fake, args.runs * 2))
+            results["first_token"] = first_token(args.runs)
             print(json.dumps({"first_token": results["first_token"]}), flush=True)
         if "long-session" in only:
             results["long_session"] = asyncio.run(long_session(fake, args.turns))
             print(json.dumps({"long_session": results["long_session"]}), flush=True)
         if "history" in only:
-            opened = open_history(2000, 3, home)
-            results["open_2000_messages"] = {
-                "painted_s_median": round(statistics.median(r["painted_s"] for r in opened), 3),
-                "max_rss_mb": max(r["max_rss_mb"] for r in opened),
-                "runs": opened,
-            }
-            print(json.dumps({"open_2000_messages": results["open_2000_messages"]}), flush=True)
+            for length in (int(value) for value in args.history_lengths.split(",")):
+                results[f"open_{length}_messages"] = opened = open_history(
+                    length, args.history_runs, home, scroll=length == 2000 and not args.no_scroll
+                )
+                print(json.dumps({f"open_{length}_messages": opened}), flush=True)
+    results["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(results, indent=1))
 
 

@@ -119,9 +119,10 @@ async def test_function_call_signature_is_echoed_and_the_fake_checks_it(fake: Fa
     assert request_signatures({"parts": calls[1:]}) == []
 
     # Drop the signature from history: the fake answers like the real API, with a 400 we report plainly.
-    stored = session.conversation.messages[1].native["parts"]
-    for part in stored:
-        part.pop("thought_signature", None)
+    # (A new native content, as every change to history makes: a stored one is never edited in place.)
+    reply = session.conversation.messages[1]
+    parts = [{key: value for key, value in p.items() if key != "thought_signature"} for p in reply.native["parts"]]
+    reply.native = {**reply.native, "parts": parts}
     events = await collect(session.send("again"))
     failure = events[-1]
     assert isinstance(failure, Failed) and failure.error.kind is ErrorKind.BAD_REQUEST

@@ -107,10 +107,12 @@ async def test_a_streamed_reply_reaches_the_terminal_exactly_and_scrolls_it(
         await pilot.pause(0.05)
     assert terminals.frames > 20
     # Seen once in four full-suite runs on a loaded machine, never alone: one frame (16) differed and the next
-    # matched again. The suspect is the test, not the terminal: a partial update's other cells come from the
-    # compositor as it is when the frame is written (`_full_rows`), which can already be a step newer than the
-    # update's own pieces. Until that is pinned down (issue 15), a difference must heal on the next frame and
-    # the last frame must match exactly; a lasting difference, a screen the user would see wrong, fails.
+    # matched again. The mechanism: when the terminal scrolls, rows the update did not touch are re-rendered
+    # (`_full_rows`) from the widgets as they are now, and a widget refreshed after the compositor collected
+    # this frame's dirty regions already renders its next content there. That row then shows the next frame's
+    # content one frame early, and the next frame, which carries it, makes both terminals equal again. So a
+    # difference must heal on the next frame and the last frame must match exactly; a lasting difference, a
+    # screen the user would see wrong, fails.
     lasting = [frame for frame in terminals.mismatches if frame + 1 in terminals.mismatches]
     assert lasting == [] and terminals.frames not in terminals.mismatches, terminals.mismatches
     # The view's moves became terminal scrolls, both ways.

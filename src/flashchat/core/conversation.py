@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from flashchat.core.media import MediaLibrary, MediaRef
@@ -61,7 +61,10 @@ class Usage:
     def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
         if data is None:
             return None
-        return cls(**{name: int(data.get(name) or 0) for name in cls(carried=1).to_dict()})
+        return cls(*[int(data.get(name) or 0) for name in _USAGE_FIELDS])  # once per stored reply on every load
+
+
+_USAGE_FIELDS = tuple(usage_field.name for usage_field in fields(Usage))  # stored under these names, in this order
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Message:
     text: str
     thoughts: str = ""
     # Provider-native content exactly as received; None for user messages and for replies that have none.
+    # Replaced, never edited in place: a provider keeps each native content's request form by its identity.
     native: dict[str, Any] | None = None
     provider: str = ""
     model: str = ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
+import functools
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +26,8 @@ from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES
 from flashchat.providers.gemini_calls import StreamedCall, answer_unanswered, is_streamed_call_piece
+from flashchat.providers.gemini_client import SENDING_FOR, RedirectRefused, new_client
+from flashchat.providers.gemini_contents import KeptContents
 from flashchat.providers.gemini_metadata import keep_metadata
 from flashchat.providers.gemini_raw_stream import PlainChunk, open_stream
 from flashchat.providers.interaction_steps import content_from_steps, is_interaction_reply
@@ -39,67 +41,35 @@ if TYPE_CHECKING:
 NAME = "gemini"
 
 
-# The reply whose request the transport is about to send. Set around the SDK call, in the task that makes it:
-# the SDK spends ~0.1-0.4 s on its first request (validating the contents, building its HTTP client) before
-# anything leaves, and time to first token is the server's time, counted from here.
-_SENDING_FOR: contextvars.ContextVar[ReplyDraft | None] = contextvars.ContextVar("_SENDING_FOR", default=None)
-
-
-class _ConnectTimeoutTransport(httpx2.AsyncHTTPTransport):
-    """Applies our connect timeout; the SDK sends every request with timeout=None.
-
-    Read timeouts stay off here because the session owns them (first token vs. gap between chunks), and
-    passing a transport also pins the SDK to httpx2 even when aiohttp happens to be installed.
-    """
-
-    def __init__(self, connect_timeout: float) -> None:
-        super().__init__()
-        self._timeouts = {"connect": connect_timeout, "read": None, "write": 60.0, "pool": connect_timeout}
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        request.extensions["timeout"] = self._timeouts
-        draft = _SENDING_FOR.get()
-        if draft is not None:
-            draft.mark_sent()  # the bytes leave now: the SDK's own preparation is not the server's time
-        response = await super().handle_async_request(request)
-        if 300 <= response.status_code < 400:
-            # The SDK follows redirects, and a loop ends as a traceback or an empty "reply": an API endpoint
-            # that redirects is a wrong base_url, so say that instead.
-            await response.aclose()
-            raise RedirectRefused(response.status_code, response.headers.get("location", ""))
-        return response
-
-
-class RedirectRefused(httpx2.TransportError):
-    def __init__(self, status: int, location: str) -> None:
-        super().__init__(f"redirect {status} to {location}")
-        self.status, self.location = status, location
-
-
 def gemini_contents(
     conversation: Conversation, media_parts: dict[tuple[str, str], dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """The request `contents`: model replies exactly as received, user text as a text part after the parts of
-    its attachments (`media_parts`, from gemini_files.prepare_parts)."""
-    contents: list[dict[str, Any]] = []
-    for message in conversation.messages:
-        if message.role == "user" and message.provider == NAME and message.native:
-            contents.append(message.native)  # function responses, exactly as built for the call they answer
-        elif message.role == "user":
-            media = [(media_parts or {})[(ref.sha256, ref.resolution)] for ref in message.media]
-            text = [{"text": message.text}] if message.text or not media else []
-            contents.append({"role": "user", "parts": [*media, *text]})
-        elif is_interaction_reply(message):  # made through the Interactions API (api = "interactions")
-            content = content_from_steps(message.native or {})
-            if content["parts"]:
-                contents.append(content)
-        elif message.provider == NAME and message.native and message.native.get("parts"):
-            contents.append(message.native)
-        elif message.text:
-            # A reply from another provider, or one that arrived without native parts: its text is all we have.
-            contents.append({"role": "model", "parts": [{"text": message.text}]})
-        # A reply with nothing in it (safety stop, blocked) is left out: the API rejects empty contents.
-    return answer_unanswered([_assembled(content) for content in contents])
+    its attachments (`media_parts`, from gemini_files.prepare_parts). (`KeptContents` builds the same, turn after
+    turn, from what it kept.)"""
+    contents = [message_content(message, media_parts) for message in conversation.messages]
+    return answer_unanswered([content for content in contents if content is not None])
+
+
+def message_content(
+    message: Message, media_parts: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """One message's request content, its streamed calls assembled; None for a message that sends nothing."""
+    if message.role == "user" and message.provider == NAME and message.native:
+        return message.native  # function responses, exactly as built for the call they answer
+    if message.role == "user":
+        media = [(media_parts or {})[(ref.sha256, ref.resolution)] for ref in message.media]
+        text = [{"text": message.text}] if message.text or not media else []
+        return {"role": "user", "parts": [*media, *text]}
+    if is_interaction_reply(message):  # made through the Interactions API (api = "interactions")
+        content = content_from_steps(message.native or {})
+        return _assembled(content) if content["parts"] else None
+    if message.provider == NAME and message.native and message.native.get("parts"):
+        return _assembled(message.native)
+    if message.text:
+        # A reply from another provider, or one that arrived without native parts: its text is all we have.
+        return {"role": "model", "parts": [{"text": message.text}]}
+    return None  # a reply with nothing in it (safety stop, blocked): the API rejects empty contents
 
 
 def _assembled(content: dict[str, Any]) -> dict[str, Any]:
@@ -182,8 +152,12 @@ class _PartCollector:
     def __init__(self) -> None:
         self.parts: list[types.Part] = []
         self._streamed_call: StreamedCall | None = None  # a call whose arguments are still arriving
+        # The deltas of the last part while plain text keeps arriving (`add_text`), joined into its `text` only
+        # when the parts are read: adding each delta to the pydantic part copied the whole text every chunk.
+        self._tail_pieces: list[str] = []
 
     def add(self, part: types.Part) -> None:
+        self._join_tail()
         if self._add_streamed_call_piece(part):
             return
         previous = self.parts[-1] if self.parts else None
@@ -200,10 +174,19 @@ class _PartCollector:
     def add_text(self, text: str, thought: bool | None) -> None:
         """`add` for a plain text part read from the JSON: `thought` as sent (None when absent)."""
         previous = self.parts[-1] if self.parts else None
-        if previous is not None and _is_plain_text(previous) and bool(thought) == bool(previous.thought):
-            previous.text = (previous.text or "") + text
+        if self._tail_pieces and previous is not None and bool(thought) == bool(previous.thought):
+            self._tail_pieces.append(text)  # the tail is plain text, made here
+        elif previous is not None and _is_plain_text(previous) and bool(thought) == bool(previous.thought):
+            self._tail_pieces = [previous.text or "", text]
         else:
+            self._join_tail()
             self.parts.append(types.Part(text=text, thought=thought))
+            self._tail_pieces = [text]
+
+    def _join_tail(self) -> None:
+        if self._tail_pieces:
+            self.parts[-1].text = "".join(self._tail_pieces)
+            self._tail_pieces = []
 
     def _add_streamed_call_piece(self, part: types.Part) -> bool:
         """Vertex-style streamed arguments (see gemini_calls.py): pieces go into one assembled call part."""
@@ -227,10 +210,12 @@ class _PartCollector:
         return True
 
     def function_calls(self) -> list[ToolCall]:
+        self._join_tail()
         calls = [part.function_call for part in self.parts if part.function_call is not None]
         return [ToolCall(name=call.name or "", args=dict(call.args or {}), id=call.id) for call in calls]
 
     def native(self) -> dict[str, Any] | None:
+        self._join_tail()
         if not self.parts:
             return None
         return types.Content(role="model", parts=self.parts).model_dump(mode="json", exclude_none=True)
@@ -273,24 +258,41 @@ class GeminiProvider:
     def __init__(self) -> None:
         # One client per event loop and connection settings: httpx pools belong to the loop that made them.
         self._clients: dict[tuple[int, str, str, float], genai.Client] = {}
+        self._kept = KeptContents()  # the history's request contents, kept from turn to turn
 
-    def _client(self, settings: Settings) -> genai.Client:
+    def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
+        """Run in a thread while a UI idles after its first frame: what the first send would otherwise build on
+        `loop` before its request leaves (~0.25 s): the TLS context, the client, and the SDK's request models,
+        built by validating and converting a one-line prompt. Nothing is sent and no connection is opened. Without
+        a usable key there is nothing to warm: the first send only says the key is missing."""
+        if not settings.api_key or api_key_problem(settings.api_key):
+            return
+        from flashchat.providers.gemini_raw_stream import sdk_chunk, sdk_request
+        from flashchat.providers.tls_context import prepare_http_stack
+
+        prepare_http_stack()
+        client = self._client(settings, loop)
+        if settings.api == "interactions":
+            return
+        contents = [{"role": "user", "parts": [{"text": "warm-up"}]}]
+        built = sdk_request(client, model=settings.model, contents=contents, config=generation_config(settings))
+        if built is not None:
+            # And the response models, which the reply's last chunk (its finish reason) is read into.
+            content = {"parts": [{"text": ""}], "role": "model"}
+            sdk_chunk({"candidates": [{"content": content, "finishReason": "STOP"}]}, built[4].config, built[4])
+
+    def _client(self, settings: Settings, loop: asyncio.AbstractEventLoop | None = None) -> genai.Client:
         if not settings.api_key:
             from flashchat.config.settings import NO_KEY_MESSAGE
 
             raise ChatError(ErrorKind.NO_KEY, NO_KEY_MESSAGE)
         if problem := api_key_problem(settings.api_key):
             raise ChatError(ErrorKind.BAD_KEY, problem[0].upper() + problem[1:] + ".")
-        key = (id(asyncio.get_running_loop()), settings.api_key, settings.base_url, settings.connect_timeout)
+        loop = loop or asyncio.get_running_loop()
+        key = (id(loop), settings.api_key, settings.base_url, settings.connect_timeout)
         client = self._clients.get(key)
         if client is None:
-            http_options = types.HttpOptions(
-                base_url=settings.base_url or None,
-                async_client_args={"transport": _ConnectTimeoutTransport(settings.connect_timeout)},
-                # One attempt: the session owns retries (the Interactions client would otherwise make five).
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            client = genai.Client(api_key=settings.api_key, vertexai=False, http_options=http_options)
+            client = new_client(settings)
             self._clients[key] = client
         return client
 
@@ -359,21 +361,21 @@ class GeminiProvider:
 
             interaction = stream_interaction(self._client(settings), conversation, settings, draft)
             draft.mark_sent()  # and again by the transport, if the SDK sends through ours
-            sending = _SENDING_FOR.set(draft)
+            sending = SENDING_FOR.set(draft)
             try:
                 async with contextlib.aclosing(interaction) as events:
                     async for event in events:
                         yield event
             finally:
                 with contextlib.suppress(ValueError):
-                    _SENDING_FOR.reset(sending)
+                    SENDING_FOR.reset(sending)
             return
         draft.provider = NAME
         collector = _PartCollector()
         draft.native_content = collector.native
         media_parts: dict[tuple[str, str], dict[str, Any]] = {}
         # The SDK may send the request on the first chunk asked for, so this holds until the stream ends.
-        sending = _SENDING_FOR.set(draft)
+        sending = SENDING_FOR.set(draft)
         try:
             client = self._client(settings)
             if any(message.media for message in conversation.messages):
@@ -381,13 +383,15 @@ class GeminiProvider:
 
                 async for progress in prepare_parts(client, conversation, media_parts):
                     yield progress
-            contents = gemini_contents(conversation, media_parts)
-            # The dicts are the SDK's own Content dumps, as stored: the SDK validates them again.
+            # What `gemini_contents` gives, and the same in wire form, built from what the turn before kept.
+            contents, wire = self._kept.build(
+                conversation.messages, functools.partial(message_content, media_parts=media_parts), answer_unanswered
+            )
             request = {"model": settings.model, "contents": contents, "config": generation_config(settings)}
             draft.mark_sent()  # and again by the transport, when the bytes leave
-            response = await open_stream(client, **request) or await client.aio.models.generate_content_stream(
-                **request
-            )
+            response = await open_stream(
+                client, **{**request, "contents": wire or contents}
+            ) or await client.aio.models.generate_content_stream(**request)
             # Annotated as an AsyncIterator, but it is an async generator, closed at once when the user stops.
             async with contextlib.aclosing(
                 cast("AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]", response)
@@ -430,7 +434,7 @@ class GeminiProvider:
             raise _unreadable(error, settings) from error
         finally:
             with contextlib.suppress(ValueError):  # closed from another context: nothing of ours is left set
-                _SENDING_FOR.reset(sending)
+                SENDING_FOR.reset(sending)
 
 
 def _names_a_gone_file(error: genai_errors.APIError, media_parts: dict[tuple[str, str], dict[str, Any]]) -> bool:

@@ -25,6 +25,8 @@ from typing import Any
 from google import genai
 from google.genai import types
 
+from flashchat.providers.gemini_contents import PLACEHOLDER_CONTENTS, SentAsIs
+
 _TOP_LEVEL = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId"})
 _CANDIDATE = frozenset({"content", "index"})
 _CONTENT = frozenset({"parts", "role"})
@@ -144,10 +146,12 @@ def _token_counts(entries: Any) -> dict[str, int] | None:
     return counts
 
 
-async def open_stream(
+def sdk_request(
     client: genai.Client, *, model: str, contents: Any, config: types.GenerateContentConfig
-) -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None] | None:
-    """Send the streaming request; the chunks come as `PlainChunk` where possible, else as the SDK makes them."""
+) -> tuple[Any, str, dict[str, Any], Any, Any] | None:
+    """The request as `generate_content_stream` builds it (validated and converted by the SDK's own functions):
+    (api client, path, body, http options, parameters), or None when this module cannot send it. Sends nothing,
+    so a UI's warm-up also calls it to build the SDK's request models before the first send."""
     from google.genai import models as sdk_models
 
     api_client = client.aio.models._api_client  # pyright: ignore[reportPrivateUsage]
@@ -158,7 +162,10 @@ async def open_stream(
     if api_client.vertexai or None in (to_request, from_response, from_response_method, parameters_type):
         return None
     assert to_request is not None and parameters_type is not None
-    parameters = parameters_type(model=model, contents=contents, config=config)
+    # Contents already in wire form (gemini_contents.py) skip the SDK's validation and conversion: the request is
+    # built around a placeholder and carries them instead.
+    wire = contents if isinstance(contents, SentAsIs) else None
+    parameters = parameters_type(model=model, contents=PLACEHOLDER_CONTENTS if wire else contents, config=config)
     request = to_request(api_client, parameters, None, parameters)
     url_parts = request.get("_url")
     path = "{model}:streamGenerateContent?alt=sse".format_map(url_parts) if url_parts else ""
@@ -168,22 +175,76 @@ async def open_stream(
     from google.genai import _common
 
     request = _common.encode_unserializable_types(_common.convert_to_dict(request))
+    if wire:
+        request["contents"] = list(wire)
     http_options = parameters.config.http_options if parameters.config is not None else None
-    responses = await api_client.async_request_streamed("post", path, request, http_options)
+    return api_client, path, request, http_options, parameters
+
+
+async def open_stream(
+    client: genai.Client, *, model: str, contents: Any, config: types.GenerateContentConfig
+) -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None] | None:
+    """Send the streaming request; the chunks come as `PlainChunk` where possible, else as the SDK makes them."""
+    built = sdk_request(client, model=model, contents=contents, config=config)
+    if built is None:
+        return None
+    api_client, path, request, http_options, parameters = built
+    bodies = await _streamed_bodies(api_client, path, request, http_options)
 
     async def chunks() -> AsyncGenerator[PlainChunk | types.GenerateContentResponse, None]:
-        async with contextlib.aclosing(responses) as events:
-            async for response in events:
-                body = json.loads(response.body) if response.body else {}
+        async with contextlib.aclosing(bodies) as events:
+            async for body, headers in events:
                 plain = plain_chunk(body)
                 if plain is not None:
                     yield plain
                     continue
                 converted = sdk_chunk(body, config, parameters)
-                converted.sdk_http_response = types.HttpResponse(headers=response.headers)
+                converted.sdk_http_response = types.HttpResponse(headers=headers)
                 yield converted
 
     return chunks()
+
+
+async def _streamed_bodies(
+    api_client: Any, path: str, request: dict[str, Any], http_options: Any
+) -> AsyncGenerator[tuple[Any, dict[str, str]], None]:
+    """Send the request; each streamed event's JSON (as the SDK's SSE reader parsed it) with the headers.
+
+    This is `async_request_streamed` without its per-event round trip: it dumps each parsed event back to a
+    string, wraps it in a pydantic `HttpResponse` and the caller parses it again (about 40 us an event; 4,000
+    events in a 20k-token reply in small chunks). The request is built and sent, with the SDK's status-code
+    errors, by the same `_build_request` / `_async_request`; an `{"error": ...}` event raises the same
+    `APIError` the SDK raises. An SDK without those two methods gets the public call.
+    """
+    build = getattr(api_client, "_build_request", None)
+    send = getattr(api_client, "_async_request", None)
+    if build is None or send is None:
+        responses = await api_client.async_request_streamed("post", path, request, http_options)
+        return _reparsed(responses)
+    response = await send(
+        http_request=build("post", path, request, http_options), http_options=http_options, stream=True
+    )
+    return _parsed(response)
+
+
+async def _parsed(response: Any) -> AsyncGenerator[tuple[Any, dict[str, str]], None]:
+    from google.genai import errors as genai_errors
+
+    segments = response.async_segments()
+    try:
+        async for body in segments:
+            # The SDK's own test (`async_request_streamed`): the event's JSON starts with `{"error":`.
+            if type(body) is dict and next(iter(body), None) == "error":
+                await genai_errors.APIError.raise_error_async(body.get("error", {}).get("code"), body, response)
+            yield body, response.headers
+    finally:
+        await segments.aclose()  # the connection goes back at once when the user stops
+
+
+async def _reparsed(responses: Any) -> AsyncGenerator[tuple[Any, dict[str, str]], None]:
+    async with contextlib.aclosing(responses) as events:
+        async for response in events:
+            yield (json.loads(response.body) if response.body else {}), response.headers
 
 
 def sdk_chunk(body: Any, config: types.GenerateContentConfig | None, parameters: Any) -> types.GenerateContentResponse:

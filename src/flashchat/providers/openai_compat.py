@@ -48,6 +48,7 @@ from flashchat.providers.openai_tools import (
 )
 from flashchat.providers.server_text import redirect_message
 from flashchat.providers.server_text import server_text as bounded_server_text
+from flashchat.providers.tls_context import shared_ssl_context
 
 if TYPE_CHECKING:
     from flashchat.providers.base import ModelInfo, StreamEvent
@@ -113,7 +114,6 @@ def _content_with_images(message: Message, conversation: Conversation) -> list[d
     import base64
 
     from flashchat.core.media import SHORT_NAMES, MediaError
-
 
     content: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
     for ref in message.media:
@@ -550,15 +550,27 @@ class OpenAICompatProvider:
         # (base_url, model, level) combinations that rejected reasoning_effort: not sent to them again.
         self._no_reasoning_effort: set[tuple[str, str, str]] = set()
 
-    def _client(self, settings: Settings) -> httpx2.AsyncClient:
-        key = (id(asyncio.get_running_loop()), settings.connect_timeout)
+    def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
+        """Run in a thread while a UI idles: the TLS context, the HTTP stack and the client for `loop` (nothing is
+        sent)."""
+        from flashchat.providers.tls_context import prepare_http_stack
+
+        prepare_http_stack()
+        self._client(settings, loop)
+
+    def _client(self, settings: Settings, loop: asyncio.AbstractEventLoop | None = None) -> httpx2.AsyncClient:
+        key = (id(loop or asyncio.get_running_loop()), settings.connect_timeout)
         client = self._clients.get(key)
         if client is None:
             # Read timeouts stay off: the session owns them (first token vs. the gap between chunks).
             timeout = httpx2.Timeout(
                 connect=settings.connect_timeout, read=None, write=60.0, pool=settings.connect_timeout
             )
-            client = httpx2.AsyncClient(timeout=timeout, headers={"User-Agent": f"flashchat/{__version__}"})
+            client = httpx2.AsyncClient(
+                timeout=timeout,
+                headers={"User-Agent": f"flashchat/{__version__}"},
+                verify=shared_ssl_context(),  # built once per process (a UI builds it while idle)
+            )
             self._clients[key] = client
         return client
 

@@ -95,9 +95,7 @@ class MarkdownOutput:
 
     _REFRESH_SECONDS = 0.06
 
-    def __init__(
-        self, stdout: TextIO, *, force_terminal: bool | None = None, hyperlinks: bool | None = None
-    ) -> None:
+    def __init__(self, stdout: TextIO, *, force_terminal: bool | None = None, hyperlinks: bool | None = None) -> None:
         from rich.console import Console
 
         from flashchat.render.hyperlinks import terminal_supports_hyperlinks

@@ -171,7 +171,11 @@ class PlainRepl:
             self.say(f"warning: {problem}")
         self._report_store_warning()
         # pylatexenc's tables, built while the user types the first prompt rather than on the first formula.
-        asyncio.get_running_loop().run_in_executor(None, prepare_math)
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, prepare_math)
+        # The provider and what its first request builds (~0.7 s: the SDK's import, client, TLS context, request
+        # models), also while the user types: the first message then leaves as fast as the later ones.
+        loop.run_in_executor(None, self._warm_up, loop)
         # Keys typed while a reply streams go to the next prompt, Enter included (repl/type_ahead.py).
         terminal = sys.stdin if self._prompt_input is None else None
         try:
@@ -180,6 +184,18 @@ class PlainRepl:
         finally:
             await self.session.aclose()
         return 0
+
+    def _warm_up(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run in a thread: sends nothing. A failure here only means the first send does the work itself."""
+        from flashchat.providers import import_provider
+
+        try:
+            import_provider(self.session.settings)
+            self.session.warm_up(loop)
+        except Exception:
+            import logging
+
+            logging.getLogger("flashchat.repl").debug("warm-up failed", exc_info=True)
 
     async def _loop(self, prompt_session: PromptSession[str]) -> None:
         while True:

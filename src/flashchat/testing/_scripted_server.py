@@ -38,6 +38,8 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: Any
     raw: bytes
+    # time.monotonic() once the whole body was read, before the fake parses it (for bench/: "the request is here").
+    received_at: float = 0.0
 
 
 RequestT = TypeVar("RequestT", bound=ReceivedRequest)
@@ -230,6 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         split = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # the clients never send chunked
+        received_at = time.monotonic()
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -241,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
             raw=raw,
+            received_at=received_at,
         )
         fake._record(request)
         try:

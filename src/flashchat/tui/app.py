@@ -74,8 +74,6 @@ from flashchat.tui.widgets.history_sidebar import HistoryEntry, HistorySidebar, 
 from flashchat.tui.widgets.key_footer import KeyFooter
 from flashchat.tui.widgets.level_selector import LevelSelector
 from flashchat.tui.widgets.path_suggestions import PathSuggestions, matching_paths
-from flashchat.tui.widgets.reply_view import ReplyView
-from flashchat.tui.widgets.sources_block import SourcesBlock
 from flashchat.tui.widgets.status_bar import StatusBar
 from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
 from flashchat.tui.widgets.usage_panel import UsagePanel
@@ -84,6 +82,10 @@ from flashchat.tui.widgets.user_message import UserMessage
 if TYPE_CHECKING:
     from flashchat.core.prompt import PreparedPrompt
     from flashchat.store.conversation_store import ConversationStore
+
+    # Imported where a reply is first shown: with them comes markdown-it, pygments and Textual's Markdown,
+    # which an empty chat's first frame does not need.
+    from flashchat.tui.widgets.reply_view import ReplyView
 
 log = logging.getLogger("flashchat.tui")
 _T = TypeVar("_T")
@@ -331,7 +333,8 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
     @work(group="open-store", exit_on_error=False)
     async def _after_first_frame(self) -> None:
         if self._warm_up_after_first_frame:
-            self._import_provider()
+            self._import_reply_widgets()
+            self._import_provider(asyncio.get_running_loop())
         if self.store is None and self._open_store is None:
             return
         # One trip to a thread for the store and the conversation: opening may wait for another flashchat's lock.
@@ -358,6 +361,8 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             wanted = store.latest_id()
         if not wanted:
             return store, None, ""
+        import flashchat.tui.widgets.reply_view  # noqa: F401  (here in the thread, not on the loop when painting)
+
         try:
             return store, store.load(wanted), ""
         except KeyError:
@@ -392,13 +397,21 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         self._quiet_gc.collect_if_idle(self.clock())
 
     @work(thread=True, group="warm-up", exit_on_error=False)
-    def _import_provider(self) -> None:
-        """Import the provider (and google.genai) in a thread once the first frame is up, so the first
-        send does not pay for it."""
+    def _import_reply_widgets(self) -> None:
+        """The reply widgets (and markdown-it, pygments, Textual's Markdown) are left out of the first frame's
+        imports; bring them in now, before the first reply or stored message needs them."""
+        import flashchat.tui.widgets.reply_view
+        import flashchat.tui.widgets.sources_block  # noqa: F401
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _import_provider(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Import the provider (and google.genai) and build what its first request needs, in a thread once the
+        first frame is up, so the first send does not pay for it (nothing is sent)."""
         from flashchat.providers import import_provider
         from flashchat.render.math import prepare_math
 
         import_provider(self.settings)
+        self.session.warm_up(loop)
         prepare_math()  # the first formula would otherwise pay ~0.3 s for pylatexenc on the event loop
 
     # -- the conversation on screen
@@ -429,6 +442,11 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         self.composer.set_history([m.text for m in conversation.messages if m.role == "user"])
         self.sub_title = conversation.title
         self._refresh_usage()
+        if not conversation.messages:
+            return
+        from flashchat.tui.widgets.reply_view import ReplyView
+        from flashchat.tui.widgets.sources_block import SourcesBlock
+
         for reply in self.conversation_view.query_children(ReplyView):
             if reply.message is not None and (sources := sources_markdown(reply.message.extras)):
                 await self.conversation_view.mount(SourcesBlock(sources), after=reply)
@@ -567,6 +585,8 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
                 reply = await self._live_reply()
                 await reply.finish(message, notice)
                 if sources := sources_markdown(message.extras):
+                    from flashchat.tui.widgets.sources_block import SourcesBlock
+
                     await self.conversation_view.mount(SourcesBlock(sources), after=reply)
             case Failed(error=error, message=message):
                 await (await self._live_reply()).fail(message, error_text(error, message))
@@ -822,6 +842,8 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             self.notify("Nothing to regenerate yet.")
             return
         # Everything that answered the last prompt goes (tool rounds and sources too); its attachment chips stay.
+        from flashchat.tui.widgets.reply_view import ReplyView
+
         children = list(self.conversation_view.children)
         last_prompt = max((i for i, child in enumerate(children) if isinstance(child, UserMessage)), default=-1)
         first_answer = next((child for child in children[last_prompt + 1 :] if isinstance(child, ReplyView)), None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.containers import VerticalScroll
@@ -12,15 +13,28 @@ from textual.widgets import Static
 
 from flashchat.core.conversation import Message
 from flashchat.render.formatting import count
-from flashchat.tui.widgets.reply_segment import ReplySegment
-from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.tool_call_notice import ToolCallNotice
 from flashchat.tui.widgets.user_message import UserMessage
+
+if TYPE_CHECKING:
+    # Imported where a reply is first needed (see _reply_classes).
+    from flashchat.tui.widgets.reply_segment import ReplySegment
+    from flashchat.tui.widgets.reply_view import ReplyView
 
 MOUNT_BATCH = 16  # messages mounted when a conversation opens, and each time the user scrolls to the top
 MAX_MOUNTED = 64  # past this many message widgets, the oldest are unmounted (they stay in the conversation)
 PARK_DELAY = 0.1  # seconds between a scroll and re-deciding which segments to park
 PARK_INTERVAL = 0.25  # and how often to re-decide anyway: the view pins itself to the bottom without "scrolling"
+
+
+def _reply_classes() -> tuple[type[ReplyView], type[ReplySegment]]:
+    """The reply widgets, imported on first use: with them come markdown-it, pygments and Textual's Markdown
+    (about a sixth of the app's imports), which the first frame of an empty chat does not need. The app
+    imports them in its warm-up thread right after that frame."""
+    from flashchat.tui.widgets.reply_segment import ReplySegment
+    from flashchat.tui.widgets.reply_view import ReplyView
+
+    return ReplyView, ReplySegment
 
 
 def message_widget(message: Message) -> Widget:
@@ -31,13 +45,15 @@ def message_widget(message: Message) -> Widget:
         # A stored prompt's attachments are named under it (F9 opens the last image full size).
         attached = "".join(f"\n📎 {ref.name} · {ref.describe()}" for ref in message.media)
         return UserMessage(message.text + attached)
-    return ReplyView(model=message.model, thinking_level=message.thinking_level, message=message)
+    reply_view, _ = _reply_classes()
+    return reply_view(model=message.model, thinking_level=message.thinking_level, message=message)
 
 
 def _backed_by_a_message(widget: Widget) -> bool:
     if isinstance(widget, ToolCallNotice):
         return widget.stands_for_a_stored_message
-    return isinstance(widget, UserMessage) or (isinstance(widget, ReplyView) and widget.message is not None)
+    reply_view, _ = _reply_classes()
+    return isinstance(widget, UserMessage) or (isinstance(widget, reply_view) and widget.message is not None)
 
 
 class ConversationView(VerticalScroll, can_focus=False):
@@ -109,7 +125,8 @@ class ConversationView(VerticalScroll, can_focus=False):
         return widget
 
     async def add_reply(self, *, model: str, thinking_level: str) -> ReplyView:
-        widget = ReplyView(model=model, thinking_level=thinking_level)
+        reply_view, _ = _reply_classes()
+        widget = reply_view(model=model, thinking_level=thinking_level)
         await self.mount(widget)
         return widget
 
@@ -120,8 +137,14 @@ class ConversationView(VerticalScroll, can_focus=False):
             await self.remove_children(children[children.index(widget) :])
 
     @property
+    def earlier_not_mounted(self) -> int:
+        """How many messages above the first mounted one are not mounted (scrolling to the top loads them)."""
+        return self._first_mounted
+
+    @property
     def message_widgets(self) -> list[Widget]:
-        return [child for child in self.children if isinstance(child, (UserMessage, ReplyView))]
+        reply_view, _ = _reply_classes()
+        return [child for child in self.children if isinstance(child, (UserMessage, reply_view))]
 
     async def prune(self) -> None:
         """Unmount the oldest message widgets past MAX_MOUNTED, unless the user is reading up there."""
@@ -194,14 +217,17 @@ class ConversationView(VerticalScroll, can_focus=False):
             self.set_timer(PARK_DELAY, self._park_far_segments)
 
     def _segments(self) -> list[ReplySegment]:
+        if len(self.children) <= 2:  # the "earlier" label and the empty hint: no replies (nor their import)
+            return []
+        reply_view, reply_segment = _reply_classes()
         # Plain isinstance over the children, not a query: this runs 4 times a second even when the app is idle,
         # and two nested queries (CSS matching per node) were most of the idle app's CPU (cProfile, 30 turns).
         return [
             segment
             for reply in self.children
-            if isinstance(reply, ReplyView)
+            if isinstance(reply, reply_view)
             for segment in reply.children
-            if isinstance(segment, ReplySegment)
+            if isinstance(segment, reply_segment)
         ]
 
     def _park_far_segments(self) -> None:

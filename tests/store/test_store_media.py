@@ -7,11 +7,13 @@ import base64
 import hashlib
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from flashchat.config.settings import Settings
+from flashchat.core import session as session_module
 from flashchat.core.events import Finished
 from flashchat.core.exports import export_text
 from flashchat.core.media import INLINE_FILE_BYTES
@@ -55,6 +57,36 @@ async def test_a_reopened_conversation_sends_the_same_inline_bytes(
     first, again = fake.generate_requests()
     assert _media_parts(again)[0] == _media_parts(first)[0]
     assert again.contents[0] == first.contents[0]
+    await session.aclose()
+    store.close()
+
+
+async def test_the_upload_is_remembered_when_the_store_writer_lags(
+    fake: FakeGemini, settings: Settings, workdir: Path, tmp_path: Path
+) -> None:
+    """The upload's URI is kept on the file's row, so that row must be written before the upload ends, even when
+    the store's writer thread is behind (a busy machine): a reopened conversation then uploads nothing."""
+    db = tmp_path / "history.db"
+    (workdir / "demo.mp4").write_bytes(mp4(seconds=20, padding=INLINE_FILE_BYTES + 10))
+    store = ConversationStore.open_file(db)
+    session = make_session(settings, store=store)
+
+    def busy_writer() -> None:
+        # The writer busy with something else until the request went out after the upload (or 2 s, which is
+        # how long a correct send waits here: it lets the file's row land before uploading).
+        deadline = time.monotonic() + 2
+        while not fake.generate_requests() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    session_module._STORE_WRITER.submit(busy_writer)
+    await _send(session, "@demo.mp4 summarise", workdir)
+    conversation_id = session.conversation.id
+    await session.aclose()
+    store.close()
+
+    store, session = await _reopened(settings, db, conversation_id)
+    await _send(session, "what happens at the end?", workdir)
+    assert fake.files.uploads_started == 1
     await session.aclose()
     store.close()
 

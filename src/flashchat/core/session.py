@@ -294,6 +294,12 @@ class ChatSession:
         # Queued, not awaited, before the request: the one writer thread lands it before any save of the reply,
         # and the request need not wait for a thread round trip (1-35 ms on a busy machine) to leave.
         saving = self._queue_save(self.conversation.add(message))
+        if media and saving is not None:
+            # Except with media: the write stores the file's bytes, and the upload's URI is remembered on that
+            # row, so it must be there before the provider uploads (else the URI is lost and a reopened
+            # conversation uploads again).
+            await self._landed(saving)
+            saving = None
         try:
             async with contextlib.aclosing(self._turn()) as events:
                 async for event in events:

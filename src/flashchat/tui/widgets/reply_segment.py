@@ -206,8 +206,10 @@ class ReplySegment(Markdown):
             # reads a frozen or parked segment's: without this read the removed blocks, render caches and all,
             # stayed alive (about 25 per reply; bench/tui.py --only long-session).
             await removal
-            _ = self._nodes.displayed  # private NodeList (Textual 8): `children` is typed as a plain Sequence
-            self._clear_arrangement_cache()  # its last 4 layouts placed the removed blocks: they held them too
+            _ = self._nodes.displayed
+            # And the arrangement cached for the last layout, whose placements still hold the removed blocks: a
+            # segment with no children is not arranged again, so nothing would replace it.
+            self._clear_arrangement_cache()  # private NodeList (Textual 8): `children` is typed as a plain Sequence
 
         self.call_next(forget_removed_blocks)
 

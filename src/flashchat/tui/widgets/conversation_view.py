@@ -68,9 +68,8 @@ class ConversationView(VerticalScroll, can_focus=False):
     Textual's compositor visits every displayed widget on every frame, so this view keeps that number small:
     - a conversation opens with only its last `MOUNT_BATCH` messages; scrolling to the top mounts earlier
       ones, and past `MAX_MOUNTED` the oldest are unmounted again;
-    - a finished reply segment keeps only the lines it drew (one widget, see `ReplySegment`); segments more
-      than a screen away from the viewport are parked (they keep their height and text, not even the lines),
-      and drawn again when the user scrolls near them.
+    - reply segments more than a screen away from the viewport are parked (they keep their height and text
+      and unmount their Markdown blocks), and drawn again when the user scrolls near them.
     """
 
     DEFAULT_CSS = """

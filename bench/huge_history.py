@@ -204,12 +204,21 @@ def breakdown(home: Path, conversation_id: str, runs: int) -> dict[str, Any]:
         results["wire_contents_cold_ms"] = cpu_ms(cold, runs)
         kept = wire_module.KeptContents()
 
-        def next_turn() -> None:  # what a turn in a session does with what the turn before kept
+        def next_turn() -> None:  # what a turn in a session does with what the turn before kept, body included
             conversation.messages[-1] = Message(role="user", text="And one more question?")
-            kept.build(conversation.messages, gemini.message_content, gemini.answer_unanswered)
+            _, wire = kept.build(conversation.messages, gemini.message_content, gemini.answer_unanswered)
+            wire_module.spliced_body({"contents": wire, "generationConfig": {}})
 
         next_turn()
-        results["contents_and_wire_kept_ms"] = cpu_ms(next_turn, runs)
+        results["kept_turn_contents_wire_and_body_ms"] = cpu_ms(next_turn, runs)
+
+        def cold_turn() -> None:  # a fresh process (-p --cid): nothing kept yet
+            _, wire = wire_module.KeptContents().build(
+                conversation.messages, gemini.message_content, gemini.answer_unanswered
+            )
+            wire_module.spliced_body({"contents": wire, "generationConfig": {}})
+
+        results["cold_turn_contents_wire_and_body_ms"] = cpu_ms(cold_turn, runs)
     config = gemini.generation_config(Settings(api_key="bench"))
     parameters_type = types._GenerateContentParameters  # pyright: ignore[reportPrivateUsage]
     results["sdk_validation_ms"] = cpu_ms(lambda: parameters_type(model=MODEL, contents=natives, config=config), runs)

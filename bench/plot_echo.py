@@ -4,8 +4,8 @@
 
 Reads what `bench/compare.py --out DIR` wrote (compare.json; it also draws this plot itself) and draws one
 panel per streaming rate: x is the time in the stream when the key was typed, y the time until the client
-echoed it, on a log scale. Every run's samples are drawn; a hollow circle is a key never echoed (drawn at the
-time it waited); the dashed line is the 16 ms target (one frame at 60 Hz).
+echoed it, on a log scale. Every run's samples are drawn; a hollow circle is a key not echoed within 5 s (drawn at
+the time it waited); the dashed line is the 16 ms target (one frame at 60 Hz).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _panel(rate: str, by_client: dict[str, list[dict[str, Any]]], x0: float) -> 
         )
     out.append(
         f'<text x="{x0 + LEFT + PANEL_WIDTH / 2}" y="{TOP + PANEL_HEIGHT + 34}" text-anchor="middle" '
-        'font-size="11">time in the stream when the key was typed</text>'
+        'font-size="11">time since the first byte was sent, when the key was typed</text>'
     )
     target = _y(TARGET_MS)
     out.append(
@@ -101,7 +101,7 @@ def svg(record: dict[str, Any]) -> str:
         parts.append(f'<text x="{legend_x + 8}" y="{legend_y}">{escape(name)}</text>')
     parts.append(
         f'<text x="{LEFT}" y="{height - 8}" font-size="11">dashed line: 16 ms (one frame at 60 Hz) · hollow: '
-        f"not echoed when the run ended, drawn at the time it waited · {escape(record.get('started', ''))}</text>"
+        f"not echoed within 5 s, drawn at the time it waited · {escape(record.get('started', ''))}</text>"
     )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

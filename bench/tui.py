@@ -429,25 +429,28 @@ async def flashchat_paced(fake: FakeGemini, document: str, tokens_per_second: fl
 # --- time to the first token ---------------------------------------------------------------------------
 
 
-async def first_token_session(messages: int) -> dict[str, list[float]]:
+async def first_token_session(messages: int, server_latency: float) -> dict[str, list[float]]:
     """One app session (run in a fresh process by `first_token`): Enter -> the request at the fake, and the
     fake's first byte -> that text on screen (the first frame that shows it), for `messages` messages sent
-    once the warm-up after the first frame has finished."""
+    once the warm-up after the first frame has finished. `server_latency`: the fake waits this long before its
+    first byte (the model's time to first token; 0 answers at once, while the app still mounts the turn)."""
     from flashchat.tui.widgets.reply_segment import ReplySegment
+    from flashchat.tui.widgets.reply_view import ReplyView
 
     arrivals: list[float] = []
 
     def responder(request):
         arrivals.append(time.monotonic())
-        return Reply.text("First words of the answer, then more.", chunk_chars=8)
+        return Reply.text("First words of the answer, then more.", chunk_chars=8, first_delay_s=server_latency)
 
     shown: list[float] = []
     original_display = App._display
 
     def display(self: App, screen, renderable) -> None:
         if renderable is not None and len(shown) < len(arrivals):
-            segments = list(self.query(ReplySegment))
-            if segments and segments[-1].source:
+            # This turn's reply view (one per turn), not the last one on screen: that may be the previous reply.
+            views = list(self.query(ReplyView))
+            if len(views) > len(shown) and any(segment.source for segment in views[len(shown)].query(ReplySegment)):
                 shown.append(time.monotonic())
         original_display(self, screen, renderable)
 
@@ -502,12 +505,13 @@ async def first_token_session(messages: int) -> dict[str, list[float]]:
     return {"to_request": to_request, "to_transport": to_transport, "to_screen": to_screen, "warm_up": [warm_up]}
 
 
-def first_token(sessions: int, messages: int = 4) -> dict[str, object]:
+def first_token(sessions: int, messages: int = 4, server_latency: float = 0.0) -> dict[str, object]:
     """`sessions` fresh processes, `messages` messages each: the first message of each session reported
     apart from the later ones (the first used to pay the SDK's start: client, TLS context, request schemas)."""
     runs = []
     for _ in range(sessions):
         child = [sys.executable, __file__, "--first-token-child", str(messages)]
+        child += ["--server-latency", str(server_latency)]
         out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     keys = ("to_request", "to_transport", "to_screen")
@@ -530,6 +534,7 @@ def first_token(sessions: int, messages: int = 4) -> dict[str, object]:
         },
         "warm_up_after_first_frame_ms": summary([run["warm_up"][0] for run in runs]),
         "sessions": sessions,
+        "server_latency_s": server_latency,
         "load_average": os.getloadavg()[0],
     }
 
@@ -839,29 +844,37 @@ def own_peak_rss_mb() -> float:
 
 
 def open_history(messages: int, runs: int, home: str, *, scroll: bool) -> dict[str, object]:
-    """Open a stored `messages`-message conversation in a fresh process `runs` times: seconds from the spawn
-    to its first frame and to its last messages painted, peak RSS; the last run also scrolls (`scroll`)."""
+    """Open a stored `messages`-message conversation in a fresh process `runs` times (the light probe of
+    tests/tui/first_frame_probe.py, so the time from the spawn is the app's own): seconds to its first frame
+    and to its last messages painted, and peak RSS. With `scroll`, one more run scrolls it end to start."""
     database = Path(home) / f"history-{messages}.db"
     conversation_id = build_history(database, messages)
     opened = []
-    for run in range(runs):
-        argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id]
+    for _ in range(runs):
         spawned = time.monotonic()
         out = subprocess.run(
-            argv + (["--scroll"] if scroll and run == runs - 1 else []), capture_output=True, text=True, check=True
+            [sys.executable, str(PROBE), "--open", str(database), conversation_id],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         report = json.loads(out.strip().splitlines()[-1])
-        report["first_frame_s"] = report.pop("first_frame_monotonic") - spawned
-        report["painted_s"] = report.pop("painted_monotonic") - spawned
-        opened.append(report)
+        opened.append(
+            {
+                "first_frame_s": report["first_frame_monotonic"] - spawned,
+                "painted_s": report["painted_monotonic"] - spawned,
+                "peak_rss_mb": report["peak_rss_mb"],
+            }
+        )
     result: dict[str, object] = {
         "painted_s": spread([r["painted_s"] for r in opened]),
         "first_frame_s_median": round(statistics.median(r["first_frame_s"] for r in opened), 3),
-        "max_rss_mb": max(r["max_rss_mb"] for r in opened),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in opened),
     }
-    scrolled = [r["scroll"] for r in opened if "scroll" in r]
-    if scrolled:
-        result["scroll_from_end_to_start"] = scrolled[0]
+    if scroll:
+        argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id, "--scroll"]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        result["scroll_from_end_to_start"] = json.loads(out.strip().splitlines()[-1])["scroll"]
     return result
 
 
@@ -881,12 +894,13 @@ def main() -> None:
     parser.add_argument("--no-scroll", action="store_true", help="skip scrolling the 2,000-message conversation")
     parser.add_argument("--open-history-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--first-token-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--server-latency", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--scroll", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--full-speed-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--heap", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.first_token_child:
-        print(json.dumps(asyncio.run(first_token_session(args.first_token_child))))
+        print(json.dumps(asyncio.run(first_token_session(args.first_token_child, args.server_latency))))
         return
     if args.open_history_child:
         open_history_child(*args.open_history_child, args.scroll)
@@ -951,6 +965,9 @@ def main() -> None:
         if "first-token" in only:
             results["first_token"] = first_token(args.runs)
             print(json.dumps({"first_token": results["first_token"]}), flush=True)
+            # As from a real model, which takes a while to its first token: the turn's widgets are up by then.
+            results["first_token_server_latency"] = first_token(args.runs, server_latency=0.3)
+            print(json.dumps({"first_token_server_latency": results["first_token_server_latency"]}), flush=True)
         if "long-session" in only:
             results["long_session"] = asyncio.run(long_session(fake, args.turns))
             print(json.dumps({"long_session": results["long_session"]}), flush=True)

@@ -27,10 +27,22 @@ from flashchat.providers import gemini_contents
 from flashchat.providers.gemini import gemini_contents as stored_contents
 from flashchat.providers.gemini import generation_config, message_content
 from flashchat.providers.gemini_calls import answer_unanswered
-from flashchat.providers.gemini_contents import IdentityMemo, KeptContents, sdk_wire, wire_content, wire_contents
+from flashchat.providers.gemini_contents import (
+    IdentityMemo,
+    KeptContents,
+    sdk_wire,
+    spliced_body,
+    wire_content,
+    wire_contents,
+)
 from flashchat.store.conversation_store import open_store
 from flashchat.testing.fake_gemini import FakeGemini, Reply, decode_signature
 from support import FAST_RETRIES, RECORDINGS
+
+
+def _gemini_reply(text: str, parts: list[dict[str, Any]]) -> Message:
+    """A reply as the Gemini provider stores it."""
+    return Message(role="model", text=text, provider="gemini", native={"parts": parts, "role": "model"})
 
 
 def _recorded_contents() -> list[dict[str, Any]]:
@@ -343,12 +355,7 @@ async def test_a_stored_signature_in_any_base64_spelling_goes_back_as_the_sdk_se
     conversion takes it (the fast path only takes the SDK's spelling), and the bytes are the same."""
     history = [
         Message(role="user", text="hi"),
-        Message(
-            role="model",
-            text="Hello",
-            provider="gemini",
-            native={"parts": [{"text": "Hello", "thought_signature": signature}], "role": "model"},
-        ),
+        _gemini_reply("Hello", [{"text": "Hello", "thought_signature": signature}]),
     ]
     holder: list[ChatSession] = []
     recorder = Recorder(fake, holder)
@@ -360,3 +367,20 @@ async def test_a_stored_signature_in_any_base64_spelling_goes_back_as_the_sdk_se
     assert await _assert_bodies_match_the_sdk(fake, recorder) == 1
     sent = json.loads(recorder.sent[0][0])["contents"][1]["parts"][0]["thoughtSignature"]
     assert decode_signature(sent) == raw
+
+
+def test_the_spliced_body_is_the_json_the_sdk_would_encode() -> None:
+    conversation = Conversation(
+        messages=[
+            Message(role="user", text='a "quoted" ✓ question'),
+            _gemini_reply("x", [{"text": "x"}, {"text": "", "thought_signature": "c2lnbmF0dXJl"}]),
+            Message(role="user", text="more"),
+        ]
+    )
+    _, wire = KeptContents().build(conversation.messages, message_content, answer_unanswered)
+    assert wire is not None
+    request = {"contents": wire, "systemInstruction": {"parts": [{"text": "Be brief ✓"}]}, "generationConfig": {}}
+    assert spliced_body(request) == json.dumps(request).encode("utf-8")
+    assert spliced_body({"contents": wire}) == json.dumps({"contents": wire}).encode("utf-8")
+    assert spliced_body({"contents": list(wire)}) is None  # not ours: the SDK encodes it
+    assert spliced_body({"model": "m", "contents": wire}) is None  # contents not first

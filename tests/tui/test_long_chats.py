@@ -125,3 +125,39 @@ async def test_pruning_removes_everything_above_the_cut(make_app) -> None:
         assert len(users) < MAX_MOUNTED and len(notices) == len(users)
         first = next(child for child in view.children if isinstance(child, (UserMessage, ToolCallNotice)))
         assert isinstance(first, UserMessage)
+
+
+async def test_a_stored_conversation_opened_at_start_shows_its_end_then_the_whole_batch(make_app, tmp_path) -> None:
+    """`flashchat --cid`: the messages that fill the view are painted first and the rest of the batch is mounted
+    above them a frame later; in the end the same messages are there, once each and in order, the last one on
+    screen, and scrolling up still loads every earlier one."""
+    from flashchat.store.conversation_store import open_store
+
+    store = open_store(tmp_path / "history.db")
+    conversation = Conversation()
+    for number in range(60):
+        for message in (
+            Message(role="user", text=f"question {number}"),
+            Message(role="model", text=f"answer {number}\n\n" + "A line of the answer.\n\n" * 8),
+        ):
+            conversation.add(message)
+            store.save_message(conversation, message)
+    app = make_app(store=store, conversation_id=conversation.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ConversationView)
+        await wait_until(pilot, lambda: len(view.message_widgets) == MOUNT_BATCH)
+        await pilot.pause()
+        texts = [widget.text for widget in view.message_widgets]
+        expected = [message.text for message in conversation.messages[-MOUNT_BATCH:]]
+        assert texts == expected
+        assert "104 earlier messages" in str(view.query_one(".earlier").render())
+        last = view.message_widgets[-1]
+        assert last.region.bottom <= view.region.bottom and last.region.y >= view.region.y  # on screen
+        for _ in range(40):
+            if view.earlier_not_mounted == 0:
+                break
+            view.scroll_home(animate=False)
+            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: view.earlier_not_mounted == 0)
+        assert view.message_widgets[0].text == "question 0"
+    store.close()

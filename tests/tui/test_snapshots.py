@@ -89,7 +89,7 @@ def test_usage_panel_at_80_by_24(snap_compare, app_for) -> None:
 def test_cost_estimate_before_a_large_send_at_80_by_24(snap_compare, app_for, fake: FakeGemini) -> None:
     """On an 80×24 terminal, over the chat, an amber-edged dialog: "This request is large (over
     large_request_tokens, 100,000)", in bold "~900k tokens ≈ $1.35, ≈ $0.14 if cached", the dim line
-    "899,990 tokens of conversation so far + 6 new (counted); input only, the reply is billed on top", and
+    "899,990 tokens of conversation so far + 6 new (estimated); input only, the reply is billed on top", and
     "Enter sends it · Esc goes back to the prompt"."""
     usage = Usage(prompt=899_000, output=990, total=899_990)
     conversation = Conversation(title="Big repository")

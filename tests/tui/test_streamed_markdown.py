@@ -11,18 +11,14 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
-from flashchat.tui.widgets.reply_segment import ReplySegment, rendered_lines
+from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.streaming_code import StreamingCode
-
-from .pilot_helpers import wait_until
 
 LISTS_AND_CODE = (
     """Intro paragraph.
@@ -103,13 +99,7 @@ async def streaming_segment() -> AsyncIterator[tuple[Pilot, ReplySegment]]:
         yield pilot, segment
 
 
-def as_seen(lines: list[Strip]) -> list[tuple[str, tuple[Style | None, ...]]]:
-    """Each row's text and the style of each of its runs: what the terminal shows."""
-    return [(line.text, tuple(segment.style for segment in line)) for line in lines]
-
-
-async def drawn(text: str, *, chunk: int | None, stock: bool = False) -> list[tuple]:
-    """`text` as the screen draws it: streamed in `chunk`s, rendered whole (None), or by a stock Markdown."""
+async def rendered_tree(text: str, *, chunk: int | None, stock: bool = False) -> list[tuple]:
     app = SegmentApp()
     async with app.run_test(size=(100, 40)) as pilot:
         segment = Markdown(text) if stock else ReplySegment(text) if chunk is None else ReplySegment(streaming=True)
@@ -120,42 +110,22 @@ async def drawn(text: str, *, chunk: int | None, stock: bool = False) -> list[tu
             segment.streaming = False
         await pilot.pause()
         await pilot.pause()
-        if isinstance(segment, ReplySegment) and chunk is None:
-            await wait_until(pilot, lambda: segment.frozen)
-            assert not segment.children  # a finished segment keeps its lines, not its block widgets
-            return as_seen(segment.drawn_lines())
-        return as_seen(rendered_lines(segment))
+        return block_tree(segment)
 
 
 @pytest.mark.parametrize("chunk", [2, 9, 50])
 async def test_streamed_lists_and_fences_match_the_whole_render(chunk: int) -> None:
-    whole = await drawn(LISTS_AND_CODE, chunk=None)
-    assert any(text.startswith("   12. item number 12") for text, _ in whole)  # numbers right-aligned
-    assert await drawn(LISTS_AND_CODE, chunk=chunk) == whole
+    whole = await rendered_tree(LISTS_AND_CODE, chunk=None)
+    assert ("MarkdownBullet", " 12. ", (5, 1)) in {(kind, text, size) for _, kind, text, size in whole}
+    assert await rendered_tree(LISTS_AND_CODE, chunk=chunk) == whole
 
 
-async def test_a_finished_reply_is_drawn_as_textual_draws_markdown() -> None:
-    """Our block classes (lists, fences) and the frozen lines change how a reply streams, never how it looks."""
-    assert await drawn(LISTS_AND_CODE, chunk=None) == await drawn(LISTS_AND_CODE, chunk=None, stock=True)
-
-
-async def test_a_frozen_segment_is_drawn_again_for_a_new_width_and_a_new_theme() -> None:
-    app = SegmentApp()
-    async with app.run_test(size=(100, 40)) as pilot:
-        segment = ReplySegment(LISTS_AND_CODE)
-        await app.query_one("#view").mount(segment)
-        await wait_until(pilot, lambda: segment.frozen)
-        wide = segment.drawn_lines()
-        await pilot.resize_terminal(60, 40)
-        width = wide[0].cell_length
-        await wait_until(pilot, lambda: segment.frozen and segment.drawn_lines()[0].cell_length < width)
-        narrow = segment.drawn_lines()
-        assert {line.cell_length for line in narrow} == {segment.outer_size.width} and len(narrow) > len(wide)
-        assert segment.outer_size.height == len(narrow)  # the held height follows the new layout
-        before = as_seen(narrow)
-        app.theme = "textual-light"
-        await wait_until(pilot, lambda: segment.frozen and as_seen(segment.drawn_lines()) != before)
-        assert [text for text, _ in as_seen(segment.drawn_lines())] == [text for text, _ in before]
+async def test_a_finished_reply_is_laid_out_as_textual_lays_out_markdown() -> None:
+    """Our block classes (lists, fences) change how a reply streams, never how it looks once done."""
+    ours = await rendered_tree(LISTS_AND_CODE, chunk=None)
+    stock = await rendered_tree(LISTS_AND_CODE, chunk=None, stock=True)
+    without_types = [(depth, text, size) for depth, _, text, size in ours]
+    assert without_types == [(depth, text, size) for depth, _, text, size in stock]
 
 
 async def test_an_open_fence_streams_as_plain_text_and_is_highlighted_once_it_closes() -> None:

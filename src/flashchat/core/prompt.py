@@ -235,12 +235,19 @@ async def _large_request_estimate(
     own_tokens, own_exact = estimate_tokens(own_text), False
     if context + attachment_tokens + own_tokens < threshold * _COUNT_FROM_SHARE:
         return None
-    if own_text:
+    if own_text and not _count_changes_nothing(context + attachment_tokens, own_tokens, threshold):
         own_tokens, own_exact = await session.count_tokens(own_text)
     if context + attachment_tokens + own_tokens < threshold:
         return None
     exact = attachments_exact and (own_exact or not own_text)
     return send_estimate(context, attachment_tokens + own_tokens, exact=exact, settings=session.settings)
+
+
+def _count_changes_nothing(known: int, own_estimate: int, threshold: int) -> bool:
+    """The request is over the threshold whatever the typed text counts, and a count would move the figure by under
+    1%: every turn of a huge conversation would otherwise wait for a countTokens round trip (and a fresh process
+    for the SDK's count models, ~0.1 s of CPU) to refine a few tokens of a million."""
+    return known >= threshold and own_estimate * 100 < known
 
 
 def _looks_like_a_path(name: str) -> bool:

@@ -8,10 +8,9 @@ work on the same unchanged history every turn. Here each content is converted on
   nearly every message) by `_fast_wire`, a few dict operations with the same result as the SDK's conversion;
 - anything else (media, executable code, fields flashchat does not know, a signature not in the SDK's own
   URL-safe form) by the SDK's own functions, exactly as before.
-`IdentityMemo` keeps the converted contents of one session from turn to turn: a stored content is never changed
-in place (an edit, retry or branch replaces or removes the message), so the same dict object converts to the
-same wire content, and only what is new is converted. gemini.py's `gemini_contents` keeps its own per-message
-work (the typed text's content, the checks for streamed and unanswered calls) in the same memo.
+`KeptContents` keeps a session's contents, plain and in wire form, from turn to turn: a stored content is never
+changed in place (an edit, retry or branch replaces or removes the message), so a turn that adds messages
+builds and converts only those.
 
 Byte-exact: the request body is `json.dumps` of the same dicts the SDK would have built (tests compare request
 bodies with the SDK's own; `_fast_path_agrees` checks a probe covering every shape the fast path takes against
@@ -25,10 +24,11 @@ import json
 import operator
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+
+from flashchat.providers.identity_memo import IdentityMemo
 
 Json = dict[str, Any]
-T = TypeVar("T")
 
 # Stored (model_dump) field -> wire field, in the order the SDK's `_Part_to_mldev` writes them.
 _PART_FIELDS = (
@@ -52,7 +52,21 @@ PLACEHOLDER_CONTENTS: list[Json] = [{"role": "user", "parts": [{"text": ""}]}]
 
 
 class SentAsIs(list[Json]):
-    """Contents already in wire form (from `wire_contents`): the request carries them unchanged."""
+    """Contents already in wire form (from `wire_contents`): the request carries them unchanged. `texts`, when
+    set, holds each one's `json.dumps`, kept from turn to turn: the body is joined from them (`spliced_body`)."""
+
+    texts: list[str] | None = None
+
+
+def spliced_body(request: Any) -> bytes | None:
+    """`json.dumps(request).encode()`, as the SDK sends it, joined from the contents' kept JSON; None when the
+    request's contents are not ours in full (then the SDK encodes it, as always)."""
+    contents = request.get("contents") if type(request) is dict else None
+    if not isinstance(contents, SentAsIs) or contents.texts is None or next(iter(request)) != "contents":
+        return None
+    rest = {key: value for key, value in request.items() if key != "contents"}
+    tail = ", " + json.dumps(rest)[1:] if rest else "}"
+    return ('{"contents": [' + ", ".join(contents.texts) + "]" + tail).encode("utf-8")
 
 
 def wire_content(content: Json) -> Json:
@@ -187,34 +201,6 @@ def _fast_path_agrees() -> bool:
         return False
 
 
-class IdentityMemo:
-    """Values computed from objects that are replaced, never changed in place (a message, its stored content), kept
-    by the identity of those objects from one request to the next.
-
-    A provider keeps one for its session: the next request converts only what is new, and what a request no longer
-    used (a conversation switched away from, an edited or retried turn) is forgotten by `next_request`. Nothing else
-    needs invalidating: a changed message is a new object, so it misses.
-    """
-
-    def __init__(self) -> None:
-        # (kind, id of the first source) -> (the sources, held so their ids cannot be reused meanwhile; the value)
-        self._kept: dict[tuple[str, int], tuple[tuple[object, ...], Any]] = {}
-        self._used: dict[tuple[str, int], tuple[tuple[object, ...], Any]] = {}
-
-    def value(self, kind: str, sources: tuple[object, ...], compute: Callable[..., T], *args: Any) -> T:
-        """`compute(*args)`, or what it gave while every one of `sources` was the same object as now."""
-        key = (kind, id(sources[0]))
-        entry = self._used.get(key) or self._kept.get(key)
-        if entry is None or any(held is not source for held, source in zip(entry[0], sources, strict=True)):
-            entry = (sources, compute(*args))
-        self._used[key] = entry
-        return entry[1]
-
-    def next_request(self) -> None:
-        """Forget what the request just built did not use."""
-        self._kept, self._used = self._used, {}
-
-
 def wire_contents(contents: list[Json], memo: IdentityMemo) -> SentAsIs | None:
     """`contents` in wire form, each converted once while `memo` holds it; None when the installed SDK lacks the
     conversion functions used here (the caller then hands the SDK the stored contents, as before)."""
@@ -263,7 +249,10 @@ class KeptContents:
         wire = None
         if _sdk_conversion_available():
             kept = self._wire[:unchanged] if self._wire is not None else []
-            wire = SentAsIs(kept + (wire_contents(repaired[len(kept) :], self._memo) or []))
+            new = wire_contents(repaired[len(kept) :], self._memo) or []
+            wire = SentAsIs(kept + new)
+            kept_texts = (self._wire.texts or [])[: len(kept)] if self._wire is not None else []
+            wire.texts = kept_texts + [self._memo.value("json", (content,), json.dumps, content) for content in new]
             self._memo.next_request()
         self._sources, self._contents, self._repaired, self._wire = sources, contents, repaired, wire
         self._repair_changed_nothing = len(repaired) == len(present) and all(map(operator.is_, repaired, present))

@@ -25,7 +25,7 @@ from typing import Any
 from google import genai
 from google.genai import types
 
-from flashchat.providers.gemini_contents import PLACEHOLDER_CONTENTS, SentAsIs
+from flashchat.providers.gemini_contents import PLACEHOLDER_CONTENTS, SentAsIs, spliced_body
 
 _TOP_LEVEL = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId"})
 _CANDIDATE = frozenset({"content", "index"})
@@ -176,7 +176,7 @@ def sdk_request(
 
     request = _common.encode_unserializable_types(_common.convert_to_dict(request))
     if wire:
-        request["contents"] = list(wire)
+        request["contents"] = wire  # with its kept JSON, which `_streamed_bodies` sends
     http_options = parameters.config.http_options if parameters.config is not None else None
     return api_client, path, request, http_options, parameters
 
@@ -221,9 +221,10 @@ async def _streamed_bodies(
     if build is None or send is None:
         responses = await api_client.async_request_streamed("post", path, request, http_options)
         return _reparsed(responses)
-    response = await send(
-        http_request=build("post", path, request, http_options), http_options=http_options, stream=True
-    )
+    http_request = build("post", path, request, http_options)
+    if (body := spliced_body(http_request.data)) is not None:
+        http_request.data = body  # the history's JSON kept from the turn before (gemini_contents.py)
+    response = await send(http_request=http_request, http_options=http_options, stream=True)
     return _parsed(response)
 
 

@@ -38,6 +38,7 @@ from flashchat.core.conversation import Conversation, Message, ReplyDraft, ToolC
 from flashchat.core.errors import ChatError, ErrorKind, retry_info_delay
 from flashchat.core.events import TextDelta, ThoughtDelta, UsageUpdate
 from flashchat.providers import CAPABILITIES, OPENAI_IMAGE_TYPES
+from flashchat.providers.identity_memo import IdentityMemo
 from flashchat.providers.openai_content import merge_blocks, split_blocks, text_only
 from flashchat.providers.openai_tools import (
     answer_unanswered,
@@ -82,28 +83,40 @@ def _host(settings: Settings) -> str:
 # --- request -------------------------------------------------------------------------------------------
 
 
-def openai_messages(conversation: Conversation, settings: Settings) -> list[dict[str, Any]]:
+def openai_messages(
+    conversation: Conversation, settings: Settings, memo: IdentityMemo | None = None
+) -> list[dict[str, Any]]:
     """System prompt, then user and assistant messages in order.
 
     Replies made through this provider go back as stored (extra_content and tool calls included); replies
-    from another provider go back as their text; replies with nothing in them are left out.
+    from another provider go back as their text; replies with nothing in them are left out. With the provider's
+    `memo`, each message's request form is built once and kept while the message is in the conversation.
     """
+    memo = memo or IdentityMemo()
     messages: list[dict[str, Any]] = []
     if settings.system_prompt:
         messages.append({"role": "system", "content": settings.system_prompt})
     for message in conversation.messages:
         if message.role == "user" and message.provider == NAME and message.native:
-            messages += copy.deepcopy(message.native.get("tool_messages") or [])  # answers to tool calls
+            messages += memo.value("tool", (message.native,), _tool_messages, message.native)  # answers to tool calls
         elif message.role == "user" and message.media:
             messages.append({"role": "user", "content": _content_with_images(message, conversation)})
         elif message.role == "user":
-            messages.append({"role": "user", "content": message.text})
+            messages.append(memo.value("user", (message, message.text), _role_text, "user", message.text))
         elif message.provider == NAME and message.native:
-            if (outgoing := assistant_message(message.native)) is not None:
+            if (outgoing := memo.value("assistant", (message.native,), assistant_message, message.native)) is not None:
                 messages.append(outgoing)
         elif message.text:
-            messages.append({"role": "assistant", "content": message.text})
+            messages.append(memo.value("text", (message, message.text), _role_text, "assistant", message.text))
     return answer_unanswered(messages)
+
+
+def _tool_messages(native: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return copy.deepcopy(native.get("tool_messages") or [])
+
+
+def _role_text(role: str, text: str) -> dict[str, Any]:
+    return {"role": role, "content": text}
 
 
 def _content_with_images(message: Message, conversation: Conversation) -> list[dict[str, Any]]:
@@ -154,10 +167,12 @@ def assistant_message(native: Mapping[str, Any]) -> dict[str, Any] | None:
     return outgoing
 
 
-def request_body(conversation: Conversation, settings: Settings, *, reasoning_effort: bool = True) -> dict[str, Any]:
+def request_body(
+    conversation: Conversation, settings: Settings, *, reasoning_effort: bool = True, memo: IdentityMemo | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": settings.model,
-        "messages": openai_messages(conversation, settings),
+        "messages": openai_messages(conversation, settings, memo),
         "stream": settings.stream,
     }
     if settings.stream:
@@ -174,6 +189,22 @@ def request_body(conversation: Conversation, settings: Settings, *, reasoning_ef
             "json_schema": {"name": "reply", "schema": dict(settings.response_schema)},
         }
     return body
+
+
+def request_bytes(body: dict[str, Any], memo: IdentityMemo | None = None) -> bytes:
+    """`body` encoded as httpx2 encodes `json=` (compact, not ASCII-escaped, no NaN), each message encoded once while
+    `memo` holds it: a long conversation's 4 MB were encoded again every turn (~25 ms)."""
+    memo = memo or IdentityMemo()
+    if list(body)[:2] != ["model", "messages"]:
+        return _json_bytes(body)
+    encoded = [memo.value("json", (message,), _json_bytes, message) for message in body["messages"]]
+    rest = {key: value for key, value in body.items() if key not in ("model", "messages")}
+    head = _json_bytes({"model": body["model"]})[:-1] + b',"messages":['
+    return head + b",".join(encoded) + b"]" + (b"," + _json_bytes(rest)[1:] if rest else b"}")
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 # --- response ------------------------------------------------------------------------------------------
@@ -549,6 +580,7 @@ class OpenAICompatProvider:
         self._clients: dict[tuple[int, float], httpx2.AsyncClient] = {}
         # (base_url, model, level) combinations that rejected reasoning_effort: not sent to them again.
         self._no_reasoning_effort: set[tuple[str, str, str]] = set()
+        self._kept = IdentityMemo()  # each message's request form, built once (identity_memo.py)
 
     def warm_up(self, settings: Settings, loop: asyncio.AbstractEventLoop) -> None:
         """Run in a thread while a UI idles: the TLS context, the HTTP stack and the client for `loop` (nothing is
@@ -626,10 +658,12 @@ class OpenAICompatProvider:
         try:
             client = self._client(settings)
             while True:
-                body = request_body(conversation, settings, reasoning_effort=send_effort)
-                headers = self._headers(settings, stream=settings.stream)
+                body = request_body(conversation, settings, reasoning_effort=send_effort, memo=self._kept)
+                data = request_bytes(body, self._kept)
+                self._kept.next_request()
+                headers = {**self._headers(settings, stream=settings.stream), "Content-Type": "application/json"}
                 draft.mark_sent()
-                async with client.stream("POST", url, json=body, headers=headers) as response:
+                async with client.stream("POST", url, content=data, headers=headers) as response:
                     _refuse_redirect(response, settings)
                     if response.status_code >= 400:
                         text = (await response.aread()).decode("utf-8", "replace")

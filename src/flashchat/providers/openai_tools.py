@@ -76,6 +76,12 @@ def calls_in(message: Mapping[str, Any] | None) -> list[ToolCall]:
     return calls
 
 
+def _call_ids_in(message: Mapping[str, Any]) -> list[str]:
+    """The ids `calls_in` gives, without parsing each call's arguments (every turn, for every call of the history)."""
+    calls = message.get("tool_calls") or []
+    return [call_id(call, position) for position, call in enumerate(calls) if isinstance(call, Mapping)]
+
+
 def with_call_ids(tool_calls: list[Any]) -> list[Any]:
     """The tool calls as sent back: each with its id (generated where the server gave none) and its arguments as
     a JSON string (a server that sent an object); otherwise untouched, extra_content included."""
@@ -119,8 +125,8 @@ def answer_unanswered(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             answered.add(messages[position].get("tool_call_id"))
             repaired.append(messages[position])
             position += 1
-        for call in calls_in(message):
-            if call.id not in answered:
+        for ident in _call_ids_in(message):
+            if ident not in answered:
                 error = json.dumps({"error": UNANSWERED})
-                repaired.append({"role": "tool", "tool_call_id": call.id, "content": error})
+                repaired.append({"role": "tool", "tool_call_id": ident, "content": error})
     return repaired

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import math
 import re
@@ -22,7 +23,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
@@ -383,7 +384,9 @@ class ConversationStore:
             "SELECT id, title, system_prompt, model, created_at, updated_at FROM conversations WHERE id = ?",
             (conversation_id,),
         ).fetchone()
-        messages = [_message_from_row(values) for values in self._db.execute(_SELECT_MESSAGES, (conversation_id,))]
+        with _collector_paused():
+            rows = self._db.execute(_SELECT_MESSAGES, (conversation_id,))
+            messages = [_message_from_row(values) for values in rows]
         conversation = Conversation(
             messages=messages,
             id=row[0],
@@ -648,6 +651,20 @@ def _statements(script: str) -> Iterable[str]:
         if sqlite3.complete_statement(statement):
             yield statement
             statement = ""
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collections while a conversation's messages are decoded: everything made is kept (no cycles to
+    find), and with the collector on, the ~100,000 objects of a 2,000-message conversation set off repeated
+    collections of the whole heap while they were made (bench/huge_history.py)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _position_of(conversation: Conversation, message: Message) -> int:

@@ -436,9 +436,11 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             raise NoMatches(f"no chat screen to hold {selector.__name__}")
         return self.screen_stack[0].query_one(selector)
 
-    async def _show_conversation(self) -> None:
+    async def _show_conversation(self, *, paint_first: bool = False) -> None:
         conversation = self.session.conversation
-        await self.conversation_view.show_messages(conversation.messages, empty_hint=EMPTY_HINT)
+        await self.conversation_view.show_messages(
+            conversation.messages, empty_hint=EMPTY_HINT, paint_first=paint_first
+        )
         self.composer.set_history([m.text for m in conversation.messages if m.role == "user"])
         self.sub_title = conversation.title
         self._refresh_usage()
@@ -508,17 +510,32 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
 
     async def _send_prepared(self, prepared: PreparedPrompt) -> None:
         self.clear_attachment_chips()
-        user_message = await self.conversation_view.add_user_message(prepared.typed)
-        if prepared.attachments:
-            await self.show_sent_attachments(prepared, after=user_message)
-        await self._start_reply(lambda: self.session.send(prepared))
 
-    async def _start_reply(self, events: Callable[[], AsyncGenerator[Event, None]]) -> None:
-        self._current_reply = await self._add_reply()
+        async def show_sent() -> None:
+            user_message = await self.conversation_view.add_user_message(prepared.typed)
+            if prepared.attachments:
+                await self.show_sent_attachments(prepared, after=user_message)
+
+        await self._start_reply(lambda: self.session.send(prepared), before=show_sent)
+
+    async def _start_reply(
+        self,
+        events: Callable[[], AsyncGenerator[Event, None]],
+        before: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Start the reply's worker first, then mount what the turn shows: the request leaves while the widgets
+        mount (5-40 ms of layout and CSS under load), and the worker shows nothing before the reply view is up."""
+        view_ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.replying = True
         self._live_usage = None
         self.query_one(StatusBar).set_activity("streaming · Esc stops")
-        self._stream_reply(events)
+        self._stream_reply(events, view_ready)
+        try:
+            if before is not None:
+                await before()
+            self._current_reply = await self._add_reply()
+        finally:
+            view_ready.set_result(None)
 
     async def _add_reply(self) -> ReplyView:
         settings = self.settings
@@ -531,14 +548,18 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         return self._current_reply
 
     @work(exclusive=True, group="reply", exit_on_error=False)
-    async def _stream_reply(self, events: Callable[[], AsyncGenerator[Event, None]]) -> None:
+    async def _stream_reply(
+        self, events: Callable[[], AsyncGenerator[Event, None]], view_ready: asyncio.Future[None]
+    ) -> None:
         messages = self.session.conversation.messages
         last_before = messages[-1] if messages else None
         try:
             async with contextlib.aclosing(events()) as stream:
                 async for event in stream:
+                    await view_ready  # the request is out; what it brings goes to the reply view once mounted
                     await self._show_event(event)
         except asyncio.CancelledError:
+            await view_ready  # stopped before the reply view was up: it is stopped once mounted
             # Esc: the session kept what had arrived as a stopped message.
             if self._pending_tool is not None:
                 self._pending_tool.show_stopped()
@@ -550,11 +571,13 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             raise
         except Exception as error:  # a bug must not take the chat down with it
             log.exception("reply failed")
+            await view_ready
             reply = await self._live_reply()
             await reply.fail(
                 None, f"Something went wrong in flashchat: {one_line(repr(error))}. Details are in the log file."
             )
         finally:
+            await view_ready
             self._pending_tool = None
             self.replying = False
             self.query_one(StatusBar).set_activity("")
@@ -706,7 +729,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         else:
             self.session.open(conversation)  # its system prompt and model come with it
         self.query_one(StatusBar).set_model(self.settings.model)
-        await self._show_conversation()
+        await self._show_conversation(paint_first=True)  # the app is up: paint its last messages first
         self.composer.focus()
 
     # -- history

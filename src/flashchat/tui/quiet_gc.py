@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Callable
 
 OLD_GENERATION_EVERY = 2  # while streaming: gen-1 collections between two collections of the unfrozen old generation
 IDLE_SECONDS = 2.0  # without input and without a reply streaming, before the postponed full collection runs
@@ -17,6 +19,34 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
     """A `gc.callbacks` hook: after a collection of the old generation, freeze what survived it."""
     if phase == "stop" and info["generation"] == 2:
         gc.freeze()
+
+
+def return_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim); nothing elsewhere.
+
+    glibc keeps freed memory for reuse, so RSS stays at the streaming peak. After a 20,000-token reply and the
+    idle collection this gave 134 -> 125 MB and 142 -> 132 MB after a second one (one-off, in-process); most
+    of what stays is Python's own object arenas, which CPython frees only when they are entirely empty.
+    """
+    if not _malloc_trim:
+        _malloc_trim.append(_find_malloc_trim())
+    trim = _malloc_trim[0]
+    if trim is not None:
+        trim(0)
+
+
+_malloc_trim: list[Callable[[int], int] | None] = []  # looked up once; None when the C library has none
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:  # glibc's soname: ctypes.util.find_library would run ldconfig, ~0.3 s
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl and others have no malloc_trim
+        return None
 
 
 class QuietCollector:
@@ -79,6 +109,7 @@ class QuietCollector:
         if busy or self._streaming or not self._owes_collection or now - self._last_input < IDLE_SECONDS:
             return False
         self._collect()
+        return_free_memory()
         return True
 
     def _collect(self) -> None:

@@ -1,9 +1,9 @@
 """Cut a long streamed reply into segments that are each rendered by their own Markdown widget.
 
 Textual's compositor visits every mounted widget on every frame, and one 20,000-token reply is about 800
-widgets: ~100 ms per frame. Rendering a long reply as a column of smaller Markdown widgets lets a finished
-segment keep only the lines it drew (one widget), and the conversation view park the segments that are far
-off-screen (see `ReplySegment`), so a frame only pays for the open segment and what is near the viewport.
+widgets: ~100 ms per frame. Rendering a long reply as a column of smaller Markdown widgets lets the
+conversation view park the segments that are far off-screen (see `ReplySegment`), so a frame only pays for
+what is near the viewport.
 
 A cut is only made where Markdown allows it without changing the rendering: at the start of a line that
 follows a blank line, outside a code fence, and where the new line starts a paragraph, heading, fence or rule
@@ -16,9 +16,7 @@ import re
 
 from flashchat.render.markdown_blocks import FenceTracker
 
-# About 150 tokens, a few blocks: a finished segment is one cheap widget (ReplySegment keeps its lines), so
-# the smaller the open one, the less each append lays out and paints.
-SEGMENT_CHARS = 600
+SEGMENT_CHARS = 2_000  # about 500 tokens: a screen or two of text
 _NOT_A_CUT = re.compile(r"^(?:[-*+]\s|\d{1,9}[.)](?:\s|$)|[>|\s]|\[[^\]]*\]:)")
 _DECIDING_CHARS = 12  # enough of a line to tell "12. item" from a paragraph
 

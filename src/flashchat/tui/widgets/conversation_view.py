@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
 
 MOUNT_BATCH = 16  # messages mounted when a conversation opens, and each time the user scrolls to the top
 MAX_MOUNTED = 64  # past this many message widgets, the oldest are unmounted (they stay in the conversation)
+# Opening a stored conversation paints the messages that fill the view first, then mounts the rest of the
+# batch above them: each reply builds its Markdown blocks, and all 16 at once held the first paint of a
+# 2,000-message conversation back by the time the 12 the user cannot see yet took to build.
+FIRST_PAINT_WAIT = 0.5  # seconds, at most, that the rest of the batch waits for that paint
 PARK_DELAY = 0.1  # seconds between a scroll and re-deciding which segments to park
 PARK_INTERVAL = 0.25  # and how often to re-decide anyway: the view pins itself to the bottom without "scrolling"
 
@@ -62,8 +68,8 @@ class ConversationView(VerticalScroll, can_focus=False):
     Textual's compositor visits every displayed widget on every frame, so this view keeps that number small:
     - a conversation opens with only its last `MOUNT_BATCH` messages; scrolling to the top mounts earlier
       ones, and past `MAX_MOUNTED` the oldest are unmounted again;
-    - reply segments more than a screen away from the viewport are parked (they keep their height but hide
-      their Markdown blocks), and unparked when the user scrolls near them.
+    - reply segments more than a screen away from the viewport are parked (they keep their height and text
+      and unmount their Markdown blocks), and drawn again when the user scrolls near them.
     """
 
     DEFAULT_CSS = """
@@ -90,6 +96,7 @@ class ConversationView(VerticalScroll, can_focus=False):
         self._park_timer_running = False
         self._loading_earlier = False
         self._laid_out_width = 0
+        self._parked_for: tuple[object, ...] = ()  # the layout the last parking pass decided on
 
     def on_mount(self) -> None:
         self.anchor()
@@ -102,10 +109,16 @@ class ConversationView(VerticalScroll, can_focus=False):
 
     # -- content
 
-    async def show_messages(self, messages: Sequence[Message], *, empty_hint: str = "") -> None:
-        """Replace the view with `messages` (a live list: the session appends to it), showing the last few."""
+    async def show_messages(
+        self, messages: Sequence[Message], *, empty_hint: str = "", paint_first: bool = False
+    ) -> None:
+        """Replace the view with `messages` (a live list: the session appends to it), showing the last few.
+
+        With `paint_first` (opening a conversation once the app is up), the messages that fill the view are
+        painted before the rest of the batch is mounted above them."""
         self._messages = messages
-        self._first_mounted = max(0, len(messages) - MOUNT_BATCH)
+        batch_start = max(0, len(messages) - MOUNT_BATCH)
+        self._first_mounted = self._first_screenful(messages, batch_start) if paint_first else batch_start
         widgets = [message_widget(message) for message in messages[self._first_mounted :]]
         with self.app.batch_update():
             await self.remove_children()
@@ -115,6 +128,38 @@ class ConversationView(VerticalScroll, can_focus=False):
             await self.mount_all(widgets)
         self._update_earlier_label()
         self.anchor()
+        if self._first_mounted > batch_start:
+            await self._mount_rest_of_batch(messages, batch_start)
+
+    def _first_screenful(self, messages: Sequence[Message], batch_start: int) -> int:
+        """Index of the earliest message needed to fill the view from the bottom, by an estimate of lines that
+        errs towards more messages (rendered Markdown is rarely shorter than its wrapped text)."""
+        width = max(20, self.size.width - 4)
+        rows = self.size.height or 40
+        lines = 0
+        index = len(messages)
+        while index > batch_start and lines < rows:
+            index -= 1
+            text = messages[index].text
+            lines += 2 + text.count("\n") + len(text) // width
+        return index
+
+    async def _mount_rest_of_batch(self, messages: Sequence[Message], batch_start: int) -> None:
+        first_shown = self._first_mounted
+        self._loading_earlier = True  # scrolling up meanwhile must not mount these a second time
+        try:
+            painted = asyncio.Event()
+            self.call_after_refresh(painted.set)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(painted.wait(), FIRST_PAINT_WAIT)
+            if self._messages is not messages or self._first_mounted != first_shown or not self.is_attached:
+                return  # another conversation was shown meanwhile, or the view was pruned
+            widgets = [message_widget(message) for message in messages[batch_start:first_shown]]
+            self._first_mounted = batch_start
+            await self.mount_all(widgets, after=self.query_one(".earlier"))
+            self._update_earlier_label()
+        finally:
+            self._loading_earlier = False
 
     async def add_user_message(self, text: str) -> UserMessage:
         await self._remove_empty_hint()
@@ -197,7 +242,7 @@ class ConversationView(VerticalScroll, can_focus=False):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.schedule_parking()
-        if new_value <= 0 and self._first_mounted > 0 and self.max_scroll_y > 0:
+        if new_value <= 0 and self._first_mounted > 0 and self.max_scroll_y > 0 and not self._loading_earlier:
             self.load_earlier()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -219,17 +264,35 @@ class ConversationView(VerticalScroll, can_focus=False):
         if len(self.children) <= 2:  # the "earlier" label and the empty hint: no replies (nor their import)
             return []
         reply_view, reply_segment = _reply_classes()
-        return [segment for reply in self.query_children(reply_view) for segment in reply.query_children(reply_segment)]
+        # Plain isinstance over the children, not a query: this runs 4 times a second even when the app is idle,
+        # and two nested queries (CSS matching per node) were most of the idle app's CPU (cProfile, 30 turns).
+        return [
+            segment
+            for reply in self.children
+            if isinstance(reply, reply_view)
+            for segment in reply.children
+            if isinstance(segment, reply_segment)
+        ]
 
     def _park_far_segments(self) -> None:
         self._park_timer_running = False
         view = self.region
         if not view.height:
             return
+        segments = self._segments()
+        # Where everything sits: if none of it moved since the last pass, neither did the answer. An idle app
+        # then costs no more than this check 4 times a second.
+        layout = (view, self.scroll_offset, self.virtual_size, len(segments), sum(s.streaming for s in segments))
+        if layout == self._parked_for:
+            return
         near_top, near_bottom = view.y - view.height, view.bottom + view.height
-        for segment in self._segments():
+        settled = True
+        for segment in segments:
             region = segment.region
-            if region.y < near_bottom and region.bottom > near_top:
+            near = region.y < near_bottom and region.bottom > near_top
+            if near:
                 segment.unpark()
             else:
                 segment.park()
+            settled = settled and segment.parked != near  # a segment still streaming or restoring said no
+        self._parked_for = layout if settled else ()

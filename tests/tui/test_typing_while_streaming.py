@@ -5,9 +5,8 @@ from __future__ import annotations
 from textual import events
 
 from flashchat.testing.fake_gemini import FakeGemini, Reply
-from flashchat.tui.widgets.reply_view import ReplyView
 
-from .pilot_helpers import send, wait_for_reply, wait_until
+from .pilot_helpers import send_and_wait_for_streaming, wait_for_reply
 
 # What the terminal driver makes of "Y<backspace>Za<backspace>bc<backspace>d" (Textual's XTermParser).
 TYPED = [("Y", "Y"), ("backspace", "\x7f"), ("Z", "Z"), ("a", "a"), ("backspace", "\x7f"), ("b", "b")]
@@ -23,9 +22,7 @@ async def test_a_burst_of_keys_typed_while_a_reply_streams_edits_the_composer_in
     fake.enqueue(Reply.text("word " * 400, chunk_chars=10, delay_s=0.02))
     app = make_app()
     async with app.run_test() as pilot:
-        await send(pilot, "talk for a while")
-        reply = app.query_one(ReplyView)
-        await wait_until(pilot, lambda: len(reply.text) >= 50)
+        await send_and_wait_for_streaming(pilot, "talk for a while")
         for key, character in TYPED:
             app.post_message(events.Key(key, character))
         assert app.replying  # all typed while the reply streams

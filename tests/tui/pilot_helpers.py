@@ -30,3 +30,13 @@ async def send(pilot: Pilot, text: str) -> None:
     composer = pilot.app.query_one("#composer")
     composer.load_text(text)
     await pilot.press("enter")
+
+
+async def send_and_wait_for_streaming(pilot: Pilot, text: str, shown_chars: int = 50):
+    """Send `text` and wait until the reply has shown `shown_chars` characters; returns its ReplyView."""
+    from flashchat.tui.widgets.reply_view import ReplyView
+
+    await send(pilot, text)
+    reply = pilot.app.query_one(ReplyView)
+    await wait_until(pilot, lambda: len(reply.text) >= shown_chars)
+    return reply

@@ -15,7 +15,7 @@ from flashchat.tui.widgets.reply_view import ReplyView
 from flashchat.tui.widgets.usage_panel import UsagePanel
 from flashchat.tui.widgets.user_message import UserMessage
 
-from .pilot_helpers import send, wait_for_reply, wait_until
+from .pilot_helpers import send, send_and_wait_for_streaming, wait_for_reply, wait_until
 
 
 async def test_type_and_send_shows_the_streamed_reply(fake: FakeGemini, make_app) -> None:
@@ -96,9 +96,7 @@ async def test_escape_stops_the_reply_and_keeps_the_partial_text(fake: FakeGemin
     fake.enqueue(Reply.text("word " * 400, chunk_chars=10, delay_s=0.02))
     app = make_app()
     async with app.run_test() as pilot:
-        await send(pilot, "talk for a while")
-        reply = app.query_one(ReplyView)
-        await wait_until(pilot, lambda: len(reply.text) >= 50)
+        reply = await send_and_wait_for_streaming(pilot, "talk for a while")
         await pilot.press("escape")
         await wait_for_reply(pilot)
         stopped = app.session.conversation.messages[-1]

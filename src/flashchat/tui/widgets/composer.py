@@ -87,6 +87,7 @@ class Composer(TextArea):
       chip such as `[pasted: 412 lines, app.py?]` stands in for it, which keeps a 2,000-line paste (or a 2 MB
       single line) instant; the full text is sent, and Ctrl+F expands the chips in place.
     - Up on an empty composer recalls earlier prompts; Down walks back to the draft.
+    - Bound keys (Backspace, the arrows...) run their action as the key arrives, in order with the typed letters.
     - Typing `@` starts a file mention: `MentionChanged` carries what follows it, so the app can offer paths;
       while the app sets `completing`, the keys in COMPLETION_KEYS go to it as `CompletionKey`.
     """
@@ -166,6 +167,13 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.submit()
+        elif not event.is_printable and not self.read_only and await self.app._check_bindings(event.key):
+            # A key bound to an action (Backspace, the arrows, Ctrl+W...) runs it here, in turn with the letters
+            # TextArea inserts. Left to Textual, it ran only once the key had bubbled back up to the app, a hop
+            # through every ancestor's queue: a busy app (a reply streaming) reads keys in bursts, so the letter
+            # typed after a Backspace was inserted first and the Backspace erased it instead.
+            event.stop()
+            event.prevent_default()
 
     def submit(self) -> None:
         draft = self.draft

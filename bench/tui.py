@@ -614,12 +614,12 @@ async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
 
 def _rss_after_malloc_trim() -> float | None:
     """RSS once glibc has handed its free heap pages back (what malloc_trim(0) would give); None off glibc."""
-    import ctypes
+    from flashchat.tui.quiet_gc import malloc_trim_function
 
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
+    trim = malloc_trim_function()
+    if trim is None:
         return None
+    trim(0)
     return _rss_now_mb()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 from collections.abc import Callable
@@ -28,17 +29,13 @@ def return_free_memory() -> None:
     idle collection this gave 134 -> 125 MB and 142 -> 132 MB after a second one (one-off, in-process); most
     of what stays is Python's own object arenas, which CPython frees only when they are entirely empty.
     """
-    if not _malloc_trim:
-        _malloc_trim.append(_find_malloc_trim())
-    trim = _malloc_trim[0]
+    trim = malloc_trim_function()
     if trim is not None:
         trim(0)
 
 
-_malloc_trim: list[Callable[[int], int] | None] = []  # looked up once; None when the C library has none
-
-
-def _find_malloc_trim() -> Callable[[int], int] | None:
+@functools.cache  # looked up once; None when the C library has none
+def malloc_trim_function() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     import ctypes

@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import select
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -105,6 +106,12 @@ class CliResult:
     returncode: int
     stdout: str
     stderr: str
+
+
+def default_sigint() -> None:
+    """A `preexec_fn` for a child that a test interrupts with SIGINT: a shell starts background jobs (`pytest &`)
+    with SIGINT ignored, the child inherits that, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(args: list[str], env: dict[str, str], stdin: bytes | None = None, timeout: float = 60) -> CliResult:

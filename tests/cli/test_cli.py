@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flashchat.testing.fake_gemini import FakeGemini, Reply
-from support import run_cli, run_in_terminal
+from support import default_sigint, run_cli, run_in_terminal
 
 
 def test_piped_reply_is_exactly_the_text(fake: FakeGemini, cli_env: dict) -> None:
@@ -199,6 +199,7 @@ def test_ctrl_c_keeps_what_arrived_and_exits_130(fake: FakeGemini, cli_env: dict
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=cli_env,
+        preexec_fn=default_sigint,
     )
     fake.wait_for_requests(1, timeout=20)
     time.sleep(0.6)

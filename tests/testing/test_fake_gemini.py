@@ -25,7 +25,7 @@ from google import genai
 from google.genai import errors, types
 
 from flashchat.testing.fake_gemini import DEFAULT_SIGNATURE, FakeGemini, Reply
-from support import RECORDINGS, SSE_RECORDINGS, WIRE
+from support import RECORDINGS, SSE_RECORDINGS, WIRE, default_sigint
 
 MODEL = "gemini-3.5-flash"
 
@@ -429,7 +429,9 @@ async def test_v1beta_v1_and_path_prefix_are_routed(fake: FakeGemini) -> None:
 
 def test_command_line_server_prints_url_and_stops_on_ctrl_c() -> None:
     command = [sys.executable, "-m", "flashchat.testing.fake_gemini", "--delay", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     url = process.stdout.readline().strip()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
     port = int(url.rsplit(":", 1)[1])

@@ -56,13 +56,16 @@ def capabilities_for(settings: Settings) -> Capabilities:
     return CAPABILITIES["gemini_interactions" if settings.api == "interactions" else "gemini"]
 
 
+def provider_module(settings: Settings) -> str:
+    """The module `provider_for(settings)` imports."""
+    return "flashchat.providers.openai_compat" if settings.provider == "openai" else "flashchat.providers.gemini"
+
+
 def import_provider(settings: Settings) -> None:
     """Import the module `provider_for(settings)` will need, e.g. in a thread once a UI's first frame is up."""
     import importlib
 
-    importlib.import_module(
-        "flashchat.providers.openai_compat" if settings.provider == "openai" else "flashchat.providers.gemini"
-    )
+    importlib.import_module(provider_module(settings))
 
 
 def provider_for(settings: Settings) -> Provider:

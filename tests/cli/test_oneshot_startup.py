@@ -1,5 +1,5 @@
 """What one-shot mode does before its request: the provider's module imported once, and kept out of the garbage
-collector's walks (cli/oneshot.py `import_provider_kept`), in a fresh process as `flashchat -p` runs it."""
+collector's walks (providers/__init__.py `import_provider_kept`), in a fresh process as `flashchat -p` runs it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from support import run_cli
 
 PROBE = """
 import gc, json, sys
-from flashchat.cli.oneshot import import_provider_kept
+from flashchat.providers import import_provider_kept
 from flashchat.config.settings import load_settings
 
 import_provider_kept(load_settings())

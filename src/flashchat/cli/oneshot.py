@@ -45,33 +45,6 @@ if TYPE_CHECKING:
     from flashchat.store.conversation_store import ConversationStore
 
 
-def import_provider_kept(settings: Settings) -> None:
-    """Import the provider's module (its HTTP stack and SDK) for a process that keeps it until it exits.
-
-    Why: google-genai makes ~80,000 objects as it imports (a thousand pydantic model classes), all alive until
-    the process ends. With the collector on, their making set off collections that walked them again and again
-    (~0.06 s of CPU), and every later full collection walked them once more: while the reply streams, and at
-    exit, where Python collects several times as it tears the modules down (~0.15 s). Made with the collector
-    paused and then frozen (`gc.freeze`: left out of every later collection), they cost their import only
-    (bench/gemini_chunks.py: ~0.2 s of the Gemini path's `-p` CPU; the OpenAI-compatible one imports far less).
-    The few hundred cyclic leftovers of the imports are kept, a fraction of a megabyte."""
-    import gc
-    import sys
-
-    from flashchat.providers import import_provider, provider_module
-
-    if provider_module(settings) in sys.modules:
-        return  # imported already (a test calling main() again): nothing new to keep out of collections
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        import_provider(settings)
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
 class JsonOutput:
     """`--json`: nothing while streaming; one object at the end."""
 
@@ -145,12 +118,13 @@ class OneShot:
     async def _run(self, source: PromptSource) -> int:
         from flashchat.config.logs import route_library_output_to_log_file
         from flashchat.core.session import ChatSession
+        from flashchat.providers import import_provider_kept
 
         route_library_output_to_log_file()  # first: the SDK's import may warn
         self.session = ChatSession(
             self.settings, store=self.store, conversation=self.conversation, approve_tool=self._allow_every_call
         )
-        import_provider_kept(self.settings)
+        import_provider_kept(self.settings)  # this process keeps it until it exits
         try:
             prompt = await source(self.session) if callable(source) else source
             if prompt is None:

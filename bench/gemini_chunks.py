@@ -15,6 +15,10 @@ otherwise make every run compile flashchat's own modules again, ~0.1 s of CPU on
 `--before-src DIR` (a checkout's `src`) adds a "before" pair of the same two runs with DIR first on
 PYTHONPATH, interleaved with the others, so a change is measured against its base in one run.
 `--tokens 10` measures the fixed cost alone (start-up, imports, client, request).
+`--floor` also times, interleaved with the rest, a child that only imports the provider's module the way `-p`
+does (collector paused, then frozen: providers/__init__.py `import_provider_kept`), and prints each path's CPU split
+into that import and the rest of the run, and the ratio Gemini would have if the rest cost what the
+OpenAI-compatible path's does: the floor the SDK's import sets.
 """
 
 from __future__ import annotations
@@ -87,6 +91,18 @@ def child_cpu_seconds(env: dict[str, str], expected_bytes: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+# What `flashchat -p` imports for a provider, as it imports it (providers/__init__.py `import_provider_kept`).
+IMPORT_ONLY = "import gc; gc.disable(); import flashchat.providers.{module}; gc.freeze(); gc.enable()"
+
+
+def import_cpu_seconds(env: dict[str, str], module: str) -> float:
+    process = subprocess.Popen([sys.executable, "-c", IMPORT_ONLY.format(module=module)], env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"importing flashchat.providers.{module} failed")
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -104,6 +120,7 @@ def main() -> None:
     parser.add_argument("--chunk-chars", type=int, default=20)
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--before-src", help="a base checkout's src directory, run interleaved as 'before'")
+    parser.add_argument("--floor", action="store_true", help="also time the provider's import alone (see above)")
     args = parser.parse_args()
     chunks = reply_chunks(args.tokens, args.chunk_chars)
     text = "".join(chunks)
@@ -111,6 +128,7 @@ def main() -> None:
     print(f"reply: {len(text):,} characters in {len(chunks):,} chunks of {args.chunk_chars}; load {load_average()}")
     names = ["gemini", "openai"] + (["gemini before", "openai before"] if args.before_src else [])
     cpu: dict[str, list[float]] = {name: [] for name in names}
+    imports: dict[str, list[float]] = {name: [] for name in names}
     with (
         fake_gemini.FakeGemini() as gemini,
         fake_openai.FakeOpenAI() as openai,
@@ -133,11 +151,28 @@ def main() -> None:
                 seconds = child_cpu_seconds(envs[name], len(text))
                 if run:
                     cpu[name].append(seconds)
+                if args.floor:
+                    module = "gemini" if name.startswith("gemini") else "openai_compat"
+                    seconds = import_cpu_seconds(envs[name], module)
+                    if run:
+                        imports[name].append(seconds)
     for name in names:
         print(summary(name, cpu[name]))
     for suffix in ["", " before"] if args.before_src else [""]:
         ratio = statistics.median(cpu["gemini" + suffix]) / statistics.median(cpu["openai" + suffix])
         print(f"ratio gemini/openai{suffix} (medians): {ratio:.2f}")
+    if args.floor:
+        for name in names:
+            imported = statistics.median(imports[name])
+            print(
+                f"{name:14} import of its provider {imported:.2f} s (spread {min(imports[name]):.2f}-"
+                f"{max(imports[name]):.2f} s), the rest of the run {statistics.median(cpu[name]) - imported:.2f} s"
+            )
+        for suffix in ["", " before"] if args.before_src else [""]:
+            openai_total = statistics.median(cpu["openai" + suffix])
+            openai_rest = openai_total - statistics.median(imports["openai" + suffix])
+            floor = (statistics.median(imports["gemini" + suffix]) + openai_rest) / openai_total
+            print(f"floor ratio{suffix} (Gemini's import + the OpenAI-compatible rest, over its total): {floor:.2f}")
     print(f"load after: {load_average()}")
 
 

@@ -89,13 +89,18 @@ class OneShot:
             self.output = PlainOutput(stdout, stderr)
         # LaTeX formulas as Unicode on a terminal only: piped and --json output stay as the model wrote them.
         self.math = MathStream() if isinstance(self.output, MarkdownOutput) else None
-        self.usage: Usage | None = None
         self.turn = TurnRecord()
         self.structured: Any = None  # --schema: the reply's JSON, once checked
         self.mismatch = ""  # --schema: why the reply did not pass
         self.message: Message | None = None
         self.error: Failed | None = None
         self.session: Any = None
+
+    @property
+    def usage(self) -> Usage | None:
+        """The turn's tokens, every hop of a turn with tools included, not only the last reply's. Read when the
+        run reports, not on each `UsageUpdate`: Gemini sends one with every chunk."""
+        return self.turn.usage
 
     def warn(self, text: str) -> None:
         """One line on stderr. Callers bound the server strings in `text` (`one_line`) so that their own
@@ -113,11 +118,13 @@ class OneShot:
     async def _run(self, source: PromptSource) -> int:
         from flashchat.config.logs import route_library_output_to_log_file
         from flashchat.core.session import ChatSession
+        from flashchat.providers import import_provider_kept
 
-        route_library_output_to_log_file()
+        route_library_output_to_log_file()  # first: the SDK's import may warn
         self.session = ChatSession(
             self.settings, store=self.store, conversation=self.conversation, approve_tool=self._allow_every_call
         )
+        import_provider_kept(self.settings)  # this process keeps it until it exits
         try:
             prompt = await source(self.session) if callable(source) else source
             if prompt is None:
@@ -142,7 +149,14 @@ class OneShot:
 
     def _handle(self, event: Event) -> None:
         self.turn.add(event)
-        match event:
+        match event:  # the events of every chunk first: the cases are tried in order
+            case TextDelta(text):
+                self.output.text(self.math.feed(text) if self.math is not None else text)
+            case UsageUpdate():
+                pass  # read by `usage` when the run reports
+            case ThoughtDelta(text):
+                if self.settings.show_thoughts:
+                    self.output.thought(text)
             case ToolRequested(call):
                 self.warn(f"tool: {one_line(call.describe())}")
             case ToolFinished(call, response, _, declared):
@@ -150,13 +164,6 @@ class OneShot:
                 if not declared:
                     outcome = "not a flashchat tool: not run, answered with an error"
                 self.warn(f"tool: {one_line(call.name, NAME_CHARS)} -> {outcome}")
-            case TextDelta(text):
-                self.output.text(self.math.feed(text) if self.math is not None else text)
-            case ThoughtDelta(text):
-                if self.settings.show_thoughts:
-                    self.output.thought(text)
-            case UsageUpdate():
-                self.usage = self.turn.usage  # every hop of a turn with tools, not only the last reply
             case Uploading(name, sent, total) if sent == total:
                 self.warn(f"uploaded {one_line(name)} ({format_size(total)}) through the Files API.")
             case Retrying(attempt, max_attempts, delay, reason):

@@ -36,6 +36,8 @@ RECOVERED_ERROR = "flashchat stopped before the reply finished; the text shown u
 # A journal bigger than this is not a reply (the model's output limit is far smaller); it is left alone.
 _MAX_JOURNAL_BYTES = 64 * 1024 * 1024
 TEXT, THOUGHT = "t", "h"
+# One encoder for every line: `json.dumps` with separators builds a new one on each call (once per streamed piece).
+_encode_line = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def journal_dir(store: ConversationStore) -> Path | None:
@@ -99,7 +101,7 @@ class ReplyJournal:
         assert self._descriptor is not None
         # ASCII escapes: a lone surrogate from a hostile server ("\\ud800") cannot be encoded as UTF-8, and
         # must not stop the reply.
-        line = (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+        line = (_encode_line(record) + "\n").encode("ascii")
         written = os.write(self._descriptor, line)
         while written < len(line):  # a regular file takes it whole unless the disk is full
             more = os.write(self._descriptor, line[written:])

@@ -56,13 +56,41 @@ def capabilities_for(settings: Settings) -> Capabilities:
     return CAPABILITIES["gemini_interactions" if settings.api == "interactions" else "gemini"]
 
 
+def provider_module(settings: Settings) -> str:
+    """The module `provider_for(settings)` imports."""
+    return "flashchat.providers.openai_compat" if settings.provider == "openai" else "flashchat.providers.gemini"
+
+
 def import_provider(settings: Settings) -> None:
     """Import the module `provider_for(settings)` will need, e.g. in a thread once a UI's first frame is up."""
     import importlib
 
-    importlib.import_module(
-        "flashchat.providers.openai_compat" if settings.provider == "openai" else "flashchat.providers.gemini"
-    )
+    importlib.import_module(provider_module(settings))
+
+
+def import_provider_kept(settings: Settings) -> None:
+    """`import_provider` for a process that keeps the module until it exits (one-shot mode).
+
+    Why: google-genai makes ~80,000 objects as it imports (a thousand pydantic model classes), all alive until
+    the process ends. With the collector on, their making set off collections that walked them again and again
+    (~0.06 s of CPU), and every later full collection walked them once more: while the reply streams, and at
+    exit, where Python collects several times as it tears the modules down (~0.15 s). Made with the collector
+    paused and then frozen (`gc.freeze`: left out of every later collection), they cost their import only
+    (bench/gemini_chunks.py: ~0.2 s of the Gemini path's `-p` CPU; the OpenAI-compatible one imports far less).
+    The few hundred cyclic leftovers of the imports are kept, a fraction of a megabyte."""
+    import gc
+    import sys
+
+    if provider_module(settings) in sys.modules:
+        return  # imported already (a test calling main() again): nothing new to keep out of collections
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import_provider(settings)
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def provider_for(settings: Settings) -> Provider:

@@ -489,8 +489,8 @@ def _absorb_plain(chunk: PlainChunk, draft: ReplyDraft, collector: _PartCollecto
         if text:
             _show_piece(text, thought, draft, events)
     if chunk.usage is not None:
-        draft.usage = Usage(**chunk.usage)
-        events.append(UsageUpdate(draft.usage))
+        draft.usage = chunk.usage
+        events.append(UsageUpdate(chunk.usage))
     return events
 
 

@@ -186,11 +186,14 @@ class PlainRepl:
         return 0
 
     def _warm_up(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run in a thread: sends nothing. A failure here only means the first send does the work itself."""
-        from flashchat.providers import import_provider
+        """Run in a thread: sends nothing. A failure here only means the first send does the work itself.
+
+        The provider's module stays until the process ends: imported with the collector paused and then frozen,
+        its objects (~80,000 for google-genai) stay out of every later collection while replies stream."""
+        from flashchat.providers import import_provider_kept
 
         try:
-            import_provider(self.session.settings)
+            import_provider_kept(self.session.settings)
             self.session.warm_up(loop)
         except Exception:
             import logging

@@ -762,16 +762,20 @@ SCROLL_BUDGET_S = 120  # seconds of PageUp at most
 
 async def scroll_to_start(pilot, frames: list[float]) -> dict[str, object]:
     """PageUp from the composer, as fast as the app takes it, from the end of the conversation until its first
-    message is mounted and at the top (load-earlier pulls in the older ones on the way). For each key: the
-    time from the key to the next frame painted after it."""
+    message is mounted and at the top (the view's window mounts older messages ahead of the reader and unmounts
+    the newest far below). For each key: the time from the key to the next frame painted after it; for every
+    frame: the gap since the one before (the window's steps run between frames, so a slow step shows there).
+    Robust on a loaded machine: the widgets mounted (the most at any key, and at the top) and the RSS."""
     from flashchat.tui.widgets.conversation_view import ConversationView
 
     view = pilot.app.query_one(ConversationView)
     latencies: list[float] = []
+    most_message_widgets = most_widgets = 0
     first_frame = len(frames)
+    rss_before = _rss_now_mb()
+    widgets_before = len(list(pilot.app.screen.walk_children()))
     started = time.perf_counter()
-    # Bounded: the view mounts every message it scrolls past (pruning only happens while it follows the
-    # bottom), so on a slow machine the top of 2,000 messages may be out of reach; the report says how far it got.
+    # Bounded, in case the top is out of reach (before the window it was: every message scrolled past stayed).
     while (
         len(latencies) < 20_000
         and time.perf_counter() - started < SCROLL_BUDGET_S
@@ -785,18 +789,32 @@ async def scroll_to_start(pilot, frames: list[float]) -> dict[str, object]:
             await asyncio.sleep(0.0005)
         if len(frames) > before:
             latencies.append((frames[before] - pressed) * 1000)
+        if len(latencies) % 10 == 0:  # walking the DOM every key would slow the keys it measures
+            most_message_widgets = max(most_message_widgets, len(view.message_widgets))
+            most_widgets = max(most_widgets, len(list(pilot.app.screen.walk_children())))
+    seconds = time.perf_counter() - started
     gaps = [(later - earlier) * 1000 for earlier, later in itertools.pairwise(frames[first_frame:])]
     return {
         "keys": len(latencies),
-        "seconds": round(time.perf_counter() - started, 2),
+        "seconds": round(seconds, 2),
+        "reached_the_first_message": view.scroll_y <= 0 and view.earlier_not_mounted == 0,
+        "seconds_to_the_first_message": round(seconds, 2) if view.earlier_not_mounted == 0 else None,
+        "messages_not_reached": view.earlier_not_mounted,
         "key_to_frame_ms_median": round(statistics.median(latencies), 1),
         "key_to_frame_ms_p95": round(percentile(latencies, 0.95), 1),
         "key_to_frame_ms_max": round(max(latencies), 1),
         "keys_over_16_ms": sum(1 for latency in latencies if latency > 16),
+        "frames": len(gaps) + 1,
+        "gap_between_frames_ms_median": round(statistics.median(gaps), 1) if gaps else 0.0,
+        "gap_between_frames_ms_p95": round(percentile(gaps, 0.95), 1) if gaps else 0.0,
         "longest_gap_between_frames_ms": round(max(gaps), 1) if gaps else 0.0,
+        "message_widgets_mounted_at_most": max(most_message_widgets, len(view.message_widgets)),
         "message_widgets_mounted_at_the_top": len(view.message_widgets),
-        "reached_the_first_message": view.scroll_y <= 0 and view.earlier_not_mounted == 0,
-        "messages_not_reached": view.earlier_not_mounted,
+        "widgets_in_the_dom_before": widgets_before,
+        "widgets_in_the_dom_at_most": max(most_widgets, len(list(pilot.app.screen.walk_children()))),
+        "rss_before_scroll_mb": rss_before,
+        "rss_after_scroll_mb": _rss_now_mb(),
+        "messages_not_mounted_below_at_the_top": getattr(view, "later_not_mounted", None),
     }
 
 
@@ -884,7 +902,8 @@ def open_history(messages: int, runs: int, home: str, *, scroll: bool) -> dict[s
     if scroll:
         argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id, "--scroll"]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-        result["scroll_from_end_to_start"] = json.loads(out.strip().splitlines()[-1])["scroll"]
+        report = json.loads(out.strip().splitlines()[-1])
+        result["scroll_from_end_to_start"] = report["scroll"] | {"process_peak_rss_mb": report["max_rss_mb"]}
     return result
 
 

@@ -110,9 +110,9 @@ async def test_a_long_conversation_opens_with_its_last_messages_and_loads_more_o
         assert len(view.message_widgets) == MOUNT_BATCH
         assert view.message_widgets[-1].text.startswith("answer 99")
         assert "184 earlier messages" in str(view.query_one(".earlier").render())
-        await pilot.press("pageup")
+        await pilot.press("pageup", "pageup")
         await _settled(pilot, view)
-        assert len(view.message_widgets) > MOUNT_BATCH  # loaded ahead of the reader, before the top edge
+        assert view.earlier_not_mounted < 184  # loaded ahead of the reader, before the top edge
         assert f"{view.earlier_not_mounted} earlier messages" in str(view.query_one(".earlier").render())
         assert view.scroll_y > 0
 
@@ -332,3 +332,28 @@ async def test_a_stored_conversation_opened_at_start_shows_its_end_then_the_whol
         await wait_until(pilot, lambda: view.earlier_not_mounted == 0)
         assert view.message_widgets[0].text == "question 0"
     store.close()
+
+
+async def test_regenerate_and_edit_while_reading_from_the_start_act_on_the_end(fake: FakeGemini, make_app) -> None:
+    """Ctrl+R and Ctrl+L work on the last prompt and answer, which the window had unmounted: the end comes back
+    first, and the view shows it."""
+    fake.enqueue(Reply.text("a regenerated answer"))
+    app = make_app(conversation=_long_conversation())
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ConversationView)
+        await pilot.press("home")
+        await _settled(pilot, view)
+        assert view.later_not_mounted
+        await pilot.press("ctrl+r")
+        await wait_for_reply(pilot)
+        texts = [widget.text for widget in view.message_widgets]
+        assert texts[-2:] == ["question 99", "a regenerated answer"]
+        assert not any(text.startswith("answer 99") for text in texts)
+        assert _on_screen(view, "a regenerated answer")
+        await pilot.press("home")
+        await _settled(pilot, view)
+        await pilot.press("ctrl+l")
+        await _settled(pilot, view)
+        assert app.composer.text == "question 99"
+        texts = [widget.text for widget in view.message_widgets]
+        assert texts[-1].startswith("answer 98") and "question 99" not in texts

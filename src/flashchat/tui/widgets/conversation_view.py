@@ -33,8 +33,9 @@ MAX_MOUNTED = 64  # past this many message widgets, the farthest from the reader
 # are mounted ahead of the viewport (one small step per frame, so no key waits on a big batch), and the ones that
 # fell far behind are unmounted again.
 WINDOW_STEP = 4  # messages mounted (or unmounted) per step
-LOAD_AHEAD_SCREENS = 3  # mount more while less than this many screens of mounted messages lie ahead of the reader
-KEEP_BEHIND_SCREENS = 2  # and unmount only what lies more than this many screens behind
+LOAD_AHEAD_SCREENS = 2  # mount more while less than this many screens of mounted messages lie ahead of the reader
+KEEP_BEHIND_SCREENS = 2  # and unmount what lies more than this many screens behind (a step further than ahead: no
+# remounting what was just unmounted when the reader turns round)
 # Opening a stored conversation paints the messages that fill the view first, then mounts the rest of the
 # batch above them: each reply builds its Markdown blocks, and all 16 at once held the first paint of a
 # 2,000-message conversation back by the time the 12 the user cannot see yet took to build.
@@ -372,15 +373,16 @@ class ConversationView(VerticalScroll, can_focus=False):
             if self.later_not_mounted and ahead_below < LOAD_AHEAD_SCREENS * height:
                 await self._mount_later()
                 return True
-            if len(placed) <= MAX_MOUNTED or self.following:
+            if self.following or len(placed) <= 2 * WINDOW_STEP:
                 return False
-            # Too many mounted: unmount a step from whichever end is farther behind the reader, if it is far.
+            # Unmount a step of what lies far behind the reader: every widget mounted costs the compositor time on
+            # every frame, and a screenful viewed is a screenful's widgets, however long the chat.
             keep = KEEP_BEHIND_SCREENS * height
-            step_above = placed[WINDOW_STEP][1]  # where the message after the step above begins
-            step_below = placed[-WINDOW_STEP - 1][2]
-            if ahead_below >= ahead_above and step_below - bottom > keep and self._bottom_can_go(placed):
+            below_is_far = placed[-WINDOW_STEP - 1][2] - bottom > keep  # still far once the step below is gone
+            above_is_far = top - placed[WINDOW_STEP][1] > keep
+            if below_is_far and (ahead_below >= ahead_above or not above_is_far) and self._bottom_can_go(placed):
                 return await self._unmount_below()
-            if top - step_above > keep:
+            if above_is_far:
                 return await self._unmount_above()
             return False
 
@@ -561,7 +563,9 @@ class ConversationView(VerticalScroll, can_focus=False):
         layout = (view, self.scroll_offset, self.virtual_size, len(segments), sum(s.streaming for s in segments))
         if layout == self._parked_for:
             return
-        near_top, near_bottom = view.y - view.height, view.bottom + view.height
+        # As far as the window mounts ahead: a reply mounted ahead of the reader is not built, parked and built again.
+        margin = LOAD_AHEAD_SCREENS * view.height
+        near_top, near_bottom = view.y - margin, view.bottom + margin
         settled = True
         for segment in segments:
             region = segment.region

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from flashchat.tui.widgets.reply_view import ReplyView
 
 MOUNT_BATCH = 16  # messages mounted when a conversation opens (and by Home and End in a long one)
-MAX_MOUNTED = 64  # past this many message widgets, the farthest from the reader are unmounted (they stay in the chat)
+MAX_MOUNTED = 64  # while the view follows the bottom, past this many message widgets the oldest are unmounted
 # Reading through a long conversation moves a window of mounted messages with the reader: a few messages at a time
 # are mounted ahead of the viewport (one small step per frame, so no key waits on a big batch), and the ones that
 # fell far behind are unmounted again.
@@ -91,13 +91,13 @@ class ConversationView(VerticalScroll, can_focus=False):
 
     Textual's compositor visits every displayed widget on every frame, so this view keeps that number small:
     - a conversation opens with only its last `MOUNT_BATCH` messages;
-    - while the user reads, a window of at most about `MAX_MOUNTED` messages moves with them: messages are
+    - while the user reads, a window of about five screens of messages moves with them: messages are
       mounted a few at a time ahead of the viewport (up or down) and unmounted far behind it, and whatever is
       mounted or unmounted above the viewport, what the user sees stays where it is (see `arrange`). Labels
       at either end say how many messages are not mounted. Home and End jump to the conversation's ends.
       The scrollbar measures the mounted window, not the whole chat: its heights are exact (an estimate for
       2,000 unmounted replies would make the thumb wander as they mount), and the labels tell the rest;
-    - reply segments more than a screen away from the viewport are parked (they keep their height and text
+    - reply segments farther from the viewport than the window loads ahead are parked (they keep their height and text
       and unmount their Markdown blocks), and drawn again when the user scrolls near them.
     """
 

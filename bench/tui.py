@@ -757,21 +757,30 @@ def build_history(path: Path, messages: int) -> str:
     return conversation_id
 
 
-SCROLL_BUDGET_S = 120  # seconds of PageUp at most
+SCROLL_BUDGET_S = 120.0  # seconds of PageUp at most (--scroll-budget)
 
 
 async def scroll_to_start(pilot, frames: list[float]) -> dict[str, object]:
     """PageUp from the composer, as fast as the app takes it, from the end of the conversation until its first
-    message is mounted and at the top (load-earlier pulls in the older ones on the way). For each key: the
-    time from the key to the next frame painted after it."""
+    message is mounted and at the top (the view's window mounts older messages ahead of the reader and unmounts
+    the newest far below). For each key: the time from the key to the next frame painted after it; for every
+    frame: the gap since the one before (the window's steps run between frames, so a slow step shows there).
+    Robust on a loaded machine: the widgets mounted (the most at any key, and at the top) and the RSS."""
     from flashchat.tui.widgets.conversation_view import ConversationView
 
     view = pilot.app.query_one(ConversationView)
     latencies: list[float] = []
+    hop_latencies: list[float] = []
+    plain_latencies: list[float] = []
+    rss_by_key: dict[int, float] = {}
+    not_mounted = view.earlier_not_mounted
+    most_message_widgets = most_widgets = 0
     first_frame = len(frames)
-    started = time.perf_counter()
-    # Bounded: the view mounts every message it scrolls past (pruning only happens while it follows the
-    # bottom), so on a slow machine the top of 2,000 messages may be out of reach; the report says how far it got.
+    rss_before = _rss_now_mb()
+    widgets_before = len(list(pilot.app.screen.walk_children()))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    not_mounted_at_start = view.earlier_not_mounted
+    # Bounded, in case the top is out of reach (before the window it was: every message scrolled past stayed).
     while (
         len(latencies) < 20_000
         and time.perf_counter() - started < SCROLL_BUDGET_S
@@ -784,19 +793,50 @@ async def scroll_to_start(pilot, frames: list[float]) -> dict[str, object]:
         while len(frames) == before and time.perf_counter() < deadline:
             await asyncio.sleep(0.0005)
         if len(frames) > before:
-            latencies.append((frames[before] - pressed) * 1000)
+            latency = (frames[before] - pressed) * 1000
+            latencies.append(latency)
+            # A key whose frame came after the window mounted older messages (one "load earlier" hop).
+            (hop_latencies if view.earlier_not_mounted != not_mounted else plain_latencies).append(latency)
+        not_mounted = view.earlier_not_mounted
+        if len(latencies) % 10 == 0:  # walking the DOM every key would slow the keys it measures
+            most_message_widgets = max(most_message_widgets, len(view.message_widgets))
+            most_widgets = max(most_widgets, len(list(pilot.app.screen.walk_children())))
+        if len(latencies) % 100 == 0:
+            rss_by_key[len(latencies)] = _rss_now_mb()
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    scrolled_past = not_mounted_at_start - view.earlier_not_mounted
     gaps = [(later - earlier) * 1000 for earlier, later in itertools.pairwise(frames[first_frame:])]
     return {
         "keys": len(latencies),
-        "seconds": round(time.perf_counter() - started, 2),
+        "seconds": round(seconds, 2),
+        "reached_the_first_message": view.scroll_y <= 0 and view.earlier_not_mounted == 0,
+        "seconds_to_the_first_message": round(seconds, 2) if view.earlier_not_mounted == 0 else None,
+        "messages_not_reached": view.earlier_not_mounted,
+        # CPU time is this process's own: on a loaded machine it says more than the seconds above.
+        "cpu_seconds": round(cpu_seconds, 2),
+        "cpu_ms_per_key": round(cpu_seconds * 1000 / max(1, len(latencies)), 1),
+        "cpu_ms_per_message_reached": round(cpu_seconds * 1000 / max(1, scrolled_past), 1),
         "key_to_frame_ms_median": round(statistics.median(latencies), 1),
         "key_to_frame_ms_p95": round(percentile(latencies, 0.95), 1),
         "key_to_frame_ms_max": round(max(latencies), 1),
         "keys_over_16_ms": sum(1 for latency in latencies if latency > 16),
+        "hop_keys": len(hop_latencies),
+        "hop_key_to_frame_ms_median": round(statistics.median(hop_latencies), 1) if hop_latencies else None,
+        "hop_key_to_frame_ms_p95": round(percentile(hop_latencies, 0.95), 1) if hop_latencies else None,
+        "other_key_to_frame_ms_median": round(statistics.median(plain_latencies), 1) if plain_latencies else None,
+        "frames": len(gaps) + 1,
+        "gap_between_frames_ms_median": round(statistics.median(gaps), 1) if gaps else 0.0,
+        "gap_between_frames_ms_p95": round(percentile(gaps, 0.95), 1) if gaps else 0.0,
         "longest_gap_between_frames_ms": round(max(gaps), 1) if gaps else 0.0,
+        "message_widgets_mounted_at_most": max(most_message_widgets, len(view.message_widgets)),
         "message_widgets_mounted_at_the_top": len(view.message_widgets),
-        "reached_the_first_message": view.scroll_y <= 0 and view.earlier_not_mounted == 0,
-        "messages_not_reached": view.earlier_not_mounted,
+        "widgets_in_the_dom_before": widgets_before,
+        "widgets_in_the_dom_at_most": max(most_widgets, len(list(pilot.app.screen.walk_children()))),
+        "rss_before_scroll_mb": rss_before,
+        "rss_after_scroll_mb": _rss_now_mb(),
+        "rss_mb_by_key": rss_by_key,
+        "rss_after_scroll_and_malloc_trim_mb": _rss_after_malloc_trim(),
+        "messages_not_mounted_below_at_the_top": getattr(view, "later_not_mounted", None),
     }
 
 
@@ -883,12 +923,15 @@ def open_history(messages: int, runs: int, home: str, *, scroll: bool) -> dict[s
     }
     if scroll:
         argv = [sys.executable, __file__, "--open-history-child", str(database), conversation_id, "--scroll"]
+        argv += ["--scroll-budget", str(SCROLL_BUDGET_S)]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-        result["scroll_from_end_to_start"] = json.loads(out.strip().splitlines()[-1])["scroll"]
+        report = json.loads(out.strip().splitlines()[-1])
+        result["scroll_from_end_to_start"] = report["scroll"] | {"process_peak_rss_mb": report["max_rss_mb"]}
     return result
 
 
 def main() -> None:
+    global SCROLL_BUDGET_S  # the history scroll's budget, from --scroll-budget
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="first-frame,full-speed,paced,pty,history")
     parser.add_argument("--runs", type=int, default=5)
@@ -906,12 +949,16 @@ def main() -> None:
     parser.add_argument("--first-token-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server-latency", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--scroll", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scroll-budget", type=float, default=SCROLL_BUDGET_S, help="seconds of PageUp at most in the history scroll"
+    )
     parser.add_argument("--full-speed-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--heap", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.first_token_child:
         print(json.dumps(asyncio.run(first_token_session(args.first_token_child, args.server_latency))))
         return
+    SCROLL_BUDGET_S = args.scroll_budget
     if args.open_history_child:
         open_history_child(*args.open_history_child, args.scroll)
         return

@@ -864,6 +864,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         if not any(message.role == "user" for message in messages):
             self.notify("Nothing to regenerate yet.")
             return
+        await self.conversation_view.show_end()  # the user may be reading far up: the last widgets are needed
         # Everything that answered the last prompt goes (tool rounds and sources too); its attachment chips stay.
         from flashchat.tui.widgets.reply_view import ReplyView
 
@@ -878,6 +879,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         if self.replying:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
+        await self.conversation_view.show_end()  # the user may be reading far up: the last widgets are needed
         text = await self.session.forget_last_prompt()
         if text is None:
             self.notify("There is no prompt to edit yet.")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from textual import events, work
+from textual import events
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
+from textual.reactive import Reactive
+from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -23,8 +27,15 @@ if TYPE_CHECKING:
     from flashchat.tui.widgets.reply_segment import ReplySegment
     from flashchat.tui.widgets.reply_view import ReplyView
 
-MOUNT_BATCH = 16  # messages mounted when a conversation opens, and each time the user scrolls to the top
-MAX_MOUNTED = 64  # past this many message widgets, the oldest are unmounted (they stay in the conversation)
+MOUNT_BATCH = 16  # messages mounted when a conversation opens (and by Home and End in a long one)
+MAX_MOUNTED = 64  # while the view follows the bottom, past this many message widgets the oldest are unmounted
+# Reading through a long conversation moves a window of mounted messages with the reader: a few messages at a time
+# are mounted ahead of the viewport (one small step per frame, so no key waits on a big batch), and the ones that
+# fell far behind are unmounted again.
+WINDOW_STEP = 4  # messages mounted (or unmounted) per step
+LOAD_AHEAD_SCREENS = 2  # mount more while less than this many screens of mounted messages lie ahead of the reader
+KEEP_BEHIND_SCREENS = 2  # and unmount what lies more than this many screens behind (a step further than ahead: no
+# remounting what was just unmounted when the reader turns round)
 # Opening a stored conversation paints the messages that fill the view first, then mounts the rest of the
 # batch above them: each reply builds its Markdown blocks, and all 16 at once held the first paint of a
 # 2,000-message conversation back by the time the 12 the user cannot see yet took to build.
@@ -55,6 +66,19 @@ def message_widget(message: Message) -> Widget:
     return reply_view(model=message.model, thinking_level=message.thinking_level, message=message)
 
 
+def _is_message_widget(widget: Widget) -> bool:
+    """A widget the window counts: a prompt, a reply, or a stored tool-call line."""
+    reply_view, _ = _reply_classes()
+    return isinstance(widget, (UserMessage, reply_view)) or (
+        isinstance(widget, ToolCallNotice) and widget.stands_for_a_stored_message
+    )
+
+
+def _is_label(widget: Widget) -> bool:
+    """The view's own lines: the "earlier" and "later" labels and the empty chat's hint."""
+    return widget.has_class("earlier") or widget.has_class("later") or widget.has_class("empty-hint")
+
+
 def _backed_by_a_message(widget: Widget) -> bool:
     if isinstance(widget, ToolCallNotice):
         return widget.stands_for_a_stored_message
@@ -66,9 +90,14 @@ class ConversationView(VerticalScroll, can_focus=False):
     """User messages and replies, pinned to the bottom while a reply streams unless the user scrolled up.
 
     Textual's compositor visits every displayed widget on every frame, so this view keeps that number small:
-    - a conversation opens with only its last `MOUNT_BATCH` messages; scrolling to the top mounts earlier
-      ones, and past `MAX_MOUNTED` the oldest are unmounted again;
-    - reply segments more than a screen away from the viewport are parked (they keep their height and text
+    - a conversation opens with only its last `MOUNT_BATCH` messages;
+    - while the user reads, a window of about five screens of messages moves with them: messages are
+      mounted a few at a time ahead of the viewport (up or down) and unmounted far behind it, and whatever is
+      mounted or unmounted above the viewport, what the user sees stays where it is (see `arrange`). Labels
+      at either end say how many messages are not mounted. Home and End jump to the conversation's ends.
+      The scrollbar measures the mounted window, not the whole chat: its heights are exact (an estimate for
+      2,000 unmounted replies would make the thumb wander as they mount), and the labels tell the rest;
+    - reply segments farther from the viewport than the window loads ahead are parked (they keep their height and text
       and unmount their Markdown blocks), and drawn again when the user scrolls near them.
     """
 
@@ -76,11 +105,14 @@ class ConversationView(VerticalScroll, can_focus=False):
     ConversationView {
         height: 1fr;
         scrollbar-size-vertical: 1;
-        & > .earlier {
+        & > .earlier, & > .later {
             color: $text-muted;
             text-align: center;
             width: 1fr;
             margin: 1 0 0 0;
+        }
+        & > .later {
+            margin: 1 0 1 0;
         }
         & > .empty-hint {
             color: $text-muted;
@@ -97,6 +129,15 @@ class ConversationView(VerticalScroll, can_focus=False):
         self._loading_earlier = False
         self._laid_out_width = 0
         self._parked_for: tuple[object, ...] = ()  # the layout the last parking pass decided on
+        # While the bottom of the conversation is not mounted (the user reads far up): index in _messages after
+        # the last mounted message, and how many messages the conversation had when the bottom was unmounted
+        # (a new turn jumps back to the end first; its messages are mounted by the app as they come).
+        self._end_mounted: int | None = None
+        self._known_messages = 0
+        self._last_arrangement: DockArrangeResult | None = None
+        self._window_lock = asyncio.Lock()
+        self._window_moving = False
+        self._unplaced_steps = 0
 
     def on_mount(self) -> None:
         self.anchor()
@@ -117,6 +158,7 @@ class ConversationView(VerticalScroll, can_focus=False):
         With `paint_first` (opening a conversation once the app is up), the messages that fill the view are
         painted before the rest of the batch is mounted above them."""
         self._messages = messages
+        self._end_mounted = None
         batch_start = max(0, len(messages) - MOUNT_BATCH)
         self._first_mounted = self._first_screenful(messages, batch_start) if paint_first else batch_start
         widgets = [message_widget(message) for message in messages[self._first_mounted :]]
@@ -162,6 +204,7 @@ class ConversationView(VerticalScroll, can_focus=False):
             self._loading_earlier = False
 
     async def add_user_message(self, text: str) -> UserMessage:
+        await self.show_end()
         await self._remove_empty_hint()
         widget = UserMessage(text)
         await self.mount(widget)
@@ -170,12 +213,14 @@ class ConversationView(VerticalScroll, can_focus=False):
 
     async def add_reply(self, *, model: str, thinking_level: str) -> ReplyView:
         reply_view, _ = _reply_classes()
+        await self.show_end()
         widget = reply_view(model=model, thinking_level=thinking_level)
         await self.mount(widget)
         return widget
 
     async def remove_from(self, widget: Widget) -> None:
-        """Unmount `widget` and everything after it (for regenerate and edit-last-prompt)."""
+        """Unmount `widget` and everything after it (for regenerate and edit-last-prompt, which call `show_end`
+        first: they act on the last widgets)."""
         children = list(self.children)
         if widget in children:
             await self.remove_children(children[children.index(widget) :])
@@ -184,6 +229,11 @@ class ConversationView(VerticalScroll, can_focus=False):
     def earlier_not_mounted(self) -> int:
         """How many messages above the first mounted one are not mounted (scrolling to the top loads them)."""
         return self._first_mounted
+
+    @property
+    def later_not_mounted(self) -> int:
+        """How many messages below the last mounted one are not mounted (scrolling down or End loads them)."""
+        return 0 if self._end_mounted is None else max(0, self._known_messages - self._end_mounted)
 
     @property
     def message_widgets(self) -> list[Widget]:
@@ -219,31 +269,259 @@ class ConversationView(VerticalScroll, can_focus=False):
         noun = "message" if hidden == 1 else "messages"
         label.update(f"▲ {count(hidden)} earlier {noun}: scroll up to load them")
 
-    @work(exclusive=True, group="load-earlier")
-    async def load_earlier(self) -> None:
-        """Mount the previous batch above the first mounted message, keeping what the user sees in place."""
-        if self._first_mounted == 0:
+    async def _update_later_label(self) -> None:
+        hidden = self.later_not_mounted
+        labels = self.query_children(".later")
+        if not hidden:
+            await labels.remove()
             return
-        start = max(0, self._first_mounted - MOUNT_BATCH)
+        noun = "message" if hidden == 1 else "messages"
+        text = f"▼ {count(hidden)} later {noun}: scroll down or press End to load them"
+        if labels:
+            labels.first(Static).update(text)
+        else:
+            await self.mount(Static(text, classes="later"))
+
+    # -- the window of mounted messages that moves with the reader
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """Lay out the messages, and while the user reads (not following the bottom) keep the message at the top
+        of the viewport where it was on screen: when messages are mounted or unmounted above it, or a reply above
+        it changes height, the scroll offset moves by as much as that message moved.
+
+        This runs inside the compositor's reflow, before it places anything with the scroll offset (as Textual's
+        own bottom anchor does): correcting the offset after the frame would paint the jump first."""
+        arrangement = super().arrange(size, optimal)
+        previous, self._last_arrangement = self._last_arrangement, arrangement
+        if optimal or previous is None or previous is arrangement or self.following:
+            return arrangement
+        top = self.scroll_y
+        anchor = next(
+            (
+                placement
+                for placement in previous.placements
+                if placement.region.bottom > top and not placement.widget.has_class("earlier")
+            ),
+            None,
+        )
+        if anchor is None:
+            return arrangement
+        moved_to = next((p.region.y for p in arrangement.placements if p.widget is anchor.widget), None)
+        if moved_to is not None and moved_to != anchor.region.y:
+            scroll_y = max(0.0, top + moved_to - anchor.region.y)
+            # Without watchers or validation (the virtual size is not updated yet), as the compositor's bottom
+            # anchor does; the scrollbar is redrawn with the new virtual size.
+            self.set_reactive(cast(Reactive[float], Widget.scroll_y), scroll_y)
+            self.set_reactive(cast(Reactive[float], Widget.scroll_target_y), scroll_y)
+            self.vertical_scrollbar.set_reactive(cast(Reactive[float], ScrollBar.position), scroll_y)
+        return arrangement
+
+    def _check_anchor(self) -> None:
+        # Reaching the bottom of the window is not reaching the end of the conversation: follow only there.
+        if self._end_mounted is None:
+            super()._check_anchor()
+
+    def _move_window(self) -> None:
+        if not self._window_moving and self._messages:
+            self._window_moving = True
+            self.run_worker(self._keep_moving_window(), group="message-window")
+
+    async def _keep_moving_window(self) -> None:
+        """One small step per frame until the window is where the reader needs it."""
+        try:
+            while self.is_attached and await self._window_step():
+                painted = asyncio.Event()
+                self.call_after_refresh(painted.set)
+                await painted.wait()
+        finally:
+            self._window_moving = False
+
+    def _placed_messages(self) -> list[tuple[Widget, int, int]] | None:
+        """The mounted message widgets with their top and bottom rows in the view; None until the last of them
+        has been laid out."""
+        arrangement = self._last_arrangement
+        widgets = self.message_widgets_and_notices()
+        if arrangement is None or not widgets:
+            return None
+        regions = {placement.widget: placement.region for placement in arrangement.placements}
+        if any(widget not in regions for widget in (widgets[0], widgets[-1])):
+            return None
+        # A widget inside the window not laid out yet (display: none) counts as empty, where its neighbour ends.
+        placed: list[tuple[Widget, int, int]] = []
+        for widget in widgets:
+            region = regions.get(widget)
+            row = placed[-1][2] if placed else 0
+            placed.append((widget, region.y, region.bottom) if region else (widget, row, row))
+        return placed
+
+    async def _window_step(self) -> bool:
+        """Mount or unmount one step of messages at the window's edges; False when there is nothing to do."""
+        async with self._window_lock:
+            if self._loading_earlier or not self.is_attached:
+                return False
+            placed = self._placed_messages()
+            height = self.scrollable_content_region.height
+            if placed is None or not height:
+                self._unplaced_steps += 1
+                return self._unplaced_steps < 20  # the layout is catching up: look again after the next frame
+            self._unplaced_steps = 0
+            top, bottom = round(self.scroll_y), round(self.scroll_y) + height
+            ahead_above, ahead_below = top - placed[0][1], placed[-1][2] - bottom
+            if self._first_mounted > 0 and ahead_above < LOAD_AHEAD_SCREENS * height:
+                await self._mount_earlier()
+                return True
+            if self.later_not_mounted and ahead_below < LOAD_AHEAD_SCREENS * height:
+                await self._mount_later()
+                return True
+            if self.following or len(placed) <= 2 * WINDOW_STEP:
+                return False
+            # Unmount a step of what lies far behind the reader: every widget mounted costs the compositor time on
+            # every frame, and a screenful viewed is a screenful's widgets, however long the chat.
+            keep = KEEP_BEHIND_SCREENS * height
+            below_is_far = placed[-WINDOW_STEP - 1][2] - bottom > keep  # still far once the step below is gone
+            above_is_far = top - placed[WINDOW_STEP][1] > keep
+            if below_is_far and (ahead_below >= ahead_above or not above_is_far) and self._bottom_can_go(placed):
+                return await self._unmount_below()
+            if above_is_far:
+                return await self._unmount_above()
+            return False
+
+    async def _mount_earlier(self) -> None:
+        start = max(0, self._first_mounted - WINDOW_STEP)
         widgets = [message_widget(message) for message in self._messages[start : self._first_mounted]]
-        height_before = self.virtual_size.height
         self._first_mounted = start
         await self.mount_all(widgets, after=self.query_one(".earlier"))
         self._update_earlier_label()
 
-        def keep_position() -> None:
-            grown = self.virtual_size.height - height_before
-            self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
+    async def _mount_later(self) -> None:
+        assert self._end_mounted is not None
+        end = min(self._known_messages, self._end_mounted + WINDOW_STEP)
+        widgets = [message_widget(message) for message in self._messages[self._end_mounted : end]]
+        label = self.query_children(".later")
+        if label:
+            await self.mount_all(widgets, before=label.first())
+        else:
+            await self.mount_all(widgets)
+        self._end_mounted = end
+        if end >= self._known_messages:
+            self._end_mounted = None  # the bottom is back: reaching it resumes following
+        await self._update_later_label()
 
-        self.call_after_refresh(keep_position)
+    def _bottom_can_go(self, placed: list[tuple[Widget, int, int]]) -> bool:
+        children = list(self.children)
+        return not self._streaming_at_the_bottom(children[children.index(placed[-WINDOW_STEP][0]) :])
+
+    def _streaming_at_the_bottom(self, children: list[Widget] | None = None) -> bool:
+        """A reply still streaming (or a tool call waiting) at the bottom stays: the app is writing to it."""
+        reply_view, _ = _reply_classes()
+        for child in list(self.children)[-8:] if children is None else children:
+            if isinstance(child, reply_view) and (child.message is None or any(s.streaming for s in child.segments)):
+                return True
+            if isinstance(child, ToolCallNotice) and not child.stands_for_a_stored_message:
+                return True
+        return False
+
+    async def _unmount_below(self) -> bool:
+        widgets = self.message_widgets_and_notices()
+        cut = len(widgets) - WINDOW_STEP
+        children = list(self.children)
+        doomed = [child for child in children[children.index(widgets[cut]) :] if not child.has_class("later")]
+        if self._end_mounted is None:
+            self._known_messages = len(self._messages)
+        kept_backed = sum(1 for widget in widgets[:cut] if _backed_by_a_message(widget))
+        self._end_mounted = self._first_mounted + kept_backed
+        await self.remove_children(doomed)
+        await self._update_later_label()
+        return True
+
+    async def _unmount_above(self) -> bool:
+        widgets = self.message_widgets_and_notices()
+        children = list(self.children)
+        first_kept = children.index(widgets[WINDOW_STEP])
+        doomed = [child for child in children[:first_kept] if not _is_label(child)]
+        self._first_mounted += sum(1 for widget in doomed if _backed_by_a_message(widget))
+        await self.remove_children(doomed)
+        self._update_earlier_label()
+        return True
+
+    def message_widgets_and_notices(self) -> list[Widget]:
+        return [child for child in self.children if _is_message_widget(child)]
+
+    async def show_end(self) -> None:
+        """Mount the conversation's last messages if they are not (the user read far up), and follow them."""
+        if self._end_mounted is None:
+            return
+        async with self._window_lock:
+            if self._end_mounted is None:
+                return
+            known = self._known_messages
+            start = max(0, known - MOUNT_BATCH)
+            widgets = [message_widget(message) for message in self._messages[start:known]]
+            self._end_mounted = None
+            with self.app.batch_update():
+                await self._remove_message_widgets()
+                self._first_mounted = start
+                await self.mount_all(widgets)
+                self._update_earlier_label()
+                await self._update_later_label()
+            self.anchor()
+
+    async def show_start(self) -> None:
+        """Mount the conversation's first messages if they are not, and scroll to the top."""
+        if self._first_mounted == 0:
+            super().scroll_home(animate=False, immediate=True)
+            return
+        async with self._window_lock:
+            if self._end_mounted is None:
+                self._known_messages = len(self._messages)
+            end = min(self._known_messages, MOUNT_BATCH)
+            widgets = [message_widget(message) for message in self._messages[:end]]
+            self.release_anchor()
+            with self.app.batch_update():
+                await self._remove_message_widgets()
+                self._first_mounted = 0
+                self._end_mounted = end if end < self._known_messages else None
+                await self.mount_all(widgets, after=self.query_one(".earlier"))
+                self._update_earlier_label()
+                await self._update_later_label()
+                super().scroll_home(animate=False, immediate=True)
+
+    async def _remove_message_widgets(self) -> None:
+        await self.remove_children([child for child in self.children if not _is_label(child)])
+
+    def scroll_page_up(self, *, animate: bool = True, **options: Any) -> None:  # type: ignore[override]
+        # Now, not after the next refresh as Textual does: a page computed from the offset before a step of the
+        # window moved it (see `arrange`) would land a page plus that step away.
+        self.scroll_to(y=self.scroll_y - self.scrollable_content_region.height, animate=animate, immediate=not animate)
+
+    def scroll_page_down(self, *, animate: bool = True, **options: Any) -> None:  # type: ignore[override]
+        self.scroll_to(y=self.scroll_y + self.scrollable_content_region.height, animate=animate, immediate=not animate)
+
+    def scroll_home(self, *, animate: bool = True, **options: Any) -> None:  # type: ignore[override]
+        """Home: the start of the conversation, not only of the mounted window (but not away from a reply
+        that is streaming: the window then moves up as the user scrolls)."""
+        if self._first_mounted > 0 and options.get("y_axis", True) and not self._streaming_at_the_bottom():
+            self.run_worker(self.show_start(), group="message-window-jump")
+        else:
+            super().scroll_home(animate=animate, **options)
+
+    def scroll_end(self, *, animate: bool = True, **options: Any) -> None:  # type: ignore[override]
+        """End: the end of the conversation, following it again."""
+        if self._end_mounted is not None and options.get("y_axis", True):
+            self.run_worker(self.show_end(), group="message-window-jump")
+        else:
+            super().scroll_end(animate=animate, **options)
 
     # -- parking segments that are far off-screen
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.schedule_parking()
-        if new_value <= 0 and self._first_mounted > 0 and self.max_scroll_y > 0 and not self._loading_earlier:
-            self.load_earlier()
+        if not self.following and (self._first_mounted > 0 or self._end_mounted is not None or self._too_many()):
+            self._move_window()
+
+    def _too_many(self) -> bool:
+        return len(self.children) > MAX_MOUNTED + 2 and len(self.message_widgets) > MAX_MOUNTED
 
     def on_resize(self, event: events.Resize) -> None:
         # Parked heights were measured at the old width: let every segment lay itself out again. Only the
@@ -285,7 +563,9 @@ class ConversationView(VerticalScroll, can_focus=False):
         layout = (view, self.scroll_offset, self.virtual_size, len(segments), sum(s.streaming for s in segments))
         if layout == self._parked_for:
             return
-        near_top, near_bottom = view.y - view.height, view.bottom + view.height
+        # As far as the window mounts ahead: a reply mounted ahead of the reader is not built, parked and built again.
+        margin = LOAD_AHEAD_SCREENS * view.height
+        near_top, near_bottom = view.y - margin, view.bottom + margin
         settled = True
         for segment in segments:
             region = segment.region

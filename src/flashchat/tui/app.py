@@ -327,6 +327,10 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         self._save_theme_changes = True
         if self._missing_key:
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
+        if self._conversation_id:
+            # A conversation asked for on the command line is what the user waits for, not an empty chat:
+            # its end is read now, beside the first frame, rather than after it (bench/tui.py, history).
+            self._open_at_start()
         self.call_after_refresh(self._after_first_frame)
 
     # A worker, not a handler: awaiting in the app's message queue would hold up every key press meanwhile.
@@ -335,6 +339,12 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         if self._warm_up_after_first_frame:
             self._import_reply_widgets()
             self._import_provider(asyncio.get_running_loop())
+        if not self._conversation_id:
+            await self._open_at_start().wait()
+
+    @work(group="open-store", exit_on_error=False)
+    async def _open_at_start(self) -> None:
+        """The store, and the conversation asked for on the command line (if any)."""
         if self.store is None and self._open_store is None:
             return
         # One trip to a thread for the store and the conversation: opening may wait for another flashchat's lock.

@@ -426,3 +426,27 @@ async def test_a_session_opened_on_a_conversation_end_waits_for_the_rest_before_
     assert [signatures_in(c) for c in contents if c["role"] == "model"] == [[b"sig-%d" % n] for n in range(10)]
     assert [m.text for m in store.load(end.id or "").messages][-2:] == ["question 10", "Echo: question 10"]
     store.close()
+
+
+async def test_a_session_whose_earlier_messages_could_not_be_read_sends_nothing(
+    fake: FakeGemini, settings: Settings, isolated_home: Path
+) -> None:
+    store = open_store(db_path(isolated_home))
+    first = ChatSession(settings, store=store, retry_policy=FAST_RETRIES)
+    for number in range(3):
+        await chat(first, f"question {number}")
+    await first.aclose()
+    end, _ = store.load_tail(first.conversation.id or "", 2)
+
+    async def read_earlier() -> list[Message]:
+        raise StoreError("database is locked")
+
+    reopened = ChatSession(settings, store=store, retry_policy=FAST_RETRIES)
+    reopened.open(end, earlier=read_earlier())
+    events = await chat(reopened, "question 3")
+    await reopened.aclose()
+    assert [type(event) for event in events] == [Failed]
+    assert "could not be read (database is locked)" in events[0].error.message
+    assert len(fake.generate_requests()) == 3  # none with a part of the history
+    assert len(store.load(end.id or "").messages) == 6
+    store.close()

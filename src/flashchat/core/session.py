@@ -376,7 +376,8 @@ class ChatSession:
 
         For "edit the last prompt and resend": the front end puts the text back in the composer.
         """
-        await self.whole_history()  # the positions of the stored totals count from the first message
+        if await self._history_problem() is not None:  # stored positions count from the first message
+            return None  # (the front end was told when the earlier messages failed to arrive)
         messages = self.conversation.messages
         typed = [i for i, m in enumerate(messages) if m.role == "user" and not m.answers_tool_calls]
         if not typed:

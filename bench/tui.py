@@ -4,7 +4,9 @@
 
 Measures
   first-frame  time from process start to the first painted frame: headless (tests/tui/first_frame_probe.py)
-               and under a real pseudo-terminal (`flashchat` started on a pty, until the status bar shows).
+               and under a real pseudo-terminal (`flashchat` started on a pty, until the status bar shows),
+               beside a bare Textual app (interleaved); then the CPU seconds of each started on a pty and ended
+               at its first frame (robust under load), and with --callgrind their instruction counts.
   full-speed   a Markdown reply (prose, lists, tables, a 300-line code block) of 5k/10k/20k/40k tokens
                (--full-speed-tokens) streamed from the fake in 4-character chunks as fast as the client takes
                them, each size in its own process: wall time until fully rendered, CPU, peak RSS, and the cost
@@ -213,23 +215,113 @@ def first_frame_on_pty(argv: list[str], env: dict[str, str], ready: bytes) -> fl
     return shown
 
 
-def first_frame_pty(runs: int, fake: FakeGemini, home: str) -> dict[str, list[float]]:
-    """flashchat (`python -m flashchat`, until the status bar shows) and, interleaved run by run, the bare
-    Textual app of bench/compare.py (a Markdown widget and an Input, until the Input's placeholder shows)."""
+# The bare app's first frame shows its Input's placeholder, "bare textual ready", with the focused Input's cursor
+# drawn over its first letter: "b" and "are textual ready" are written with different colours, so the whole
+# phrase first appears when the cursor blinks off, half a second to a second later. Waiting for it made the bare
+# app's first frame look like 1.2-1.5 s; the text after the cursor is in that first frame.
+BARE_TEXTUAL_READY = b"are textual ready"
+
+# Runs the program named after it (-m MODULE or -c CODE, then its arguments) and ends the process with os._exit
+# once its first frame is written: the CPU seconds (and callgrind's instruction count) of a process that starts,
+# paints and stops, without the seconds it spends idle before the pty's Ctrl+Q arrives or shutting down.
+EXIT_AT_FIRST_FRAME = r"""
+import os, runpy, sys
+import flashchat.tui  # as flashchat itself does, before Textual is imported (it sets the frame rate)
+from textual.app import App
+original_display = App._display
+def display(self, screen, renderable):
+    original_display(self, screen, renderable)
+    if renderable is not None:
+        os._exit(0)
+App._display = display
+mode, target, *rest = sys.argv[1:]
+sys.argv = [target, *rest]
+if mode == "-m":
+    runpy.run_module(target, run_name="__main__", alter_sys=True)
+else:
+    exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
+"""
+
+
+def first_frame_clients(fake: FakeGemini) -> dict[str, tuple[list[str], bytes]]:
+    """flashchat (`python -m flashchat`, until the status bar shows) and the bare Textual app of bench/compare.py
+    (a Markdown widget and an Input, until the Input's placeholder shows): each command and what marks its
+    first frame."""
     from compare import BARE_TEXTUAL
 
+    return {
+        "flashchat": (["-m", "flashchat"], b"thinking"),
+        "bare_textual": (["-c", BARE_TEXTUAL, fake.url, fake.api_key], BARE_TEXTUAL_READY),
+    }
+
+
+def pty_environment(fake: FakeGemini, home: str) -> dict[str, str]:
     env = environment(fake, home)
     env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]))
-    clients = {
-        "flashchat": ([sys.executable, "-m", "flashchat"], b"thinking"),
-        "bare_textual": ([sys.executable, "-c", BARE_TEXTUAL, fake.url, fake.api_key], b"bare textual ready"),
-    }
+    return env
+
+
+def first_frame_pty(runs: int, fake: FakeGemini, home: str) -> dict[str, list[float]]:
+    """flashchat and, interleaved run by run, the bare Textual app (first_frame_clients): seconds from the
+    fork to the first frame on a pty."""
+    env = pty_environment(fake, home)
+    clients = first_frame_clients(fake)
     times: dict[str, list[float]] = {name: [] for name in clients}
     for _ in range(runs):
-        for name, (argv, ready) in clients.items():
-            if (shown := first_frame_on_pty(argv, env, ready)) is not None:
+        for name, (args, ready) in clients.items():
+            if (shown := first_frame_on_pty([sys.executable, *args], env, ready)) is not None:
                 times[name].append(shown)
     return times
+
+
+def run_on_pty_until_exit(argv: list[str], env: dict[str, str]) -> float:
+    """Run `argv` on a 120x40 pty until it exits; its CPU seconds (user + system)."""
+    import fcntl
+    import struct
+    import termios
+
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+    _, _, usage = os.wait4(pid, 0)
+    os.close(master)
+    return usage.ru_utime + usage.ru_stime
+
+
+def first_frame_cpu(runs: int, fake: FakeGemini, home: str) -> dict[str, list[float]]:
+    """CPU seconds of each client (first_frame_clients) started on a pty and ended at its first frame,
+    interleaved run by run: unlike wall time, hardly moved by what else the machine runs."""
+    env = pty_environment(fake, home)
+    cpu: dict[str, list[float]] = {name: [] for name in first_frame_clients(fake)}
+    for _ in range(runs):
+        for name, (args, _) in first_frame_clients(fake).items():
+            cpu[name].append(run_on_pty_until_exit([sys.executable, "-c", EXIT_AT_FIRST_FRAME, *args], env))
+    return cpu
+
+
+def first_frame_instructions(fake: FakeGemini, home: str) -> dict[str, float]:
+    """Billions of instructions (valgrind --tool=callgrind) each client runs from exec to its first frame: the
+    same figure run after run, whatever the load. About a minute."""
+    import re
+
+    env = pty_environment(fake, home)
+    counts = {}
+    for name, (args, _) in first_frame_clients(fake).items():
+        out = f"{home}/{name}.callgrind"
+        valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        run_on_pty_until_exit([*valgrind, sys.executable, "-c", EXIT_AT_FIRST_FRAME, *args], env)
+        total = re.search(r"^(?:summary|totals): (\d+)", Path(out).read_text(), re.MULTILINE)
+        counts[name] = round(int(total[1]) / 1e9, 3) if total else float("nan")
+    return counts
 
 
 def spread(values: list[float]) -> dict[str, object]:
@@ -945,6 +1037,9 @@ def main() -> None:
     parser.add_argument("--history-lengths", default="500,2000,8000", help="messages in the opened conversations")
     parser.add_argument("--history-runs", type=int, default=3, help="opens of each conversation")
     parser.add_argument("--no-scroll", action="store_true", help="skip scrolling the 2,000-message conversation")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="first-frame: also count instructions with valgrind (a minute)"
+    )
     parser.add_argument("--open-history-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--first-token-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server-latency", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -982,6 +1077,18 @@ def main() -> None:
             results["first_frame_pty_ratio_to_bare_textual"] = round(
                 statistics.median(on_pty["flashchat"]) / statistics.median(on_pty["bare_textual"]), 2
             )
+            cpu = first_frame_cpu(args.runs, fake, home)
+            results["first_frame_cpu_s"] = spread(cpu["flashchat"])
+            results["first_frame_cpu_bare_textual_s"] = spread(cpu["bare_textual"])
+            results["first_frame_cpu_ratio_to_bare_textual"] = round(
+                statistics.median(cpu["flashchat"]) / statistics.median(cpu["bare_textual"]), 2
+            )
+            if args.callgrind:
+                counts = first_frame_instructions(fake, home)
+                results["first_frame_instructions_g"] = counts
+                results["first_frame_instructions_ratio_to_bare_textual"] = round(
+                    counts["flashchat"] / counts["bare_textual"], 2
+                )
             print(json.dumps({k: v for k, v in results.items() if k.startswith("first_frame")}), flush=True)
         if "full-speed" in only:
             # Each size in its own process (peak RSS is per process); the stock widget at --tokens, in this one.

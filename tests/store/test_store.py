@@ -373,3 +373,80 @@ def test_snippets_mark_matches_apart_from_the_messages_own_brackets(isolated_hom
     (hit,) = store.search("moon")
     assert hit.snippet_parts() == [("is list[int] a ", False), ("moon", True), (" type?", False)]
     assert hit.plain_snippet == "is list[int] a moon type?"
+
+
+def test_a_conversation_read_from_its_end_then_its_start_is_the_whole_of_it(isolated_home: Path) -> None:
+    store = open_store(db_path(isolated_home))
+    conversation = Conversation()
+    for number in range(25):
+        message = conversation.add(Message(role="user" if number % 2 == 0 else "model", text=f"message {number}"))
+        store.save_message(conversation, message)
+    whole = store.load(conversation.id)
+    end, earlier_count = store.load_tail(conversation.id, 16)
+    assert [m.text for m in end.messages] == [f"message {n}" for n in range(9, 25)]
+    assert earlier_count == 9
+    earlier = store.load_earlier(conversation.id, end.messages[0])
+    assert [m.id for m in earlier + end.messages] == [m.id for m in whole.messages]
+    assert store.load_tail(conversation.id, 40)[1] == 0  # all of it fits: nothing before
+    store.close()
+
+
+async def test_a_session_opened_on_a_conversation_end_waits_for_the_rest_before_sending(
+    fake: FakeGemini, settings: Settings, isolated_home: Path
+) -> None:
+    """ChatSession.open(end, earlier=...): the next request carries every earlier message, signatures as stored."""
+    import asyncio
+
+    store = open_store(db_path(isolated_home))
+    first = ChatSession(settings, store=store, retry_policy=FAST_RETRIES)
+    for number in range(10):
+        fake.enqueue(Reply.text(f"answer {number}", signature=b"sig-%d" % number))
+        await chat(first, f"question {number}")
+    await first.aclose()
+    end, earlier_count = store.load_tail(first.conversation.id or "", 4)
+    assert earlier_count == 16
+    arrived = asyncio.Event()
+
+    async def read_earlier() -> list[Message]:
+        await arrived.wait()
+        return await asyncio.to_thread(store.load_earlier, end.id or "", end.messages[0])
+
+    told: list[int] = []
+    reopened = ChatSession(settings, store=store, retry_policy=FAST_RETRIES)
+    reopened.open(end, earlier=read_earlier(), when_whole=lambda conversation, count: told.append(count))
+    sending = asyncio.ensure_future(chat(reopened, "question 10"))
+    await asyncio.sleep(0.2)
+    assert len(fake.generate_requests()) == 10  # the new prompt waits for the earlier messages
+    arrived.set()
+    await sending
+    await reopened.aclose()
+    assert told == [16]
+    contents = fake.generate_requests()[-1].contents
+    assert len(contents) == 21
+    assert [signatures_in(c) for c in contents if c["role"] == "model"] == [[b"sig-%d" % n] for n in range(10)]
+    assert [m.text for m in store.load(end.id or "").messages][-2:] == ["question 10", "Echo: question 10"]
+    store.close()
+
+
+async def test_a_session_whose_earlier_messages_could_not_be_read_sends_nothing(
+    fake: FakeGemini, settings: Settings, isolated_home: Path
+) -> None:
+    store = open_store(db_path(isolated_home))
+    first = ChatSession(settings, store=store, retry_policy=FAST_RETRIES)
+    for number in range(3):
+        await chat(first, f"question {number}")
+    await first.aclose()
+    end, _ = store.load_tail(first.conversation.id or "", 2)
+
+    async def read_earlier() -> list[Message]:
+        raise StoreError("database is locked")
+
+    reopened = ChatSession(settings, store=store, retry_policy=FAST_RETRIES)
+    reopened.open(end, earlier=read_earlier())
+    events = await chat(reopened, "question 3")
+    await reopened.aclose()
+    assert [type(event) for event in events] == [Failed]
+    assert "could not be read (database is locked)" in events[0].error.message
+    assert len(fake.generate_requests()) == 3  # none with a part of the history
+    assert len(store.load(end.id or "").messages) == 6
+    store.close()

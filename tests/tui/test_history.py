@@ -251,3 +251,89 @@ async def test_rename_the_open_conversation_from_the_palette_action(
         await pilot.press("enter")
         await wait_until(pilot, lambda: store.summary(app.session.conversation.id).title == "Greetings")
         assert app.sub_title == "Greetings"
+
+
+def add_long_conversation(store: ConversationStore, pairs: int) -> Conversation:
+    """`pairs` questions and answers, each answer signed with bytes of its own (thoughtSignature)."""
+    conversation = Conversation()
+    for number in range(pairs):
+        signature = base64.b64encode(b"\x00sig-%d\xff" % number).decode()
+        for message in (
+            Message(role="user", text=f"question {number}", model="gemini-3.5-flash"),
+            Message(
+                role="model",
+                text=f"answer {number}",
+                provider="gemini",
+                model="gemini-3.5-flash",
+                usage=Usage(prompt=10 + number, output=20, total=30 + number),
+                finish_reason="STOP",
+                native={"role": "model", "parts": [{"text": f"answer {number}", "thoughtSignature": signature}]},
+            ),
+        ):
+            conversation.add(message)
+            store.save_message(conversation, message)
+    return conversation
+
+
+def hold_earlier_reads(store: ConversationStore, monkeypatch: pytest.MonkeyPatch):
+    """Make the store's read of a conversation's earlier messages wait until the returned event is set."""
+    import threading
+
+    released = threading.Event()
+    read_earlier = store.load_earlier
+
+    def held(*args, **kwargs):
+        released.wait(10)
+        return read_earlier(*args, **kwargs)
+
+    monkeypatch.setattr(store, "load_earlier", held)
+    return released
+
+
+async def test_a_long_conversation_opened_from_its_end_sends_all_of_it(
+    fake: FakeGemini, make_app, store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end is painted before the rest is read; a prompt sent meanwhile waits, then carries every earlier
+    message with its signature as stored."""
+    from flashchat.tui.widgets.conversation_view import ConversationView
+
+    stored = add_long_conversation(store, 20)
+    released = hold_earlier_reads(store, monkeypatch)
+    app = make_app(store=store, conversation_id=stored.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: any(r.text == "answer 19" for r in app.query(ReplyView)))
+        await send(pilot, "one more")
+        await pilot.pause(0.2)
+        assert fake.generate_requests() == []  # not with a part of the history
+        released.set()
+        await wait_for_reply(pilot)
+        view = app.query_one(ConversationView)
+        await wait_until(pilot, lambda: "24 earlier messages" in str(view.query_one(".earlier").render()))
+    contents = fake.generate_requests()[0].contents
+    assert [c["parts"][0]["text"] for c in contents[:4]] == ["question 0", "answer 0", "question 1", "answer 1"]
+    assert len(contents) == 41
+    signatures = [part.get("thoughtSignature") for c in contents if c["role"] == "model" for part in c["parts"]]
+    assert [decoded(s) for s in signatures] == [b"\x00sig-%d\xff" % n for n in range(20)]
+    assert [m.text for m in store.load(stored.id).messages][-3:] == ["answer 19", "one more", "Echo: one more"]
+    assert len(store.load(stored.id).messages) == 42
+
+
+async def test_scrolling_up_a_conversation_opened_from_its_end_reaches_its_first_message(
+    make_app, store: ConversationStore
+) -> None:
+    from flashchat.tui.widgets.conversation_view import ConversationView
+    from flashchat.tui.widgets.user_message import UserMessage
+
+    stored = add_long_conversation(store, 30)
+    app = make_app(store=store, conversation_id=stored.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ConversationView)
+        await wait_until(pilot, lambda: view.earlier_not_mounted == 44)
+        for _ in range(200):
+            if view.earlier_not_mounted == 0 and view.scroll_y <= 0:
+                break
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.02)
+        first = next(w for w in view.message_widgets if isinstance(w, UserMessage))
+        assert first.text == "question 0"
+        assert app.session.conversation.messages[0].text == "question 0"

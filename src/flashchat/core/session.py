@@ -114,6 +114,18 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes < 48 * 60 else f"{minutes / 1440:.0f} days"
 
 
+async def _put_in_front(
+    conversation: Conversation,
+    earlier: Awaitable[list[Message]],
+    when_whole: Callable[[Conversation, int], None] | None,
+) -> None:
+    """`ChatSession.open`'s `earlier`: in front of the messages, in place (a view keeps the live list), once read."""
+    messages = await earlier
+    conversation.messages[0:0] = messages
+    if when_whole is not None:
+        when_whole(conversation, len(messages))
+
+
 def finish_notice(message: Message, max_output_tokens: int | None) -> str:
     """A plain sentence for replies that ended for a reason other than a normal stop."""
     reason = message.finish_reason or ""
@@ -163,15 +175,28 @@ class ChatSession:
         self.working_dir = working_dir or Path.cwd()
         self._always_allowed: set[str] = set()
         self._pending_calls: list[ToolCall] = []
+        self._earlier: asyncio.Future[None] | None = None  # the earlier messages being read (see `open`)
         if conversation is not None:
             self.open(conversation)
 
     # -- which conversation, and with which settings
 
-    def open(self, conversation: Conversation) -> None:
+    def open(
+        self,
+        conversation: Conversation,
+        *,
+        earlier: Awaitable[list[Message]] | None = None,
+        when_whole: Callable[[Conversation, int], None] | None = None,
+    ) -> None:
         """Continue `conversation`: its system prompt and model come with it, so the next request is sent as the
         earlier ones were. A value given on this run's command line (`--system`, `--model`) wins instead, and a
-        model stored by another provider is not carried over (a local server's model means nothing to Gemini)."""
+        model stored by another provider is not carried over (a local server's model means nothing to Gemini).
+
+        `earlier` (a UI that shows a long conversation's end before the rest is read: `ConversationStore.load_tail`)
+        gives the messages that come before `conversation.messages`. They are put in front of them when they
+        arrive, on the event loop, and `when_whole(conversation, how_many)` is called right then. Until that
+        happened nothing sends, regenerates or forgets (each waits in `whole_history`): no request ever carries a
+        part of the history, and no save counts positions in one."""
         changes: dict[str, Any] = {}
         if self.settings.origins.get("system_prompt") in COMMAND_LINE_ORIGINS:
             conversation.system_prompt = self.settings.system_prompt
@@ -187,9 +212,28 @@ class ChatSession:
         self._always_allowed.clear()  # "always" was said about the conversation on screen, not this one
         if changes:
             self.settings = self.settings.with_overrides("conversation", **changes)
+        self._earlier = None
+        if earlier is not None:
+            self._earlier = asyncio.ensure_future(_put_in_front(conversation, earlier, when_whole))
+
+    async def whole_history(self) -> None:
+        """Return once the conversation holds all its messages (at once, unless `open` was given `earlier`).
+        Raises what reading them raised (a `StoreError`, an sqlite3 error): the history is then incomplete."""
+        if self._earlier is not None:
+            await asyncio.shield(self._earlier)
+
+    async def _history_problem(self) -> Failed | None:
+        """Why the conversation cannot be continued (its earlier messages could not be read), or None."""
+        try:
+            await self.whole_history()
+        except Exception as error:  # a store's failure, whatever its class: never send a part of the history
+            message = f"The earlier messages of this conversation could not be read ({error}); open it again."
+            return Failed(ChatError(ErrorKind.BAD_REQUEST, message))
+        return None
 
     def new(self) -> None:
         """Start a new conversation, with the system prompt this run started with."""
+        self._earlier = None
         self.conversation = Conversation(system_prompt=self._launch_settings.system_prompt)
         self._always_allowed.clear()
         self.settings = self.settings.with_overrides("new", system_prompt=self._launch_settings.system_prompt)
@@ -285,6 +329,9 @@ class ChatSession:
 
         Front ends send a `PreparedPrompt` (see core/prompt.py), whose guard they have already honoured.
         """
+        if (problem := await self._history_problem()) is not None:
+            yield problem
+            return
         text = prompt if isinstance(prompt, str) else prompt.text
         media = () if isinstance(prompt, str) else prompt.media
         for attachment in media:
@@ -310,6 +357,9 @@ class ChatSession:
 
     async def regenerate(self) -> AsyncGenerator[Event, None]:
         """Drop the last reply (with any tool rounds) and ask again for the last thing the user wrote."""
+        if (problem := await self._history_problem()) is not None:
+            yield problem
+            return
         messages = self.conversation.messages
         dropped: list[Message] = []
         while messages and (messages[-1].role == "model" or messages[-1].answers_tool_calls):
@@ -326,6 +376,8 @@ class ChatSession:
 
         For "edit the last prompt and resend": the front end puts the text back in the composer.
         """
+        if await self._history_problem() is not None:  # stored positions count from the first message
+            return None  # (the front end was told when the earlier messages failed to arrive)
         messages = self.conversation.messages
         typed = [i for i, m in enumerate(messages) if m.role == "user" and not m.answers_tool_calls]
         if not typed:
@@ -423,6 +475,8 @@ class ChatSession:
         return await asyncio.to_thread(LocalTools(self.working_dir).run, call)
 
     async def aclose(self) -> None:
+        if self._earlier is not None:
+            self._earlier.cancel()
         retired, self._retired = self._retired, []
         for provider in [*retired, self._provider]:
             if provider is not None:

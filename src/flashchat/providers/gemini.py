@@ -86,7 +86,24 @@ def _assembled(content: dict[str, Any]) -> dict[str, Any]:
     return collector.native() or content
 
 
+@functools.cache  # once a process
+def _build_shared_models() -> None:
+    """Build the SDK's models that the first request's schemas share, innermost first.
+
+    Why: the SDK builds each pydantic model on first use (`defer_build`), and a model built as part of another
+    one's schema is not marked as built. So the config (its system instruction), the request's contents and
+    the response's candidates each generated `Part` again, and the SDK's response reading builds `Candidate`
+    on its own after `GenerateContentResponse`. Built first, they are reused by the later schemas: the first
+    request's schema building (config, request, the reply's last chunk, the kept content) went from ~40 to
+    ~27 ms of CPU. It changes nothing a model does; a name a later SDK drops is skipped."""
+    for name in ("Part", "Content", "Candidate"):
+        model = getattr(types, name, None)
+        if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+            model.model_rebuild()
+
+
 def generation_config(settings: Settings) -> types.GenerateContentConfig:
+    _build_shared_models()  # before the config's own schema, which holds Part
     optional = {
         "max_output_tokens": settings.max_output_tokens,
         "temperature": settings.temperature,
@@ -383,6 +400,7 @@ class GeminiProvider:
 
                 async for progress in prepare_parts(client, conversation, media_parts):
                     yield progress
+            _build_shared_models()  # before any of the SDK's schemas is built: the contents' check is the first
             # What `gemini_contents` gives, and the same in wire form, built from what the turn before kept.
             contents, wire = self._kept.build(
                 conversation.messages, functools.partial(message_content, media_parts=media_parts), answer_unanswered

@@ -459,7 +459,7 @@ class _Table(TableElement):
     """A table drawn with lines around every cell, as Textual draws Markdown tables."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        table = Table(box=box.SQUARE, show_lines=True, border_style="markdown.table.border", expand=False)
+        table = Table(box=box.SQUARE, show_lines=True, border_style="markdown.table.border", expand=True)
         if self.header is not None and self.header.row is not None:
             for column in self.header.row.cells:
                 heading = column.content.copy()

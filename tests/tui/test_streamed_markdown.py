@@ -129,9 +129,9 @@ async def test_lists_tables_headings_and_fences_read_as_markdown() -> None:
         " 3. three",
         "    x = 1",  # a fence inside a list item
         "          return value * 2",  # a tab is eight columns, after the fence's padding
-        "│ a │ b │",
     ]:
         assert line in lines, line
+    assert any(line.startswith("│ a ") and line.endswith("│") and " │ b " in line for line in lines)  # a table
     assert "**bold**" not in "\n".join(lines) and "## A heading" not in lines
     heading_colour = next(style.color for text, style in heading if text.strip())
     assert heading_colour.triplet.hex == Color.parse(app_variables["markdown-h2-color"]).hex.lower()

@@ -229,9 +229,10 @@ class MarkdownLines:
         self._width = 0
         self._blocks: dict[tuple[str, bool], list[Line]] = {}
         self._last: tuple[str, int, bool, list[Line]] | None = None
+        self._code: dict[str, list[Line]] = {}  # an open fence's lines, by their text
 
     def clear(self) -> None:
-        self._blocks = {}
+        self._blocks, self._code = {}, {}
         self._last = None
 
     def render(self, text: str, width: int, *, streaming: bool = False) -> list[Line]:
@@ -241,7 +242,7 @@ class MarkdownLines:
         if last is not None and last[:3] == (text, width, streaming):
             return last[3]
         if width != self._width:
-            self._width, self._blocks = width, {}
+            self._width, self._blocks, self._code = width, {}, {}
         kept, self._blocks = self._blocks, {}
         blank = [Segment(" " * width)]
         lines: list[Line] = []
@@ -250,7 +251,9 @@ class MarkdownLines:
             plain = streaming and block.open_fence
             key = (block.source, plain)
             rendered = kept.get(key)
-            if rendered is None:
+            if rendered is None and plain and block.tokens[0].type == "fence":
+                rendered = self._open_fence(block.tokens[0], width)
+            elif rendered is None:
                 rendered = _render_block(block, width, self.styles, plain=plain)
             self._blocks[key] = rendered
             above, next_below = block.margins
@@ -261,6 +264,22 @@ class MarkdownLines:
             lines.extend(blank for _ in range(below))
         self._last = (text, width, streaming, lines)
         return lines
+
+    def _open_fence(self, token: Token, width: int) -> list[Line]:
+        """A streaming fence, past Rich: it grows on every flush, and only its last line is new each time."""
+        background = self.styles.theme.styles.get("markdown.code_block") or Style.null()
+        kept, self._code = self._code, {}
+        lines: list[Line] = []
+        for code_line in token.content.split("\n")[:-1] if token.content.endswith("\n") else token.content.split("\n"):
+            rendered = kept.get(code_line)
+            if rendered is None:
+                expanded = code_line.expandtabs(TAB_SIZE)
+                rendered = _fence_lines([[Segment(expanded)] if expanded else []], width, background)[1:-1]
+            self._code[code_line] = rendered
+            lines += rendered
+        vertical = FENCE_PADDING[0]
+        blank = [Segment(" " * width, background)]
+        return [blank] * vertical + lines + [blank] * vertical
 
 
 def render_markdown(text: str, width: int, styles: MarkdownStyles = PLAIN_STYLES) -> list[Line]:
@@ -341,25 +360,28 @@ class _Fence(TextElement):
             self.code += text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
         background = console.get_style("markdown.code_block")
-        vertical, horizontal = FENCE_PADDING
-        inner = max(width - 2 * horizontal, 1)
         code = self.code[:-1] if self.code.endswith("\n") else self.code
-        blank = Segment(" " * width, background)
-        margin = Segment(" " * horizontal, background)
         new_line = Segment.line()
-        for _ in range(vertical):
-            yield from (blank, new_line)
-        for line in _code_lines(code, self.language, self.styles, console):
-            for piece in _fold(line, inner):
-                used = sum(segment.cell_length for segment in piece)
-                yield margin
-                yield from Segment.apply_style(piece, background)
-                yield Segment(" " * (width - horizontal - used), background)
-                yield new_line
-        for _ in range(vertical):
-            yield from (blank, new_line)
+        for line in _fence_lines(_code_lines(code, self.language, self.styles, console), options.max_width, background):
+            yield from line
+            yield new_line
+
+
+def _fence_lines(code_lines: Iterable[Line], width: int, background: Style) -> list[Line]:
+    """Code lines padded on the fence's background, long lines folded (code is not word-wrapped)."""
+    vertical, horizontal = FENCE_PADDING
+    inner = max(width - 2 * horizontal, 1)
+    blank = [Segment(" " * width, background)]
+    margin = Segment(" " * horizontal, background)
+    lines = [blank] * vertical
+    for line in code_lines:
+        for piece in _fold(line, inner):
+            used = sum(segment.cell_length for segment in piece)
+            padding = Segment(" " * (width - horizontal - used), background)
+            lines.append([margin, *Segment.apply_style(piece, background), padding])
+    lines += [blank] * vertical
+    return lines
 
 
 def _code_lines(code: str, language: str, styles: MarkdownStyles | None, console: Console) -> Iterable[Line]:

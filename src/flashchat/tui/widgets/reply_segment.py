@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
@@ -55,7 +56,7 @@ class ReplySegment(Widget):
         self._strips: dict[int, Strip] = {}
         self._first_changed = 0  # the first line the last render changed
         self._parked_height = 0
-        self._drawn_with: tuple[object, ...] = ()  # the styles the kept lines and strips were drawn with
+        self._drawn_with: tuple[MarkdownStyles, Style] | tuple[()] = ()  # what the kept lines were drawn with
 
     @property
     def source(self) -> str:
@@ -139,12 +140,18 @@ class ReplySegment(Widget):
     def _markdown_styles(self) -> MarkdownStyles:
         return reply_styles(self.app, self.background_colors[1])
 
+    def _drawing_styles(self) -> tuple[MarkdownStyles, Style]:
+        """The Markdown colours and the widget's own style, looked up once (both walk the DOM)."""
+        if not self._drawn_with:
+            self._drawn_with = (self._markdown_styles(), self.rich_style)
+        return self._drawn_with
+
     def _current_lines(self, width: int) -> list[Line]:
         key = (self._shown, width, self.streaming)
         self._first_changed = len(self._lines)
         if key == self._lines_key:
             return self._lines
-        styles = self._markdown_styles()
+        styles = self._drawing_styles()[0]
         if self._renderer is None or self._renderer.styles is not styles:
             self._renderer = MarkdownLines(styles)
             self._strips = {}
@@ -184,7 +191,8 @@ class ReplySegment(Widget):
             return Strip.blank(width, self.rich_style)
         strip = self._strips.get(y)
         if strip is None:
-            strip = self._strips[y] = Strip(lines[y], width).apply_style(self.rich_style).apply_offsets(0, y)
+            strip = Strip(lines[y], width).apply_style(self._drawing_styles()[1]).apply_offsets(0, y)
+            self._strips[y] = strip
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(y)) is not None:
             strip = self._highlight(strip, span)

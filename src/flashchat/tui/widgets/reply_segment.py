@@ -123,6 +123,9 @@ class ReplySegment(Widget):
         self._parked_height = self.size.height
         self.parked = True
         self._forget_lines()
+        # And Textual's cache of the lines it last painted (a full refresh empties it; off screen, nothing is
+        # painted again): without this a parked segment kept every line it had shown while it streamed.
+        self.refresh()
 
     def unpark(self) -> None:
         """Draw the text again (lines are rendered as they are asked for; the height is measured anew)."""

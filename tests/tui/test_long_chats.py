@@ -9,7 +9,6 @@ import pytest
 from flashchat.core.conversation import Conversation, Message
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.segments import SegmentSplitter, split_segments
-from flashchat.tui.widgets.code_fence import DeferredFence
 from flashchat.tui.widgets.conversation_view import MAX_MOUNTED, MOUNT_BATCH, WINDOW_STEP, ConversationView
 from flashchat.tui.widgets.reply_view import ReplyView
 
@@ -65,7 +64,13 @@ async def test_a_long_reply_streams_into_segments_and_far_ones_are_parked(
         assert all(not segment.streaming for segment in segments)
         await wait_until(pilot, lambda: segments[0].parked and not segments[-1].parked)
         # Every fence is highlighted in the end, also the ones that streamed while open.
-        assert not any(fence.deferred for fence in app.query(DeferredFence))
+        shown = [segment for segment in segments if not segment.parked and "```python" in segment.text]
+        assert shown
+        for segment in shown:
+            code_lines = [strip for y in range(segment.size.height) if "x_" in (strip := segment.render_line(y)).text]
+            assert code_lines and all(
+                len({piece.style for piece in line if piece.text.strip()}) > 1 for line in code_lines
+            )
         view = app.query_one(ConversationView)
         view.scroll_home(animate=False)
         await wait_until(pilot, lambda: not segments[0].parked and segments[-1].parked)

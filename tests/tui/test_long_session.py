@@ -7,10 +7,11 @@ import weakref
 
 import pytest
 from textual.widgets._footer import FooterKey
-from textual.widgets.markdown import MarkdownBlock
 
+from flashchat.render.markdown_lines import MarkdownLines
 from flashchat.testing.fake_gemini import FakeGemini, Reply
 from flashchat.tui.widgets import conversation_view
+from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.reply_view import ReplyView
 
 from .pilot_helpers import send, wait_for_reply, wait_until
@@ -58,22 +59,22 @@ async def test_turns_pruned_from_a_long_session_all_come_back_on_scrolling_up(
 async def test_widgets_dropped_over_many_turns_are_freed(
     fake: FakeGemini, make_app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key bar rebuilt each turn and the blocks of parked replies must not stay alive off screen.
+    """The key bar rebuilt each turn and the rendered lines of parked replies must not stay alive off screen.
 
-    Textual's Footer kept every rebuilt key alive (a watcher per key), and a parked segment's removed blocks
-    stayed in its NodeList cache: about 40 widgets a turn that nobody could see, with their render caches.
+    Textual's Footer kept every rebuilt key alive (a watcher per key); a parked segment keeps only its text,
+    so the renderer holding its lines must be gone too.
     """
     monkeypatch.setattr(ReplyView, "segment_chars", 200)
     fake.enqueue(*(Reply.text(answer(number) * 3) for number in range(4)))
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         footer_keys: list[weakref.ref[FooterKey]] = []
-        blocks: list[weakref.ref[MarkdownBlock]] = []
+        renderers: list[weakref.ref[MarkdownLines]] = []
         for number in range(4):
             footer_keys += [weakref.ref(key) for key in app.query(FooterKey)]
             await send(pilot, f"question {number}")
             await wait_for_reply(pilot)
-            blocks += [weakref.ref(block) for block in app.query(MarkdownBlock)]
+            renderers += [weakref.ref(segment._renderer) for segment in app.query(ReplySegment) if segment._renderer]
         first_reply = app.query(ReplyView).first()
         await wait_until(pilot, lambda: first_reply.segments[0].parked)
         await pilot.pause()
@@ -81,7 +82,10 @@ async def test_widgets_dropped_over_many_turns_are_freed(
         gc.collect()
         shown = set(app.screen.walk_children())
         alive_keys = [key for ref in footer_keys if (key := ref()) is not None and key not in shown]
-        alive_blocks = [block for ref in blocks if (block := ref()) is not None and block not in shown]
+        drawn = {id(segment._renderer) for segment in app.query(ReplySegment) if not segment.parked}
+        alive_renderers = [
+            renderer for ref in renderers if (renderer := ref()) is not None and id(renderer) not in drawn
+        ]
         assert alive_keys == []
-        assert alive_blocks == []
+        assert alive_renderers == []
         assert app.query(FooterKey)  # the key bar is still there

@@ -1,9 +1,8 @@
-"""Cut a long streamed reply into segments that are each rendered by their own Markdown widget.
+"""Cut a long streamed reply into segments that are each drawn by their own `ReplySegment`.
 
-Textual's compositor visits every mounted widget on every frame, and one 20,000-token reply is about 800
-widgets: ~100 ms per frame. Rendering a long reply as a column of smaller Markdown widgets lets the
-conversation view park the segments that are far off-screen (see `ReplySegment`), so a frame only pays for
-what is near the viewport.
+A segment is re-parsed on every streamed flush, so it must stay small (about 2 KB: a millisecond of
+markdown-it); and the conversation view parks the segments that are far off-screen (see `ReplySegment`), so a
+long finished reply keeps about its text, not its rendered lines.
 
 A cut is only made where Markdown allows it without changing the rendering: at the start of a line that
 follows a blank line, outside a code fence, and where the new line starts a paragraph, heading, fence or rule

@@ -1,131 +1,226 @@
-"""One segment of a reply: a Markdown widget that streams, finishes once, and can be parked off-screen."""
+"""One segment of a reply: its Markdown drawn as lines by one widget, streamed, finished once, parkable."""
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.selection import Selection
+from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownBlock, MarkdownStream
+from textual.widget import Widget
 
-from flashchat.tui.widgets.code_fence import DeferredFence
-from flashchat.tui.widgets.streamed_list import StreamedBulletList, StreamedOrderedList
+from flashchat.render.markdown_lines import Line, MarkdownLines, MarkdownStyles
+from flashchat.tui.reply_styles import reply_styles
 
-# Text is handed to the MarkdownStream at most 10 times a second. Every append re-parses the last block and
-# costs a layout and a repaint of the whole scrolling view (10-25 ms in a long reply, about 30 widgets laid out
-# and painted), so appending more often leaves no time for key presses: measured at 400 tokens/s
-# (bench/tui.py), keystroke echo p95 was 250 ms at 1/60 s, ~58 ms at 1/20 s and ~46 ms at 1/10 s.
+# Text is rendered at most 10 times a second while it streams: each flush re-parses the segment (about a
+# millisecond for its 2 KB), renders its last block again and, when the segment grew a line, lays the screen
+# out again. Gathering text this long keeps the CPU a reply costs low; the first text goes out at once.
 FLUSH_INTERVAL = 0.1
 
 
-class ReplySegment(Markdown):
+class ReplySegment(Widget):
     """A slice of a reply (see `flashchat.tui.segments`) rendered as Markdown; also used for thoughts.
 
-    While streaming, text is gathered for `FLUSH_INTERVAL` and then goes through Textual's
-    `MarkdownStream`, which re-parses only the last block and coalesces writes when appends fall behind;
-    `streaming` tells `DeferredFence` to leave an open fence unhighlighted. `finish` ends the stream; after
-    that the segment is never written to again.
+    The segment is one widget whatever its Markdown holds: `render.markdown_lines` turns the text into lines
+    (kept per top-level block, so a flush renders only the block that grew), and Textual asks for the lines
+    on screen. Before, each paragraph, list item and bullet was a widget of its own, and every flush laid out
+    and painted all of them again (bench/tui.py, issue 15).
 
-    A finished segment far from the viewport is *parked*: it keeps its height and its text but unmounts its
-    blocks, so the compositor, which visits every displayed widget on every frame, skips them, and a long
-    chat does not keep every reply's widgets in memory. Links are not opened by a
-    click: model output should not launch a browser.
+    While `streaming`, an open code fence is plain text; `finish` ends the stream, and after that the segment
+    is never written to again. A finished segment far from the viewport is *parked*: it keeps its text and its
+    height and drops its rendered lines, so a long chat costs about its text.
+
+    Links are drawn as text and never opened by a click: model output should not launch a browser. The text
+    must already be terminal-safe (`render.safe_text`).
     """
 
-    BLOCKS = {
-        **Markdown.BLOCKS,
-        "fence": DeferredFence,
-        "code_block": DeferredFence,
-        "bullet_list_open": StreamedBulletList,
-        "ordered_list_open": StreamedOrderedList,
+    DEFAULT_CSS = """
+    ReplySegment {
+        height: auto;
+        padding: 0 2;
     }
+    """
 
     def __init__(self, text: str = "", *, streaming: bool = False) -> None:
-        super().__init__(None if streaming else text, open_links=False)
+        super().__init__()
         self.text = text
         self.streaming = streaming
         self.parked = False
-        self._restoring = False  # unparked, its blocks not mounted yet
-        self._stream: MarkdownStream | None = None
-        self._pending: list[str] = []
+        self._shown = text  # what is drawn: written text waits for the next flush
         self._flush_timer: Timer | None = None
+        self._flush_due = False
+        self._renderer: MarkdownLines | None = None
+        self._lines: list[Line] = []
+        self._lines_key: tuple[str, int, bool] | None = None
+        self._strips: dict[int, Strip] = {}
+        self._first_changed = 0  # the first line the last render changed
+        self._parked_height = 0
+        self._drawn_with: tuple[MarkdownStyles, Style] | tuple[()] = ()  # what the kept lines were drawn with
+
+    @property
+    def source(self) -> str:
+        """The Markdown on screen (the text written so far, up to the last flush)."""
+        return self._shown
+
+    # -- streaming
 
     async def write(self, text: str) -> None:
         if not text:
             return
         self.text += text
-        self._pending.append(text)
-        if self._stream is None and self.is_mounted and len(self._pending) == 1:
+        if self._flush_timer is not None or self._flush_due:
+            return
+        if not self._shown and self.is_mounted:
             # A segment's first text goes out at once (it is the reply's first token when this is the first
             # segment): gathering for FLUSH_INTERVAL pays off only once the text flows.
+            self._flush_due = True
             self.call_later(self._flush)
-        elif self._flush_timer is None:
+        else:
             self._flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         self._flush_timer = None
-        if not self._pending:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        if self._stream is None:
-            self._stream = self.get_stream(self)
-        await self._stream.write(text)
+        self._flush_due = False
+        if self._shown != self.text:
+            self._shown = self.text
+            self._update_lines()
 
     async def finish(self, *, rerender: bool = True) -> None:
-        """Stop streaming and, with `rerender`, render the whole text once more with every fence highlighted.
+        """Stop streaming: the whole text is shown, a fence that never closed highlighted too.
 
-        The reply's last segment is re-rendered; a segment that ended at a cut is not, as its blocks are
-        already final (a cut is never inside a fence), which saves re-mounting every block of a long reply.
+        `rerender` is kept for the callers: only a fence is drawn differently once finished, and a segment
+        that ended at a cut has no open fence (a cut is never inside one), so it costs nothing either way.
         """
         if not self.streaming:
             return
         self.streaming = False
         if self._flush_timer is not None:
             self._flush_timer.stop()
-        await self._flush()
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        if rerender:
-            await self.update(self.text)
+            self._flush_timer = None
+        self._shown = self.text
+        self._update_lines()
+
+    def _update_lines(self) -> None:
+        """Redraw after the text or the streaming state changed: a layout only when the height changed."""
+        width = self.size.width
+        if not width or self.parked:
+            self.refresh(layout=True)
+            return
+        height = len(self._lines) if self._lines_key is not None else -1
+        lines = self._current_lines(width)
+        if len(lines) != height:
+            self.refresh(layout=True)
+        elif (first := self._first_changed) < len(lines):
+            self.refresh(Region(0, first, self.size.width, len(lines) - first))
+
+    # -- parking
 
     def park(self) -> None:
-        """Keep the height, drop the blocks: a parked segment holds only its text (and costs no frame time).
-
-        A 20,000-token reply is about 800 block widgets, with their styles and render caches: holding them
-        all took the app from 49 to 144 MB for that one reply (bench/tui.py, pty run).
-        """
-        if self.parked or self.streaming or self._restoring:
+        """Keep the height, drop the lines: a parked segment holds only its text (and costs no frame time)."""
+        if self.parked or self.streaming:
             return
-        # No class that hides the blocks until they are gone: restyling every block of the segment cost more
-        # than the one frame they may still take, off screen, before the removal lands (3.2 of 32 s profiled).
-        self.styles.height = self.outer_size.height
+        self._parked_height = self.size.height
         self.parked = True
-        removal = self.query_children(MarkdownBlock).remove()
-
-        async def forget_removed_blocks() -> None:
-            # Textual's NodeList caches its displayed children until someone reads them again, and nothing
-            # reads a parked segment's: without this read the removed blocks, render caches and all, stayed
-            # alive (about 25 per reply; bench/tui.py --only long-session).
-            await removal
-            _ = self._nodes.displayed  # private NodeList (Textual 8): `children` is typed as a plain Sequence
-            # And the arrangement cached for the last layout, whose placements still hold the removed blocks: a
-            # segment with no children is not arranged again, so nothing would replace it.
-            self._clear_arrangement_cache()
-
-        self.call_next(forget_removed_blocks)
+        self._forget_lines()
+        # And Textual's cache of the lines it last painted (a full refresh empties it; off screen, nothing is
+        # painted again): without this a parked segment kept every line it had shown while it streamed.
+        self.refresh()
 
     def unpark(self) -> None:
-        """Render the text again; the parked height holds until the blocks are back, so nothing jumps."""
-        if not self.parked or self._restoring:
+        """Draw the text again (lines are rendered as they are asked for; the height is measured anew)."""
+        if not self.parked:
             return
         self.parked = False
-        self._restoring = True
+        self.refresh(layout=True)
 
-        async def restore() -> None:
-            try:
-                await self.update(self.text)
-            finally:
-                self._restoring = False
-            self.styles.height = "auto"
+    def _forget_lines(self) -> None:
+        self._renderer = None
+        self._lines, self._lines_key, self._strips = [], None, {}
 
-        self.call_next(restore)
+    # -- drawing
+
+    def _markdown_styles(self) -> MarkdownStyles:
+        return reply_styles(self.app, self.background_colors[1])
+
+    def _drawing_styles(self) -> tuple[MarkdownStyles, Style]:
+        """The Markdown colours and the widget's own style, looked up once (both walk the DOM)."""
+        if not self._drawn_with:
+            self._drawn_with = (self._markdown_styles(), self.rich_style)
+        return self._drawn_with
+
+    def _current_lines(self, width: int) -> list[Line]:
+        key = (self._shown, width, self.streaming)
+        self._first_changed = len(self._lines)
+        if key == self._lines_key:
+            return self._lines
+        styles = self._drawing_styles()[0]
+        if self._renderer is None or self._renderer.styles is not styles:
+            self._renderer = MarkdownLines(styles)
+            self._strips = {}
+        lines = self._renderer.render(self._shown, width, streaming=self.streaming)
+        # Blocks that did not change come back as the same line objects: their strips are still good.
+        first = 0
+        for old, new in zip(self._lines, lines, strict=False):
+            if old is not new:
+                break
+            first += 1
+        self._first_changed = first
+        self._strips = {y: strip for y, strip in self._strips.items() if y < first}
+        self._lines, self._lines_key = lines, key
+        return lines
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # Called for every restyle (hover, focus within): only a new theme or new colours change the lines.
+        if self.is_mounted and self._drawn_with != (drawn_with := (self._markdown_styles(), self.rich_style)):
+            self._drawn_with = drawn_with
+            self._forget_lines()
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self.parked:
+            return self._parked_height
+        return len(self._current_lines(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self.parked or not width:
+            return Strip.blank(width, self.rich_style)
+        lines = self._current_lines(width)
+        if y >= len(lines):
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips.get(y)
+        if strip is None:
+            strip = Strip(lines[y], width).apply_style(self._drawing_styles()[1]).apply_offsets(0, y)
+            self._strips[y] = strip
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            strip = self._highlight(strip, span)
+        return strip
+
+    def _highlight(self, strip: Strip, span: tuple[int, int]) -> Strip:
+        start, end = span
+        end = strip.cell_length if end == -1 else min(end, strip.cell_length)
+        if start >= end:
+            return strip
+        before, selected, after = strip.divide([start, end, strip.cell_length])
+        style = self.screen.get_component_rich_style("screen--selection")
+        # Over the line's own colours (a code block has its own background), not under them.
+        selected = Strip(Segment.apply_style(selected, post_style=style), selected.cell_length)
+        return Strip.join([before, selected, after])
+
+    # -- selection
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a mouse selection, as shown (bullets, numbers, wrapped lines)."""
+        width = self.size.width
+        if self.parked or not width:
+            return None
+        shown = "\n".join("".join(segment.text for segment in line).rstrip() for line in self._current_lines(width))
+        return selection.extract(shown), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()

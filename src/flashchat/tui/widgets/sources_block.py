@@ -24,7 +24,9 @@ class SourcesBlock(Markdown):
         border-left: outer $accent;
         background: transparent;
         color: $text-muted;
-        & > MarkdownBlock {
+        /* The class makes this outrank Textual's `Markdown > MarkdownParagraph` margin whichever stylesheet
+           loads first (replies were Markdown widgets too, and loaded Textual's rules before this one). */
+        & > MarkdownBlock, & > MarkdownBlock.level-0 {
             margin: 0;
         }
     }

@@ -22,8 +22,10 @@ Measures
   first-token  in a warmed-up app (--runs fresh sessions of 4 messages, sent once the warm-up after the first
                frame is done): Enter -> the request at the fake, and the fake's first byte -> its text on
                screen, for the first message of a session and for the later ones apart.
-  long-session 500 scripted turns in one TUI session (--turns), then idle: RSS every 50 turns and after the
-               idle collection, keystroke echo at the first and the last turn, the UI thread's idle CPU share.
+  long-session 500 scripted turns in one TUI session (--turns), then idle: every 50 turns RSS, turns per second
+               and CPU per turn (progress on stderr as it runs), keystroke echo at turn 1 and every 100, the
+               turns the large-request dialog asked (past large_request_tokens; answered with Enter), RSS after
+               the idle collection and the UI thread's idle CPU share.
   history      opening a stored 500 / 2,000 / 8,000-message conversation (--history-lengths) in a fresh process:
                seconds from the spawn to its first frame and to its last messages painted, and its own peak RSS;
                then PageUp from the end of the 2,000-message one to its start (load-earlier pulling in the older
@@ -650,6 +652,8 @@ async def _echo_ms(app: FlashchatApp, frames: list[float], keys: int = 15) -> fl
         pressed = time.perf_counter()
         app.post_message(events.Key("x", "x"))
         while len(app.composer.text) < typed or len(frames) == frames_before:
+            if time.perf_counter() - pressed > TURN_TIMEOUT_S:  # a dialog on top takes the keys: say so, never hang
+                raise RuntimeError(f"a typed key never reached the composer (screens: {app.screen_stack})")
             await asyncio.sleep(0.001)
         delays.append(frames[-1] - pressed)
         await asyncio.sleep(0.02)
@@ -657,48 +661,104 @@ async def _echo_ms(app: FlashchatApp, frames: list[float], keys: int = 15) -> fl
     return round(statistics.median(delays) * 1000, 1)
 
 
+# A turn (a 400-token reply from the fake) takes well under a second; one that takes this long is stuck.
+TURN_TIMEOUT_S = 60.0
+LONG_SESSION_WINDOW = 50  # turns per line of progress (and per RSS sample)
+LONG_SESSION_ECHO_EVERY = 100  # keystroke echo at turn 1 and every this many turns
+
+
+async def _long_session_turn(app: FlashchatApp, pilot, fake: FakeGemini, turn: int) -> bool:
+    """Send question `turn` and wait until its reply is in the conversation; True when the large-request dialog
+    asked first (answered with Enter, as a user who goes on does).
+
+    Past `large_request_tokens` (100,000 by default: turn ~250 here) every send asks first. The loop used to
+    wait only for `app.replying`, which the dialog never sets: the next turn's Enter answered the dialog, every
+    other turn was lost, and at an even last turn the echo probe typed into the dialog forever.
+    """
+    from flashchat.tui.screens.cost_estimate_screen import CostEstimateScreen
+
+    messages = app.session.conversation.messages
+    expected = len(messages) + 2  # the question and its reply
+    fake.enqueue(Reply.text(make_document(400, seed=turn), chunk_chars=80))
+    app.composer.load_text(f"question {turn}")
+    await pilot.press("enter")
+    asked = False
+    deadline = time.perf_counter() + TURN_TIMEOUT_S
+    while app.replying or len(messages) < expected:
+        if isinstance(app.screen, CostEstimateScreen):
+            asked = True
+            await pilot.press("enter")
+        if time.perf_counter() > deadline:
+            raise RuntimeError(
+                f"turn {turn} not finished after {TURN_TIMEOUT_S:g} s: {len(messages)} messages of {expected}, "
+                f"replying={app.replying}, screens {app.screen_stack}"
+            )
+        await asyncio.sleep(0.005)
+    return asked
+
+
 async def long_session(fake: FakeGemini, turns: int) -> dict[str, object]:
     """`turns` scripted turns in one TUI session (a 400-token Markdown reply each), then idle.
 
-    Reports RSS along the way, keystroke echo at the first and the last turn, and the UI thread's CPU share
-    over 5 s of idling at the end.
+    Reports, every LONG_SESSION_WINDOW turns: RSS, turns per second, and CPU per turn (the UI thread's own, and
+    the whole process's: the fake and the store's writer run in threads of this one); keystroke echo at the
+    first turn and every LONG_SESSION_ECHO_EVERY turns; how many turns the large-request dialog asked; and the
+    UI thread's CPU share over 5 s of idling at the end. Progress goes to stderr as it happens.
     """
     app = FlashchatApp(settings_for(fake), config_path=Path(tempfile.mkdtemp()) / "c.toml", warm_up=False)
     frames: list[float] = []
     stop_recording = record_frames(frames)
     rss: dict[int, float] = {}
     echo: dict[int, float] = {}
+    windows: list[dict[str, float]] = []
+    asked = 0
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
+            mark = (time.perf_counter(), time.thread_time(), time.process_time())
             for turn in range(1, turns + 1):
-                fake.enqueue(Reply.text(make_document(400, seed=turn), chunk_chars=80))
-                app.composer.load_text(f"question {turn}")
-                await pilot.press("enter")
-                while app.replying:
-                    await asyncio.sleep(0.005)
+                asked += await _long_session_turn(app, pilot, fake, turn)
                 # The fake runs in this process and records every request, each carrying the whole history so
                 # far: 500 turns of them are ~0.4 GB of the bench's own, not the app's. Nothing is in flight now.
                 fake.requests.clear()
                 fake.stream_timings.clear()
-                if turn in (1, turns):
+                if turn == 1 or turn % LONG_SESSION_WINDOW == 0 or turn == turns:
+                    rss[turn] = _rss_now_mb()
+                if turn % LONG_SESSION_WINDOW == 0 or turn == turns:
+                    # Before the echo probe, so its pauses are not in the per-turn figures.
+                    now = (time.perf_counter(), time.thread_time(), time.process_time())
+                    done = turn - (windows[-1]["to_turn"] if windows else 0)
+                    window = {
+                        "to_turn": turn,
+                        "turns_per_s": round(done / (now[0] - mark[0]), 2),
+                        "ui_thread_cpu_ms_per_turn": round((now[1] - mark[1]) / done * 1000, 1),
+                        "process_cpu_ms_per_turn": round((now[2] - mark[2]) / done * 1000, 1),
+                        "rss_mb": rss[turn],
+                        "asked_so_far": asked,
+                    }
+                    windows.append(window)
+                    print(json.dumps({"long_session_progress": window}), file=sys.stderr, flush=True)
+                if turn == 1 or turn % LONG_SESSION_ECHO_EVERY == 0 or turn == turns:
                     await pilot.pause(0.2)
                     echo[turn] = await _echo_ms(app, frames)
-                if turn == 1 or turn % 50 == 0:
-                    rss[turn] = _rss_now_mb()
+                if turn % LONG_SESSION_WINDOW == 0 or turn == turns:
+                    mark = (time.perf_counter(), time.thread_time(), time.process_time())
             await pilot.pause(3.0)  # the postponed full collection runs after 2 s of idling
             rss[turns + 1] = _rss_now_mb()
             wall, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(5.0)
             idle_share = (time.thread_time() - cpu) / (time.perf_counter() - wall)
             rss_trimmed = _rss_after_malloc_trim()
+            messages = len(app.session.conversation.messages)
     finally:
         stop_recording()
     return {
         "turns": turns,
+        "messages": messages,
+        "turns_the_large_request_dialog_asked": asked,
         "rss_mb_by_turn": rss,
-        "echo_median_ms_first_turn": echo.get(1),
-        "echo_median_ms_last_turn": echo.get(turns),
+        "windows": windows,
+        "echo_median_ms_by_turn": echo,
         "idle_ui_thread_cpu_share": round(idle_share, 4),
         "rss_mb_after_malloc_trim": rss_trimmed,
     }

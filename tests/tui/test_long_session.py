@@ -8,8 +8,10 @@ import weakref
 import pytest
 from textual.widgets._footer import FooterKey
 
+from flashchat.config.settings import Settings
 from flashchat.render.markdown_lines import MarkdownLines
 from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.screens.cost_estimate_screen import CostEstimateScreen
 from flashchat.tui.widgets import conversation_view
 from flashchat.tui.widgets.reply_segment import ReplySegment
 from flashchat.tui.widgets.reply_view import ReplyView
@@ -89,3 +91,39 @@ async def test_widgets_dropped_over_many_turns_are_freed(
         assert alive_keys == []
         assert alive_renderers == []
         assert app.query(FooterKey)  # the key bar is still there
+
+
+async def test_a_session_past_the_large_request_size_asks_every_turn_and_loses_none(
+    fake: FakeGemini, make_app, settings: Settings
+) -> None:
+    """Past large_request_tokens every send shows its size first and Enter sends it: each turn is sent once, in
+    order, with the whole history (bench/tui.py's 500-turn run reaches this at turn ~250, and lost every other
+    turn while it waited only for the reply)."""
+    turns = 6
+    fake.enqueue(*(Reply.text(answer(number)) for number in range(turns)))
+    app = make_app(settings=settings.with_overrides("test", large_request_tokens=60))
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.session.conversation.messages
+        asked = []
+        for number in range(turns):
+            await send(pilot, f"question {number}")
+            await wait_until(
+                pilot,
+                lambda number=number: (
+                    isinstance(app.screen, CostEstimateScreen) or app.replying or len(messages) > 2 * number
+                ),
+            )
+            if isinstance(app.screen, CostEstimateScreen):
+                asked.append(number)
+                await pilot.press("enter")
+            await wait_until(pilot, lambda number=number: len(messages) == 2 * number + 2)
+            await wait_for_reply(pilot)
+        # The first request is small; from the one past 60 tokens on, every one asks.
+        assert asked == list(range(2, turns))
+        requests = fake.generate_requests()
+        assert len(requests) == turns
+        assert requests[-1].user_texts() == [f"question {number}" for number in range(turns)]
+        sent = ["".join(part.get("text", "") for part in content["parts"]) for content in requests[-1].contents]
+        expected = [text for number in range(turns - 1) for text in (f"question {number}", answer(number))]
+        assert sent == [*expected, f"question {turns - 1}"]
+        assert [m.text for m in messages] == [*expected, f"question {turns - 1}", answer(turns - 1)]

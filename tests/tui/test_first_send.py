@@ -49,3 +49,44 @@ async def test_without_a_key_the_warm_up_sends_nothing_and_asks_for_the_key(
         await wait_until(pilot, lambda: _warm_up_done(app), timeout=30)
         assert isinstance(app.screen, SetupScreen)
     assert fake.requests == []
+
+
+async def test_the_first_words_replace_the_waiting_line_in_one_frame(
+    fake: FakeGemini, make_app: Callable[..., FlashchatApp], monkeypatch
+) -> None:
+    """What each painted frame shows of the reply: the waiting line, then its text, and never a frame of
+    neither between them (the waiting line gone, the text not drawn yet): a blank flash, and a frame of layout
+    the first words waited for."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from flashchat.tui.widgets.reply_segment import ReplySegment
+
+    shown: list[str] = []
+    turn = [0]  # the reply being sent for (earlier ones stay on screen)
+    original_display = App._display
+
+    def display(self: App, screen, renderable) -> None:
+        replies = list(self.query(ReplyView))
+        if renderable is not None and len(replies) > turn[0]:
+            reply = replies[turn[0]]
+            waiting = any(widget.display for widget in reply.query(".reply-waiting").results(Static))
+            text = any(segment.source for segment in reply.query(ReplySegment))
+            state = "text" if text else "waiting" if waiting else "neither"
+            if not shown or shown[-1] != state:
+                shown.append(state)
+        original_display(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", display)
+    fake.enqueue(Reply.text("First words of the answer, then more.", chunk_chars=8, first_delay_s=0.3))
+    fake.enqueue(Reply.text("Second answer.", chunk_chars=4, first_delay_s=0.3))
+    app = make_app(warm_up=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: _warm_up_done(app), timeout=30)
+        for number, text in enumerate(("First words of the answer, then more.", "Second answer.")):
+            shown.clear()
+            turn[0] = number
+            await send(pilot, f"question {number}")
+            await wait_for_reply(pilot)
+            assert app.query(ReplyView).last().text == text
+            assert shown == ["waiting", "text"]

@@ -81,6 +81,7 @@ from flashchat.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
     from flashchat.core.prompt import PreparedPrompt
+    from flashchat.render.markdown_lines import MarkdownStyles
     from flashchat.store.conversation_store import ConversationStore
 
     # Imported where a reply is first shown: with them comes markdown-it, pygments and Textual's Markdown,
@@ -117,6 +118,10 @@ ERROR_HINTS = {
     ErrorKind.TRUNCATED: RETRY_HINT,
     ErrorKind.BAD_RESPONSE: RETRY_HINT,
 }
+
+
+# Drawn once, off screen, by the warm-up: what a first reply's first segment is likely to hold.
+REPLY_WARM_UP_MARKDOWN = "Some *words*, `code` and **more**.\n\n- an item\n\n```python\nvalue = 1\n```\n"
 
 
 def error_text(error: ChatError, partial: Message | None) -> str:
@@ -337,7 +342,7 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
     @work(group="open-store", exit_on_error=False)
     async def _after_first_frame(self) -> None:
         if self._warm_up_after_first_frame:
-            self._import_reply_widgets()
+            self._warm_reply_drawing()
             self._import_provider(asyncio.get_running_loop())
         if not self._conversation_id:
             await self._open_at_start().wait()
@@ -412,6 +417,24 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         imports; bring them in now, before the first reply or stored message needs them."""
         import flashchat.tui.widgets.reply_view
         import flashchat.tui.widgets.sources_block  # noqa: F401
+
+    @work(group="warm-up", exit_on_error=False)
+    async def _warm_reply_drawing(self) -> None:
+        """Pay the first reply's first-use costs before it streams rather than between its first byte and the
+        screen (bench/tui.py, first-token): the theme's Markdown styles (~20 ms of Textual CSS parsing),
+        markdown-it's parser and rules, pygments' lexer. The theme is read here, on the app's thread; the
+        styles are built and a sample drawn in a thread."""
+        await self._import_reply_widgets().wait()
+        from flashchat.tui.reply_styles import prepare_reply_styles
+
+        # A segment is drawn on the conversation's background: the key its styles are kept under.
+        self._draw_reply_once(prepare_reply_styles(self, self.conversation_view.background_colors[1]))
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _draw_reply_once(self, styles: Callable[[], MarkdownStyles]) -> None:
+        from flashchat.render.markdown_lines import MarkdownLines
+
+        MarkdownLines(styles()).render(REPLY_WARM_UP_MARKDOWN, 60)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _import_provider(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -541,9 +564,12 @@ class FlashchatApp(AttachmentActions, DiffedDisplay):  # DiffedDisplay: each fra
         self.query_one(StatusBar).set_activity("streaming · Esc stops")
         self._stream_reply(events, view_ready)
         try:
-            if before is not None:
-                await before()
-            self._current_reply = await self._add_reply()
+            # One frame for the turn (status, the user's message, the reply view), not one per mount: each
+            # frame is a layout of the whole screen (5-25 ms), and a first byte arriving meanwhile waits for it.
+            with self.batch_update():
+                if before is not None:
+                    await before()
+                self._current_reply = await self._add_reply()
         finally:
             view_ready.set_result(None)
 

@@ -6,6 +6,9 @@ drawn with before, so a reply keeps its look in every theme, the user's own incl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
@@ -13,7 +16,8 @@ from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme, H
 from textual.markup import parse_style
 from textual.style import Style as TextualStyle
 
-from flashchat.render.markdown_lines import MarkdownStyles
+if TYPE_CHECKING:  # imported where the styles are built: markdown-it comes with it (the warm-up thread's job)
+    from flashchat.render.markdown_lines import MarkdownStyles
 
 _cache: dict[tuple[object, ...], MarkdownStyles] = {}
 
@@ -40,16 +44,31 @@ def _light(ansi: bool) -> dict[str, str]:
 
 def reply_styles(app: App, background: Color) -> MarkdownStyles:
     """The styles for a reply drawn on `background` in the app's current theme (kept per theme)."""
+    return prepare_reply_styles(app, background)()
+
+
+def prepare_reply_styles(app: App, background: Color) -> Callable[[], MarkdownStyles]:
+    """Read the theme now, on the app's thread; build (or find) its styles when the result is called, in any
+    thread. Building takes tens of milliseconds (each spec goes through Textual's CSS tokenizer): the app's
+    warm-up does it before the first reply, which would otherwise pay for it between its first byte and the
+    screen (bench/tui.py, first-token)."""
     theme = app.current_theme
     ansi = app.native_ansi_color
     key = (theme.name, theme.dark, ansi, tuple(background))
-    styles = _cache.get(key)
-    if styles is None:
-        styles = _cache[key] = _build(app.theme_variables, background, dark=theme.dark, ansi=ansi, key=str(key))
+    variables = app.theme_variables
+
+    def styles() -> MarkdownStyles:
+        found = _cache.get(key)
+        if found is None:
+            found = _cache[key] = _build(variables, background, dark=theme.dark, ansi=ansi, key=str(key))
+        return found
+
     return styles
 
 
 def _build(variables: dict[str, str], background: Color, *, dark: bool, ansi: bool, key: str) -> MarkdownStyles:
+    from flashchat.render.markdown_lines import MarkdownStyles
+
     base = TextualStyle(background=background, foreground=Color.parse(variables.get("foreground", "white")))
 
     def resolve(spec: str, under: TextualStyle = base) -> Style:

@@ -49,7 +49,6 @@ class ReplySegment(Widget):
         self.parked = False
         self._shown = text  # what is drawn: written text waits for the next flush
         self._flush_timer: Timer | None = None
-        self._flush_due = False
         self._renderer: MarkdownLines | None = None
         self._lines: list[Line] = []
         self._lines_key: tuple[str, int, bool] | None = None
@@ -69,19 +68,19 @@ class ReplySegment(Widget):
         if not text:
             return
         self.text += text
-        if self._flush_timer is not None or self._flush_due:
+        if self._flush_timer is not None:
             return
         if not self._shown and self.is_mounted:
             # A segment's first text goes out at once (it is the reply's first token when this is the first
-            # segment): gathering for FLUSH_INTERVAL pays off only once the text flows.
-            self._flush_due = True
-            self.call_later(self._flush)
+            # segment): gathering for FLUSH_INTERVAL pays off only once the text flows. Shown right here, not
+            # from a `call_later`: that waited for the app's queue and, as the segment had just been mounted,
+            # cost a layout of its own before the one that draws the text (bench/tui.py, first-token).
+            self._flush()
         else:
             self._flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
 
     def _flush(self) -> None:
         self._flush_timer = None
-        self._flush_due = False
         if self._shown != self.text:
             self._shown = self.text
             self._update_lines()

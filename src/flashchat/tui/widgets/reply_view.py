@@ -158,16 +158,23 @@ class ReplyView(Vertical):
 
     async def _write(self, parts: list[str]) -> None:
         first, *rest = parts
-        if first or rest:
+        if not first and not rest:
+            return
+        if self._segment is not None and not rest:
+            await self._segment.write(first)  # text flowing into the open segment: nothing to mount
+            return
+        # The first text (or a cut) removes and mounts widgets: one frame for all of it, the text included, not
+        # one per step (each a layout of the screen, which the first token waited for: bench/tui.py).
+        with self.app.batch_update():
             await self._clear_waiting()
             await self._drop_retry_notice()
-        if first:
-            await (await self._current_segment()).write(first)
-        for text in rest:
-            # A cut falls after a blank line outside any fence: the segment's blocks are already final.
-            await (await self._current_segment()).finish(rerender=False)
-            self._segment = None
-            await (await self._current_segment()).write(text)
+            if first:
+                await (await self._current_segment()).write(first)
+            for text in rest:
+                # A cut falls after a blank line outside any fence: the segment's blocks are already final.
+                await (await self._current_segment()).finish(rerender=False)
+                self._segment = None
+                await (await self._current_segment()).write(text)
 
     async def _current_segment(self) -> ReplySegment:
         if self._segment is None:
@@ -183,7 +190,10 @@ class ReplyView(Vertical):
     async def _clear_waiting(self) -> None:
         if self._waiting is not None:
             waiting, self._waiting = self._waiting, None
-            await waiting.remove()
+            # Hidden at once, removed without waiting: awaiting the removal took a few turns of the app's queue
+            # (up to 10 ms under load) that the reply's first token waited for.
+            waiting.display = False
+            waiting.remove()
 
     async def _drop_retry_notice(self) -> None:
         """The countdown is over once the retried request delivers (or the reply ends)."""

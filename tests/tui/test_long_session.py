@@ -90,6 +90,13 @@ async def test_widgets_dropped_over_many_turns_are_freed(
         ]
         assert alive_keys == []
         assert alive_renderers == []
+        # Nor the lines Textual last painted for them: a parked reply's container kept its blank rows, one Strip
+        # (with seven caches of its own) each, walked by every full collection.
+        parked = [reply for reply in app.query(ReplyView) if reply.segments and all(s.parked for s in reply.segments)]
+        assert parked
+        assert [len(widget._styles_cache._cache) for reply in parked for widget in (reply, *reply.segments)] == [
+            0 for reply in parked for _ in (reply, *reply.segments)
+        ]
         assert app.query(FooterKey)  # the key bar is still there
 
 

@@ -220,7 +220,9 @@ def clients(peers: list[str]) -> list[Client]:
         Client(
             "textual",
             lambda fakes, home: [sys.executable, "-c", BARE_TEXTUAL, fakes.openai.url, fakes.openai.api_key],
-            b"bare textual ready",
+            # Its placeholder without the first letter: the focused Input's cursor is drawn over the "b", so the
+            # whole phrase first reached the terminal when the cursor blinked off, 0.5-1 s after the first frame.
+            b"are textual ready",
             ask,
         ),
         Client(

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -195,6 +196,16 @@ def test_any_damaged_export_imports_or_is_one_line(isolated_home: Path, data) ->
     file = isolated_home / "export.json"
     file.write_text(json.dumps(document))
     code, stderr = run_main(["history", "import", str(file)])
+    assert_refused_in_one_line_or_fine(code, stderr)
+
+
+@pytest.mark.parametrize("path", [("messages", 0, "created_at"), ("messages", 1, "usage", "output")])
+def test_a_number_too_large_for_the_database_is_one_line(isolated_home: Path, path: tuple) -> None:
+    """Found by the fuzz test above: 2**63 is valid JSON, but no SQLite INTEGER (it was a traceback)."""
+    file = isolated_home / "export.json"
+    file.write_text(json.dumps(replaced(VALID_EXPORT, path, 2**63)))
+    code, stderr = run_main(["history", "import", str(file)])
+    assert code != 0
     assert_refused_in_one_line_or_fine(code, stderr)
 
 

@@ -795,6 +795,9 @@ _DOCUMENT_TYPES: dict[str, tuple[type, ...]] = {
 }  # fmt: skip
 
 
+_SQLITE_INTEGERS = range(-(2**63), 2**63)  # what an INTEGER column holds: a larger int fails the insert
+
+
 def _finite(value: Any) -> float:
     number = float(value)
     if not math.isfinite(number):
@@ -813,9 +816,11 @@ def _message_from_document(document: Any) -> Message:
             raise ValueError(f"message field {name!r} is {type(value).__name__}, which it cannot be")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(float(value)):
             raise ValueError(f"message field {name!r} is not a finite number")
+        if isinstance(value, int) and not isinstance(value, bool) and value not in _SQLITE_INTEGERS:
+            raise ValueError(f"message field {name!r} is too large a number to store")
     usage = document.get("usage")
     if usage is not None and not all(
-        isinstance(count, int) and not isinstance(count, bool) for count in usage.values()
+        isinstance(count, int) and not isinstance(count, bool) and count in _SQLITE_INTEGERS for count in usage.values()
     ):
         raise ValueError("message usage holds something other than whole numbers")
     fields = {name: document[name] for name in _DOCUMENT_FIELDS if name in document}

@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from flashchat.render.markdown_lines import MarkdownStyles
     from flashchat.store.conversation_store import ConversationStore
 
-    # Imported where a reply is first shown: with them comes markdown-it, pygments and Textual's Markdown,
+    # Imported where a reply is first shown: with them come markdown-it, pygments and Rich's Markdown,
     # which an empty chat's first frame does not need.
     from flashchat.tui.widgets.reply_view import ReplyView
 

@@ -37,7 +37,7 @@ LOAD_AHEAD_SCREENS = 2  # mount more while less than this many screens of mounte
 KEEP_BEHIND_SCREENS = 2  # and unmount what lies more than this many screens behind (a step further than ahead: no
 # remounting what was just unmounted when the reader turns round)
 # Opening a stored conversation paints the messages that fill the view first, then mounts the rest of the
-# batch above them: each reply builds its Markdown blocks, and all 16 at once held the first paint of a
+# batch above them: each reply renders its Markdown, and all 16 at once held the first paint of a
 # 2,000-message conversation back by the time the 12 the user cannot see yet took to build.
 FIRST_PAINT_WAIT = 0.5  # seconds, at most, that the rest of the batch waits for that paint
 PARK_DELAY = 0.1  # seconds between a scroll and re-deciding which segments to park
@@ -45,7 +45,7 @@ PARK_INTERVAL = 0.25  # and how often to re-decide anyway: the view pins itself 
 
 
 def _reply_classes() -> tuple[type[ReplyView], type[ReplySegment]]:
-    """The reply widgets, imported on first use: with them come markdown-it, pygments and Textual's Markdown
+    """The reply widgets, imported on first use: with them come markdown-it, pygments and Rich's Markdown
     (about a sixth of the app's imports), which the first frame of an empty chat does not need. The app
     imports them in its warm-up thread right after that frame."""
     from flashchat.tui.widgets.reply_segment import ReplySegment
@@ -98,7 +98,7 @@ class ConversationView(VerticalScroll, can_focus=False):
       The scrollbar measures the mounted window, not the whole chat: its heights are exact (an estimate for
       2,000 unmounted replies would make the thumb wander as they mount), and the labels tell the rest;
     - reply segments farther from the viewport than the window loads ahead are parked (they keep their height and text
-      and unmount their Markdown blocks), and drawn again when the user scrolls near them.
+      and drop their rendered lines), and drawn again when the user scrolls near them.
     """
 
     DEFAULT_CSS = """

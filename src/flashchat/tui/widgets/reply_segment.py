@@ -31,6 +31,12 @@ class ReplySegment(Widget):
     is never written to again. A finished segment far from the viewport is *parked*: it keeps its text and its
     height and drops its rendered lines, so a long chat costs about its text.
 
+    While it streams, the segment grows in steps of rows (`reserve_step`), not a line at a time: it holds blank
+    rows below its text, and a flush that fills them redraws only its changed lines. A line that changes the
+    segment's height makes Textual lay out and repaint the whole screen (and, pinned to the bottom, scroll
+    it), which was most of the CPU a streamed reply cost and what a keystroke waited for (bench/tui.py,
+    issue 15). Once finished, the segment is exactly as tall as its text.
+
     Links are drawn as text and never opened by a click: model output should not launch a browser. The text
     must already be terminal-safe (`render.safe_text`).
     """
@@ -42,10 +48,12 @@ class ReplySegment(Widget):
     }
     """
 
-    def __init__(self, text: str = "", *, streaming: bool = False) -> None:
+    def __init__(self, text: str = "", *, streaming: bool = False, reserved_rows: int = 0) -> None:
         super().__init__()
         self.text = text
         self.streaming = streaming
+        # The height while streaming: the text's lines and blank rows below them (a step at a time).
+        self._reserved = reserved_rows if streaming else 0
         self.parked = False
         self._shown = text  # what is drawn: written text waits for the next flush
         self._flush_timer: Timer | None = None
@@ -93,11 +101,12 @@ class ReplySegment(Widget):
         """
         if not self.streaming:
             return
-        self.streaming = False
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
         self._shown = self.text
+        self.streaming = False
+        self._reserved = 0
         self._update_lines()
 
     def _update_lines(self) -> None:
@@ -106,12 +115,28 @@ class ReplySegment(Widget):
         if not width or self.parked:
             self.refresh(layout=True)
             return
-        height = len(self._lines) if self._lines_key is not None else -1
+        drawn = len(self._lines) if self._lines_key is not None else -1
         lines = self._current_lines(width)
-        if len(lines) != height:
+        if self.streaming and len(lines) > self._reserved:
+            self._reserved = len(lines) + self.reserve_step()
+        if self._height(len(lines)) != self.content_size.height:
             self.refresh(layout=True)
-        elif (first := self._first_changed) < len(lines):
-            self.refresh(Region(0, first, self.size.width, len(lines) - first))
+        elif (first := self._first_changed) < (changed_to := max(len(lines), drawn)):
+            # The rows from the first changed line down, blank ones included (a block that grew shorter).
+            self.refresh(Region(0, first, width, changed_to - first))
+
+    def reserve_step(self) -> int:
+        """Rows added at a time while streaming: a quarter of the screen, so a pinned view moves a few times a
+        second at most, by a distance the eye can follow."""
+        return max(3, self.screen.size.height // 4) if self.is_attached else 3
+
+    @property
+    def blank_rows(self) -> int:
+        """The reserved rows below the text not yet filled (0 once finished)."""
+        return max(0, self._reserved - len(self._lines)) if self.streaming and self._lines_key is not None else 0
+
+    def _height(self, lines: int) -> int:
+        return max(lines, self._reserved) if self.streaming else lines
 
     # -- parking
 
@@ -187,7 +212,7 @@ class ReplySegment(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.parked:
             return self._parked_height
-        return len(self._current_lines(width))
+        return self._height(len(self._current_lines(width)))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -172,13 +172,17 @@ class ReplyView(Vertical):
                 await (await self._current_segment()).write(first)
             for text in rest:
                 # A cut falls after a blank line outside any fence: the segment's blocks are already final.
-                await (await self._current_segment()).finish(rerender=False)
+                ended = await self._current_segment()
+                # The rows it held blank go to the next segment: the reply keeps its height, and a view
+                # pinned to the bottom does not move at the cut.
+                blank_rows = ended.blank_rows
+                await ended.finish(rerender=False)
                 self._segment = None
-                await (await self._current_segment()).write(text)
+                await (await self._current_segment(blank_rows)).write(text)
 
-    async def _current_segment(self) -> ReplySegment:
+    async def _current_segment(self, reserved_rows: int = 0) -> ReplySegment:
         if self._segment is None:
-            self._segment = ReplySegment(streaming=True)
+            self._segment = ReplySegment(streaming=True, reserved_rows=reserved_rows)
             await self.mount(self._segment, before=self._notice)
         return self._segment
 

@@ -43,6 +43,10 @@ class LinesAhead:
         while len(self._rendered) > KEPT_SEGMENTS:
             self._rendered.popitem(last=False)
 
+    def texts(self) -> list[str]:
+        """The segments rendered and not taken yet, oldest first."""
+        return list(self._rendered)
+
     def take(self, text: str) -> MarkdownLines | None:
         """The renderer that drew `text`, once (a segment that takes it owns it), or None."""
         return self._rendered.pop(text, None)

@@ -7,7 +7,10 @@ import random
 import pytest
 
 from flashchat.core.conversation import Conversation, Message
+from flashchat.render.markdown_lines import render_markdown
 from flashchat.testing.fake_gemini import FakeGemini, Reply
+from flashchat.tui.lines_ahead import LINES_AHEAD
+from flashchat.tui.reply_styles import reply_styles
 from flashchat.tui.segments import SegmentSplitter, split_segments
 from flashchat.tui.widgets.conversation_view import MAX_MOUNTED, MOUNT_BATCH, WINDOW_STEP, ConversationView
 from flashchat.tui.widgets.reply_view import ReplyView
@@ -147,6 +150,34 @@ async def test_paging_up_moves_a_bounded_window_and_what_the_user_sees_never_jum
         assert most_mounted <= MAX_MOUNTED + WINDOW_STEP
         assert view.later_not_mounted > 100  # the end of the chat went, and the label says so
         assert not view.following
+
+
+async def test_replies_rendered_ahead_of_the_reader_show_the_same_lines_once_the_window_mounts_them(
+    make_app,
+) -> None:
+    """Between keys the view renders the replies its next step mounts (tui/lines_ahead.py): paging on mounts
+    them with those lines, and each shows what a reply rendered on the spot shows."""
+    LINES_AHEAD.clear()
+    app = make_app(conversation=_long_conversation(answer_lines=6))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ConversationView)
+        await pilot.press("pageup")
+        await _settled(pilot, view)
+        await wait_until(pilot, lambda: len(LINES_AHEAD) > 0)
+        rendered_ahead = set(LINES_AHEAD.texts())
+        assert all(text.startswith("answer ") for text in rendered_ahead)
+        for _ in range(6):
+            await pilot.press("pageup")
+            await _settled(pilot, view)
+        mounted = [segment for reply in view.query(ReplyView) for segment in reply.segments]
+        taken = [segment for segment in mounted if segment.text in rendered_ahead]
+        assert taken and all(text not in LINES_AHEAD.texts() for text in (s.text for s in taken))
+        for segment in taken:
+            width = segment.size.width
+            drawn = [segment.render_line(y).text.rstrip() for y in range(segment.size.height)]
+            fresh = render_markdown(segment.text, width, reply_styles(app, segment.background_colors[1]))
+            assert drawn == ["".join(piece.text for piece in line).rstrip() for line in fresh]
+            assert any(line.startswith("answer ") for line in drawn)
 
 
 def _screen_row(view: ConversationView, widget) -> int:

@@ -24,6 +24,7 @@ from flashchat.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
     # Imported where a reply is first needed (see _reply_classes).
+    from flashchat.render.markdown_lines import MarkdownStyles
     from flashchat.tui.widgets.reply_segment import ReplySegment
     from flashchat.tui.widgets.reply_view import ReplyView
 
@@ -40,8 +41,15 @@ KEEP_BEHIND_SCREENS = 2  # and unmount what lies more than this many screens beh
 # batch above them: each reply renders its Markdown, and all 16 at once held the first paint of a
 # 2,000-message conversation back by the time the 12 the user cannot see yet took to build.
 FIRST_PAINT_WAIT = 0.5  # seconds, at most, that the rest of the batch waits for that paint
+# The window mounts while less than LOAD_AHEAD_SCREENS lie ahead, a step at a time: the step's last replies land
+# farther out (a step of 400-token replies is about two screens). Parked there, each was rendered on mount, parked,
+# and rendered again as the reader came near: 1 render in 3 while paging up a 2,000-message chat (bench/tui.py).
+PARK_BEYOND_SCREENS = LOAD_AHEAD_SCREENS + 2
 PARK_DELAY = 0.1  # seconds between a scroll and re-deciding which segments to park
 PARK_INTERVAL = 0.25  # and how often to re-decide anyway: the view pins itself to the bottom without "scrolling"
+# The replies the next window step will mount are rendered ahead (tui/lines_ahead.py), one segment per timer tick,
+# so a key pressed meanwhile waits for one segment at most; the step's frame then only lays out their lines.
+RENDER_AHEAD_DELAY = 0.01  # seconds between a finished window step (or a rendered segment) and the next segment
 
 
 def _reply_classes() -> tuple[type[ReplyView], type[ReplySegment]]:
@@ -139,6 +147,8 @@ class ConversationView(VerticalScroll, can_focus=False):
         self._window_moving = False
         self._unplaced_steps = 0
         self._front_added = 0  # messages put in front of the live list since it was shown (tail-first open)
+        self._rendering_ahead = False
+        self._reading_up = True  # the way the reader last scrolled: its side's messages are rendered ahead first
 
     def on_mount(self) -> None:
         self.anchor()
@@ -354,6 +364,7 @@ class ConversationView(VerticalScroll, can_focus=False):
                 await painted.wait()
         finally:
             self._window_moving = False
+            self._render_ahead_soon()
 
     def _placed_messages(self) -> list[tuple[Widget, int, int]] | None:
         """The mounted message widgets with their top and bottom rows in the view; None until the last of them
@@ -449,7 +460,7 @@ class ConversationView(VerticalScroll, can_focus=False):
             self._known_messages = len(self._messages)
         kept_backed = sum(1 for widget in widgets[:cut] if _backed_by_a_message(widget))
         self._end_mounted = self._first_mounted + kept_backed
-        await self.remove_children(doomed)
+        await self._remove_from_window(doomed)
         await self._update_later_label()
         return True
 
@@ -459,9 +470,19 @@ class ConversationView(VerticalScroll, can_focus=False):
         first_kept = children.index(widgets[WINDOW_STEP])
         doomed = [child for child in children[:first_kept] if not _is_label(child)]
         self._first_mounted += sum(1 for widget in doomed if _backed_by_a_message(widget))
-        await self.remove_children(doomed)
+        await self._remove_from_window(doomed)
         self._update_earlier_label()
         return True
+
+    async def _remove_from_window(self, doomed: list[Widget]) -> None:
+        # Their rendered lines dropped first, as parking did when it still reached the replies the window mounted
+        # ahead: what the removal leaves to the garbage collector is then about their text.
+        reply_view, _ = _reply_classes()
+        for widget in doomed:
+            if isinstance(widget, reply_view):
+                for segment in widget.segments:
+                    segment.park()
+        await self.remove_children(doomed)
 
     def message_widgets_and_notices(self) -> list[Widget]:
         return [child for child in self.children if _is_message_widget(child)]
@@ -531,10 +552,57 @@ class ConversationView(VerticalScroll, can_focus=False):
         else:
             super().scroll_end(animate=animate, **options)
 
+    # -- rendering the next step's replies ahead of the reader
+
+    def _render_ahead_soon(self) -> None:
+        if not self._rendering_ahead and self.is_attached:
+            self._rendering_ahead = True
+            self.set_timer(RENDER_AHEAD_DELAY, self._render_ahead_one)
+
+    def _render_ahead_one(self) -> None:
+        """Render one segment of the messages just beyond the window's edges, then come back for the next."""
+        from flashchat.tui.lines_ahead import LINES_AHEAD
+
+        self._rendering_ahead = False
+        if self._window_moving or not self.is_attached:
+            return  # the step mounts what it mounts; the end of its loop comes back here
+        target = self._drawing_width_and_styles()
+        if target is None:
+            return
+        for text in self._segment_texts_ahead():
+            if not LINES_AHEAD.has(text, *target):
+                LINES_AHEAD.render(text, *target)
+                self._render_ahead_soon()
+                return
+
+    def _drawing_width_and_styles(self) -> tuple[int, MarkdownStyles] | None:
+        """What a stored reply's segment is rendered at here, from one that is mounted and laid out."""
+        for segment in self._segments():
+            if not segment.streaming and (target := segment.drawing_width_and_styles()) is not None:
+                return target
+        return None
+
+    def _segment_texts_ahead(self) -> list[str]:
+        """The segments of the replies the next window step mounts in the way the reader scrolls, nearest first
+        (the other way's change at every step as the window moves: rendering them was mostly wasted)."""
+        above = list(reversed(self._messages[max(0, self._first_mounted - WINDOW_STEP) : self._first_mounted]))
+        below: list[Message] = []
+        if self._end_mounted is not None:
+            below = list(self._messages[self._end_mounted : self._end_mounted + WINDOW_STEP])
+        reply_view, _ = _reply_classes()
+        return [
+            text
+            for message in (above if self._reading_up else below)
+            if message.role != "user" and not message.answers_tool_calls
+            for text in reply_view.stored_segment_texts(message)
+        ]
+
     # -- parking segments that are far off-screen
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        if new_value != old_value:
+            self._reading_up = new_value < old_value
         self.schedule_parking()
         if not self.following and (self._first_mounted > 0 or self._end_mounted is not None or self._too_many()):
             self._move_window()
@@ -583,7 +651,7 @@ class ConversationView(VerticalScroll, can_focus=False):
         if layout == self._parked_for:
             return
         # As far as the window mounts ahead: a reply mounted ahead of the reader is not built, parked and built again.
-        margin = LOAD_AHEAD_SCREENS * view.height
+        margin = PARK_BEYOND_SCREENS * view.height
         near_top, near_bottom = view.y - margin, view.bottom + margin
         settled = True
         for segment in segments:

@@ -11,6 +11,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from flashchat.render.markdown_lines import Line, MarkdownLines, MarkdownStyles
+from flashchat.tui.lines_ahead import LINES_AHEAD
 from flashchat.tui.reply_styles import reply_styles
 
 # Text is rendered at most 10 times a second while it streams: each flush re-parses the segment (about a
@@ -240,6 +241,25 @@ class ReplySegment(Widget):
         # Over the line's own colours (a code block has its own background), not under them.
         selected = Strip(Segment.apply_style(selected, post_style=style), selected.cell_length)
         return Strip.join([before, selected, after])
+
+    # -- lines rendered ahead (tui/lines_ahead.py)
+
+    @classmethod
+    def of_stored_text(cls, text: str) -> ReplySegment:
+        """A finished segment of a stored reply. The conversation's window may have rendered its lines in the
+        idle time before the step that mounts it (at the width and in the colours `drawing_width_and_styles`
+        gave): it takes them, and that step only lays them out. Taken here, not on mount: its reply lays it out
+        (and so renders it) before its own Mount."""
+        segment = cls(text)
+        segment._renderer = LINES_AHEAD.take(text)
+        return segment
+
+    def drawing_width_and_styles(self) -> tuple[int, MarkdownStyles] | None:
+        """The width and the colours this segment renders its lines at; None before it is laid out."""
+        width = self.size.width
+        if not width or self.parked or not self.is_mounted:
+            return None
+        return width, self._drawing_styles()[0]
 
     # -- selection
 

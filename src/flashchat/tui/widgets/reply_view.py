@@ -91,15 +91,23 @@ class ReplyView(Vertical):
             return
         if message.thoughts:
             yield ThoughtsBlock(terminal_safe(message.thoughts))
-        shown = cited_text(message.text, message.extras)  # with citation markers where sources back it
-        for text in split_segments(terminal_safe(render_math(shown)), self.segment_chars) if message.text else []:
-            yield ReplySegment(text)
+        for text in self.stored_segment_texts(message):
+            yield ReplySegment.of_stored_text(text)
         if marker := reply_marker(message):
             yield Static(Content(marker), classes="reply-marker")
         if ReplyFooter.wanted(message):
             yield ReplyFooter(message)
         if message.error and not message.stopped:
             yield ErrorNotice(message.error)
+
+    @classmethod
+    def stored_segment_texts(cls, message: Message) -> list[str]:
+        """The texts of the segments a stored reply is shown in (what `compose` mounts; the conversation view
+        renders them ahead of the reader with these)."""
+        if not message.text:
+            return []
+        shown = cited_text(message.text, message.extras)  # with citation markers where sources back it
+        return split_segments(terminal_safe(render_math(shown)), cls.segment_chars)
 
     # -- what the app calls while the reply streams
 

@@ -7,6 +7,7 @@ segment that ends at a cut is never rendered again, so what streaming shows must
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -240,3 +241,26 @@ async def test_thoughts_are_muted() -> None:
         await app.query_one("#view").mount(reply)
         await pilot.pause()
         assert reply.rich_style.color != muted
+
+
+async def test_a_streaming_segment_grows_in_steps_and_ends_as_tall_as_its_text() -> None:
+    """A line at a time, the segment's height moves only when its blank rows run out (each move is a layout of
+    the whole screen, and a pinned view scrolls with it); once finished, no blank row is left."""
+    segment = ReplySegment(streaming=True)
+    async with mounted(segment) as pilot:
+        heights, text_rows = [], []
+        for number in range(60):
+            await segment.write(f"Line {number} of the reply.\n\n")
+            segment._flush()  # what the flush timer does every 0.1 s
+            await pilot.pause()
+            heights.append(segment.size.height)
+            text_rows.append(segment.size.height - segment.blank_rows)
+        # Every line written is drawn at its flush: none waits for the next step.
+        assert [rows - text_rows[0] for rows in text_rows] == [2 * number for number in range(60)]
+        assert len(set(heights)) <= 120 // segment.reserve_step() + 1
+        moves = [after - before for before, after in itertools.pairwise(heights) if after != before]
+        assert all(move >= segment.reserve_step() for move in moves)
+        await segment.finish()
+        await pilot.pause()
+        assert segment.size.height <= text_rows[-1] and segment.blank_rows == 0
+        assert "Line 59 of the reply." in texts(segment)[-2:]
